@@ -1,0 +1,75 @@
+"""The ground-truth dataset protocol shared by every dataset and every metric.
+
+A ground-truth dataset is a renderer from discrete (or continuous) ground-truth
+factors to observations, as in ``disentanglement_lib.data.ground_truth``
+(Locatello et al. 2019): metrics draw factors with :meth:`sample_factors` and
+turn them into observations with :meth:`sample_observations_from_factors`.
+"""
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+
+class GroundTruthDataset:
+    """Base class of datasets with known ground-truth factors of variation.
+
+    Subclasses set ``factor_names`` (tuple of str), ``factor_sizes`` (tuple of
+    int, the number of values of each factor) and ``observation_shape`` (tuple
+    of int, the shape of one observation) and implement
+    :meth:`sample_observations_from_factors`.
+    """
+
+    factor_names: tuple = ()
+    factor_sizes: tuple = ()
+    observation_shape: tuple = ()
+
+    @property
+    def n_factors(self):
+        """int: Number of ground-truth factors."""
+        return len(self.factor_sizes)
+
+    def sample_factors(self, n, random_state=None):
+        """Draw factor indices uniformly and independently.
+
+        Parameters
+        ----------
+        n : int
+            Number of factor vectors, ``n >= 0``.
+        random_state : int, RandomState instance or None, default=None
+            Seed or generator, as in scikit-learn.
+
+        Returns
+        -------
+        factors : ndarray of shape (n, n_factors), dtype int64
+            Column ``k`` holds values in ``[0, factor_sizes[k])``.
+        """
+        rng = check_random_state(random_state)
+        columns = [rng.randint(size, size=n) for size in self.factor_sizes]
+        return np.stack(columns, axis=1).astype(np.int64).reshape(n, self.n_factors)
+
+    def sample_observations_from_factors(self, factors, random_state=None):
+        """Observations for the given factors; implemented by subclasses.
+
+        Parameters
+        ----------
+        factors : array-like of shape (n, n_factors)
+        random_state : int, RandomState instance or None, default=None
+            Used by datasets whose observations are random given the factors.
+
+        Returns
+        -------
+        observations : ndarray of shape (n, *observation_shape), dtype float32
+        """
+        raise NotImplementedError
+
+    def sample(self, n, random_state=None):
+        """Draw ``n`` factor vectors and their observations.
+
+        Returns
+        -------
+        factors : ndarray of shape (n, n_factors)
+        observations : ndarray of shape (n, *observation_shape), dtype float32
+        """
+        rng = check_random_state(random_state)
+        factors = self.sample_factors(n, rng)
+        return factors, self.sample_observations_from_factors(factors, rng)

@@ -1,0 +1,158 @@
+"""Network building blocks, one builder per role and input kind.
+
+Architectures follow SPEC.md and the official InfoGAN-CR code
+(``InfoGAN-CR_dSprites/gan/network.py``): a DCGAN-style generator for 64x64
+images, a spectrally normalised convolutional trunk shared by the
+discriminator D and the encoder Q, and a contrastive-regulariser (CR)
+discriminator H that reads two images stacked on the channel axis.
+"""
+
+import torch
+from torch import nn
+from torch.nn.utils import spectral_norm
+
+#: Image sizes (height == width) with a convolutional architecture.
+SUPPORTED_IMAGE_SIZES = (64,)
+
+_TRUNK_CHANNELS = (32, 32, 64, 64)
+_HIDDEN = 128
+
+
+def _sn(layer, enabled=True):
+    """Spectral norm with one power iteration per training forward (Miyato et al. 2018).
+
+    The hook-based implementation is used because, unlike the parametrization
+    one, it pickles (fitted estimators must round-trip through joblib).
+    """
+    return spectral_norm(layer, n_power_iterations=1) if enabled else layer
+
+
+def conv_trunk(in_channels, sn_last=True):
+    """Four stride-2 convolutions (kernel 4) 32, 32, 64, 64 then FC 128, LeakyReLU(0.2).
+
+    Parameters
+    ----------
+    in_channels : int
+        Channels of the input images (1 for dSprites, 2 for the CR pair).
+    sn_last : bool, default=True
+        Spectral norm on the final FC layer too.
+
+    Returns
+    -------
+    trunk : nn.Sequential
+        Maps (batch, in_channels, 64, 64) to (batch, 128).
+    """
+    layers = []
+    channels = (in_channels, *_TRUNK_CHANNELS)
+    for c_in, c_out in zip(channels[:-1], channels[1:], strict=True):
+        layers += [_sn(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1)), nn.LeakyReLU(0.2)]
+    layers += [
+        nn.Flatten(),
+        _sn(nn.Linear(_TRUNK_CHANNELS[-1] * 4 * 4, _HIDDEN), sn_last),
+        nn.LeakyReLU(0.2),
+    ]
+    return nn.Sequential(*layers)
+
+
+class Generator(nn.Module):
+    """InfoGAN-CR generator G for 64x64 images (SPEC.md; activation before BN as in the code).
+
+    FC 128 -> ReLU -> BN; FC 4*4*64 -> ReLU -> BN; transposed convs (kernel 4,
+    stride 2) to 64, 32, 32 channels, each LeakyReLU(0.2) -> BN; a last
+    transposed conv to ``out_channels`` at 64x64 and a sigmoid.
+
+    Parameters
+    ----------
+    n_latent : int
+        Size of the latent vector ``[c, z]``.
+    out_channels : int, default=1
+
+    Input (batch, n_latent) float32; output (batch, out_channels, 64, 64) in (0, 1).
+    """
+
+    def __init__(self, n_latent, out_channels=1):
+        super().__init__()
+        self.fc = nn.Sequential(
+            nn.Linear(n_latent, _HIDDEN), nn.ReLU(), nn.BatchNorm1d(_HIDDEN),
+            nn.Linear(_HIDDEN, 64 * 4 * 4), nn.ReLU(), nn.BatchNorm1d(64 * 4 * 4),
+        )
+        layers = []
+        channels = (64, 64, 32, 32)
+        for c_in, c_out in zip(channels[:-1], channels[1:], strict=True):
+            layers += [
+                nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1),
+                nn.LeakyReLU(0.2),
+                nn.BatchNorm2d(c_out),
+            ]
+        layers += [nn.ConvTranspose2d(channels[-1], out_channels, 4, stride=2, padding=1)]
+        self.deconv = nn.Sequential(*layers)
+
+    def forward(self, latents):
+        return torch.sigmoid(self.deconv(self.fc(latents).view(-1, 64, 4, 4)))
+
+
+class DiscriminatorQ(nn.Module):
+    """Discriminator D and encoder Q on a shared spectrally normalised trunk (SPEC.md).
+
+    ``forward`` returns ``(d_logit, q_codes)``: the real/fake logit of shape
+    (batch,) and Q's code means of shape (batch, n_codes) (no variance: the
+    mutual-information term uses a fixed sigma = 1).
+    """
+
+    def __init__(self, n_codes, in_channels=1):
+        super().__init__()
+        self.trunk = conv_trunk(in_channels)
+        self.d_head = _sn(nn.Linear(_HIDDEN, 1))
+        self.q_head = nn.Sequential(
+            _sn(nn.Linear(_HIDDEN, _HIDDEN)), nn.LeakyReLU(0.2), _sn(nn.Linear(_HIDDEN, n_codes))
+        )
+
+    def forward(self, images):
+        features = self.trunk(images)
+        return self.d_head(features).squeeze(1), self.q_head(features)
+
+    def encode(self, images):
+        """Q's code means only, shape (batch, n_codes)."""
+        return self.q_head(self.trunk(images))
+
+
+class CRDiscriminator(nn.Module):
+    """CR discriminator H: which code does an image pair share? (InfoGAN-CR, Sec. 3).
+
+    Input: two images stacked on the channel axis, (batch, 2 * channels, 64, 64);
+    output: (batch, n_codes) logits. Spectral norm on all layers but the last.
+    """
+
+    def __init__(self, n_codes, in_channels=1):
+        super().__init__()
+        self.trunk = conv_trunk(2 * in_channels)
+        self.head = nn.Linear(_HIDDEN, n_codes)
+
+    def forward(self, pairs):
+        return self.head(self.trunk(pairs))
+
+
+def init_weights(module, generator=None):
+    """Official initialisation: weights N(0, 0.02), truncated at 2 std for convs; biases 0.
+
+    Parameters
+    ----------
+    module : nn.Module
+        Applied to every Linear / Conv / ConvTranspose submodule (BatchNorm keeps
+        gamma = 1, beta = 0).
+    generator : torch.Generator, optional
+        Source of randomness, for reproducible re-initialisation.
+    """
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            weight = _raw_weight(layer)
+            if isinstance(layer, nn.Linear):
+                nn.init.normal_(weight, 0.0, 0.02, generator=generator)
+            else:
+                nn.init.trunc_normal_(weight, 0.0, 0.02, -0.04, 0.04, generator=generator)
+            nn.init.zeros_(layer.bias)
+
+
+def _raw_weight(layer):
+    """The trainable weight tensor, under spectral norm or not."""
+    return getattr(layer, "weight_orig", layer.weight)
