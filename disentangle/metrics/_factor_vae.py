@@ -1,0 +1,408 @@
+"""The FactorVAE disentanglement score (Kim & Mnih 2018, "Disentangling by Factorising").
+
+A *vote* fixes one ground-truth factor across a batch of ``L`` observations and
+redraws every other factor; the code dimension whose variance, normalised by its
+variance over the whole dataset, is smallest in that batch is the vote's
+prediction. A majority-vote classifier maps each code dimension to the factor it
+was most often voted for, and the score is that classifier's accuracy.
+
+Two protocols are implemented:
+
+``"community"``
+    ``google-research/disentanglement_lib``,
+    ``disentanglement_lib/evaluation/metrics/factor_vae.py`` with the
+    ``unsupervised_study_v1`` settings (Locatello et al. 2019): 64 observations
+    per vote, 10,000 training votes, 5,000 evaluation votes, global variances
+    over 10,000 observations, dimensions whose global standard deviation is below
+    0.05 pruned; the score is the accuracy on the evaluation votes.
+``"paper"``
+    The InfoGAN-CR authors' ``FactorVAEMetric`` (``fjxmlzn/InfoGAN-CR``,
+    ``*/gan/metric.py``, vote data from ``InfoGAN-CR_dSprites/gan/load_data.py``
+    and ``*_mc_generate_metric_data.py``): 500 votes of 100 observations, the
+    fixed factor cycling over the factors, standard deviations over 73,728
+    observations, no pruning and no train/evaluation split (the score is the
+    accuracy on the votes the classifier was built from).
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from disentangle.metrics._representation import as_encoder, encode_factors
+
+# Most observations rendered and encoded in one call; whole votes are grouped up to it.
+_ROWS_PER_CALL = 1024
+
+_PROTOCOLS = {
+    # disentanglement_lib, unsupervised_study_v1 metric config (factor_vae_score.*, prune_dims).
+    "community": {
+        "batch_size": 64,
+        "n_train": 10_000,
+        "n_eval": 5_000,
+        "n_variance": 10_000,
+        "prune_threshold": 0.05,
+        "ddof": 1,
+        "cycle": False,
+        "split": True,
+    },
+    # fjxmlzn/InfoGAN-CR: L = 100, M = 500, std over imgs.shape[0] / 10 = 73,728 images.
+    "paper": {
+        "batch_size": 100,
+        "n_train": 500,
+        "n_eval": None,
+        "n_variance": 73_728,
+        "prune_threshold": 0.0,
+        "ddof": 0,
+        "cycle": True,
+        "split": False,
+    },
+}
+
+
+def factor_vae_score(
+    representation,
+    dataset,
+    *,
+    protocol="community",
+    random_state=None,
+    batch_size=None,
+    n_train=None,
+    n_eval=None,
+    n_variance=None,
+    prune_threshold=None,
+    return_details=False,
+):
+    """FactorVAE score of a representation on a ground-truth dataset.
+
+    Each vote (Kim & Mnih 2018, Sec. 4) draws ``batch_size`` factor vectors,
+    copies the value of the vote's first row into the column of one fixed
+    factor, renders and encodes the observations, divides every code dimension's
+    variance in the vote by its global variance, and votes for the active
+    dimension with the smallest ratio. Only factors with more than one value
+    can be fixed: a constant factor (dSprites' color) carries no information
+    (disentanglement_lib and the InfoGAN-CR code both leave it out of the
+    factors they fix). Factors may be integers or continuous floats.
+
+    Parameters
+    ----------
+    representation : estimator with ``transform`` or callable
+        Maps float32 observations of shape ``(n, *observation_shape)`` to codes
+        of shape ``(n, n_codes)`` (or ``(n,)`` for one code).
+    dataset : GroundTruthDataset
+        Provides ``factor_sizes``, ``sample_factors`` and
+        ``sample_observations_from_factors``.
+    protocol : {"community", "paper"}, default="community"
+        Which reference implementation to follow; sets the defaults below (see
+        the module docstring).
+    random_state : int, RandomState instance or None, default=None
+        Seed or generator for every draw (global sample, fixed factors, votes).
+    batch_size : int, default=None
+        Observations per vote, ``>= 2``. Default 64 (community) or 100 (paper).
+    n_train : int, default=None
+        Votes the classifier is built from, ``>= 1``. Default 10,000
+        (community) or 500 (paper).
+    n_eval : int, default=None
+        Votes the classifier is scored on, ``>= 1``; community only. Default
+        5,000. The paper protocol scores the training votes and rejects it.
+    n_variance : int, default=None
+        Observations used for the global variances, ``>= 2``. Default 10,000
+        (community) or 73,728 (paper).
+    prune_threshold : float, default=None
+        Code dimensions whose global standard deviation is below it are never
+        voted for, ``>= 0``. Default 0.05 (community, as its gin config) or 0.0
+        (paper: no pruning). A dimension with zero global variance cannot be
+        normalised and is always dropped.
+    return_details : bool, default=False
+        Also return a dict of intermediate results.
+
+    Returns
+    -------
+    score : float
+        Majority-vote accuracy in ``[0, 1]``: on the evaluation votes
+        (community) or on the training votes (paper); 0.0 when no code
+        dimension is active, as disentanglement_lib returns. Never NaN.
+    details : dict, only if ``return_details``
+        ``"protocol"`` (str); ``"global_variance"`` and ``"global_std"``
+        (ndarray (n_codes,), float64; ddof=1 for community, 0 for paper);
+        ``"active_dims"`` (ndarray of int, indices of the dimensions that can be
+        voted for); ``"eligible_factors"`` (ndarray of int, factors that can be
+        fixed); ``"train_votes"`` and ``"eval_votes"`` (ndarray (n_codes,
+        n_factors), int64, entry ``[c, k]`` counts the votes for dimension
+        ``c`` whose fixed factor was ``k``; for paper the same matrix);
+        ``"mapping"`` (ndarray (n_codes,), int64, the factor the classifier
+        predicts for each dimension, -1 for inactive ones);
+        ``"train_accuracy"`` and ``"eval_accuracy"`` (float).
+
+    Raises
+    ------
+    ValueError
+        On an unknown protocol, a count below its minimum, a negative or
+        non-finite ``prune_threshold``, ``n_eval`` with ``protocol="paper"``,
+        a dataset without any factor of more than one value, or a
+        representation returning NaN, infinite or mis-shaped codes.
+    TypeError
+        If ``representation`` is neither callable nor has ``transform``.
+
+    References
+    ----------
+    H. Kim and A. Mnih, "Disentangling by Factorising", ICML 2018, Sec. 4.
+    F. Locatello et al., "Challenging Common Assumptions in the Unsupervised
+    Learning of Disentangled Representations", ICML 2019 (disentanglement_lib).
+    Z. Lin et al., "InfoGAN-CR and ModelCentrality", ICML 2020.
+    """
+    params = _resolve_params(protocol, batch_size, n_train, n_eval, n_variance, prune_threshold)
+    eligible = _eligible_factors(dataset)
+    rng = check_random_state(random_state)
+    encode = as_encoder(representation)
+
+    global_var = _global_variances(encode, dataset, params, rng)
+    active = _active_dims(global_var, params["prune_threshold"])
+    n_codes, n_factors = len(global_var), len(dataset.factor_sizes)
+    if active.size == 0:
+        # disentanglement_lib returns accuracies of 0 when every dimension is pruned.
+        empty = np.zeros((n_codes, n_factors), dtype=np.int64)
+        mapping = np.full(n_codes, -1, dtype=np.int64)
+        return _finish(0.0, 0.0, global_var, active, eligible, empty, empty, mapping,
+                       params, return_details)
+
+    def votes(n_votes):
+        return _vote_matrix(encode, dataset, n_votes, eligible, global_var, active, params, rng)
+
+    train_votes = votes(params["n_train"])
+    eval_votes = votes(params["n_eval"]) if params["split"] else train_votes
+    mapping = _majority_vote(train_votes, eligible, active)
+    train_acc = _accuracy(train_votes, mapping)
+    eval_acc = _accuracy(eval_votes, mapping)
+    return _finish(eval_acc, train_acc, global_var, active, eligible, train_votes, eval_votes,
+                   mapping, params, return_details)
+
+
+def _finish(score, train_acc, global_var, active, eligible, train_votes, eval_votes, mapping,
+            params, return_details):
+    """Return the score, with the details dict if asked."""
+    score = float(score)
+    if not return_details:
+        return score
+    return score, {
+        "protocol": params["protocol"],
+        "global_variance": global_var,
+        "global_std": np.sqrt(global_var),
+        "active_dims": active,
+        "eligible_factors": eligible,
+        "train_votes": train_votes,
+        "eval_votes": eval_votes,
+        "mapping": mapping,
+        "train_accuracy": float(train_acc),
+        "eval_accuracy": score,
+    }
+
+
+def _check_count(name, value, minimum):
+    """Raise unless ``value`` is an integer ``>= minimum``; return it as int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}.")
+    return int(value)
+
+
+def _resolve_params(protocol, batch_size, n_train, n_eval, n_variance, prune_threshold):
+    """Validate the arguments and fill the protocol's defaults.
+
+    Returns
+    -------
+    params : dict
+        Keys of ``_PROTOCOLS[protocol]`` plus ``"protocol"``.
+
+    Raises
+    ------
+    ValueError
+        See :func:`factor_vae_score`.
+    """
+    if protocol not in _PROTOCOLS:
+        raise ValueError(f"protocol must be one of {sorted(_PROTOCOLS)}; got {protocol!r}.")
+    params = dict(_PROTOCOLS[protocol], protocol=protocol)
+    if not params["split"] and n_eval is not None:
+        raise ValueError(
+            "protocol='paper' scores the classifier on the votes it was built from (no "
+            "train/eval split); leave n_eval=None and set the number of votes with n_train."
+        )
+    given = {"batch_size": batch_size, "n_train": n_train, "n_eval": n_eval,
+             "n_variance": n_variance}
+    minimum = {"batch_size": 2, "n_train": 1, "n_eval": 1, "n_variance": 2}
+    for name, value in given.items():
+        if value is not None:
+            params[name] = _check_count(name, value, minimum[name])
+    if prune_threshold is not None:
+        if (isinstance(prune_threshold, bool) or not isinstance(prune_threshold, numbers.Real)
+                or not np.isfinite(prune_threshold) or prune_threshold < 0):
+            raise ValueError(
+                f"prune_threshold must be a finite number >= 0; got {prune_threshold!r}."
+            )
+        params["prune_threshold"] = float(prune_threshold)
+    return params
+
+
+def _eligible_factors(dataset):
+    """Indices of the factors that can be fixed: those with more than one value.
+
+    A factor whose size is not 1 (including ``None`` or ``inf`` for a
+    continuous factor) is eligible.
+
+    Returns
+    -------
+    eligible : ndarray of shape (n_eligible,), dtype int64
+
+    Raises
+    ------
+    ValueError
+        If no factor has more than one value.
+    """
+    sizes = list(dataset.factor_sizes)
+    eligible = np.array([k for k, size in enumerate(sizes) if size != 1], dtype=np.int64)
+    if eligible.size == 0:
+        raise ValueError(
+            f"the dataset has no factor with more than one value (factor_sizes={tuple(sizes)}); "
+            "the FactorVAE score needs at least one factor that varies."
+        )
+    return eligible
+
+
+def _sample_factors(dataset, n, rng):
+    """``dataset.sample_factors(n, rng)`` as a writable (n, n_factors) array."""
+    factors = np.array(dataset.sample_factors(n, rng), copy=True)
+    n_factors = len(dataset.factor_sizes)
+    if factors.shape != (n, n_factors):
+        raise ValueError(
+            f"dataset.sample_factors({n}) must return shape ({n}, {n_factors}) to match "
+            f"factor_sizes; got {factors.shape}."
+        )
+    return factors
+
+
+def _global_variances(encode, dataset, params, rng):
+    """Variance of each code dimension over ``n_variance`` random observations.
+
+    disentanglement_lib (``_compute_variances``) uses ``np.var(ddof=1)``; the
+    InfoGAN-CR code uses ``np.std`` (ddof=0).
+
+    Returns
+    -------
+    global_var : ndarray of shape (n_codes,), dtype float64, finite, ``>= 0``
+    """
+    factors = _sample_factors(dataset, params["n_variance"], rng)
+    codes = encode_factors(encode, dataset, factors, rng, batch_size=_ROWS_PER_CALL)
+    global_var = np.var(codes, axis=0, ddof=params["ddof"])
+    if not np.all(np.isfinite(global_var)):
+        raise ValueError("the code variances overflow; rescale the representation's codes.")
+    return global_var
+
+
+def _active_dims(global_var, threshold):
+    """Indices of dimensions with global std ``>= threshold`` and non-zero variance.
+
+    disentanglement_lib's ``_prune_dims`` keeps ``sqrt(var) >= threshold``; a
+    zero-variance dimension is dropped too because it cannot be normalised (the
+    reference would divide by zero and, through NaN, give it every vote).
+    """
+    keep = (np.sqrt(global_var) >= threshold) & (global_var > 0)
+    return np.flatnonzero(keep)
+
+
+def _fixed_factors(n_votes, eligible, cycle, rng):
+    """The factor fixed in each vote, shape (n_votes,), int64.
+
+    Community: uniform over the eligible factors (``random_state.randint`` in
+    disentanglement_lib). Paper: vote ``i`` fixes factor ``i % n_eligible``
+    (``fixed_latent_id = i % 5`` in the InfoGAN-CR code), so every factor gets
+    the same number of votes up to one.
+    """
+    if cycle:
+        return eligible[np.arange(n_votes) % eligible.size]
+    return eligible[rng.randint(eligible.size, size=n_votes)]
+
+
+def _vote_factors(dataset, fixed, vote_size, rng):
+    """Factors of every vote, shape (n_votes * vote_size, n_factors).
+
+    In vote ``v`` (rows ``v * vote_size`` onwards) column ``fixed[v]`` holds the
+    value of the vote's first row; the other columns are drawn independently.
+    Works for integer and continuous factors.
+    """
+    n_votes = fixed.size
+    factors = _sample_factors(dataset, n_votes * vote_size, rng)
+    grouped = factors.reshape(n_votes, vote_size, -1)
+    votes = np.arange(n_votes)
+    grouped[votes, :, fixed] = grouped[votes, 0, fixed][:, None]
+    return grouped.reshape(n_votes * vote_size, -1)
+
+
+def _vote_winners(codes, vote_size, global_var, active, ddof):
+    """Winning code dimension of each vote.
+
+    Parameters
+    ----------
+    codes : ndarray of shape (n_votes * vote_size, n_codes)
+        Codes of consecutive votes.
+    vote_size : int
+    global_var : ndarray of shape (n_codes,)
+    active : ndarray of int
+    ddof : int
+
+    Returns
+    -------
+    winners : ndarray of shape (n_votes,), dtype int64
+        ``active[argmin(var_vote[active] / global_var[active])]``: the argmin of
+        the variance of the std-normalised codes (Kim & Mnih 2018, Sec. 4); ties
+        go to the lowest dimension, as ``np.argmin``.
+    """
+    grouped = codes[:, active].reshape(-1, vote_size, active.size)
+    ratio = np.var(grouped, axis=1, ddof=ddof) / global_var[active]
+    return active[np.argmin(ratio, axis=1)]
+
+
+def _vote_matrix(encode, dataset, n_votes, eligible, global_var, active, params, rng):
+    """Vote counts, shape (n_codes, n_factors), int64.
+
+    Every observation is rendered and encoded once, whole votes at a time
+    (up to ``_ROWS_PER_CALL`` observations per call).
+    """
+    vote_size = params["batch_size"]
+    fixed = _fixed_factors(n_votes, eligible, params["cycle"], rng)
+    factors = _vote_factors(dataset, fixed, vote_size, rng)
+    rows = max(1, _ROWS_PER_CALL // vote_size) * vote_size
+    winners = np.concatenate([
+        _vote_winners(encode_factors(encode, dataset, factors[i:i + rows], rng, batch_size=rows),
+                      vote_size, global_var, active, params["ddof"])
+        for i in range(0, len(factors), rows)
+    ])
+    counts = np.zeros((len(global_var), len(dataset.factor_sizes)), dtype=np.int64)
+    np.add.at(counts, (winners, fixed), 1)
+    return counts
+
+
+def _majority_vote(votes, eligible, active):
+    """The factor each code dimension predicts, shape (n_codes,), int64.
+
+    An active dimension predicts the eligible factor it received most votes
+    for (ties: the lowest factor index); one that received no vote predicts the
+    first eligible factor, as ``np.argmax`` of an empty column does in
+    disentanglement_lib. Inactive dimensions get -1 (they are never voted for).
+    """
+    mapping = np.full(votes.shape[0], -1, dtype=np.int64)
+    mapping[active] = eligible[np.argmax(votes[np.ix_(active, eligible)], axis=1)]
+    return mapping
+
+
+def _accuracy(votes, mapping):
+    """Fraction of the votes whose fixed factor is the one their dimension predicts.
+
+    ``sum_c votes[c, mapping[c]] / sum(votes)``; in ``[0, 1]``, 0.0 for no vote.
+    """
+    total = votes.sum()
+    if total == 0:
+        return 0.0
+    used = mapping >= 0
+    correct = votes[np.flatnonzero(used), mapping[used]].sum()
+    return float(correct) / float(total)
