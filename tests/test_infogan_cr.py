@@ -115,7 +115,8 @@ def test_discriminator_step_moves_only_discriminator(images):
     latents = torch.rand(32, 10) * 2 - 1
     net._discriminator_step(real, latents, latents[:, :5])
     for name, params in before.items():
-        changed = any(not torch.equal(p, q) for p, q in zip(params, getattr(net, name).parameters()))
+        now = getattr(net, name).parameters()
+        changed = any(not torch.equal(p, q) for p, q in zip(params, now, strict=True))
         assert changed == (name == "discriminator_"), name
 
 
