@@ -6,6 +6,7 @@ for a fixed number of iterations, progress, history) and the generative
 interface: ``sample_latent``, ``generate``, ``sample`` and ``transform``.
 """
 
+import contextlib
 import math
 
 import numpy as np
@@ -13,6 +14,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNet
 from skorch.callbacks import PassthroughScoring, ProgressBar
 
 from disentangle.networks import SUPPORTED_IMAGE_SIZES
@@ -160,7 +162,7 @@ class BatchIterator:
             yield torch.from_numpy(np.ascontiguousarray(self.X[index]))
 
 
-def training_callbacks(verbose, batches_per_pass, loss_names):
+def training_callbacks(verbose, batches_per_pass, loss_names, n_iter=None):
     """skorch callbacks: per-pass averages of the batch losses, a log and a progress bar.
 
     Parameters
@@ -170,11 +172,69 @@ def training_callbacks(verbose, batches_per_pass, loss_names):
     batches_per_pass : int
     loss_names : list of str
         Batch-level history keys to average per pass (besides ``train_loss``).
+    n_iter : int, optional
+        Total iterations, when fewer than one pass: the progress bar's length.
     """
     callbacks = [(name, PassthroughScoring(name=name, on_train=True)) for name in loss_names]
     if verbose:
-        callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=batches_per_pass)))
+        total = batches_per_pass if n_iter is None else min(batches_per_pass, n_iter)
+        callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=total)))
     return callbacks
+
+
+@contextlib.contextmanager
+def torch_seed(seed):
+    """Seed torch's global CPU generator inside the block only (``fork_rng`` restores it after).
+
+    For building modules reproducibly without touching the caller's random state.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+class TrainingNet(NeuralNet):
+    """skorch engine with a ``config`` dict, extra modules and optimisers, batch-level records.
+
+    Subclasses build their modules in ``initialize_module`` and optimisers in
+    ``initialize_optimizer`` and implement ``train_step``. ``get_dataset``
+    passes the (uint8) array through untouched: :class:`BatchIterator`
+    indexes it itself.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Passed to :class:`skorch.NeuralNet`.
+    config : dict
+        Everything the training step needs (sizes, weights, learning rates, seed).
+    """
+
+    def __init__(self, *args, config, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.config = config
+
+    def get_dataset(self, X, y=None):
+        return X
+
+    def record(self, **values):
+        """Store scalar tensors in the current batch's history row."""
+        for name, value in values.items():
+            self.history.record_batch(name, value.item())
+
+    @staticmethod
+    def optimizer_step(optimizer, loss, parameters):
+        """Backward into ``parameters`` only (no other leaf gets a gradient), then one step.
+
+        Parameters
+        ----------
+        optimizer : torch.optim.Optimizer
+        loss : Tensor, scalar
+        parameters : iterable of Parameter
+            The parameters ``optimizer`` updates.
+        """
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward(inputs=list(parameters))
+        optimizer.step()
 
 
 def _map_batches(fn, array):
@@ -302,3 +362,43 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "net_")
         return np.asarray([f"code{k}" for k in range(self.n_codes_)], dtype=object)
+
+    def _fit_seeds(self):
+        """Two 31-bit seeds from ``random_state``: the net's (weights, noise) and the batches'."""
+        rng = np.random.RandomState(seed_from(self.random_state))
+        return seed_from(rng), seed_from(rng)
+
+    def _engine_params(self, n_samples, batch_seed, loss_names, callbacks=()):
+        """Keyword arguments of the skorch engine shared by all estimators.
+
+        ``max_iter`` batches drawn by :class:`BatchIterator` (no validation
+        split), the estimator's ``batch_size``, ``device_`` and ``verbose``,
+        and the given callbacks followed by :func:`training_callbacks`.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of training images.
+        batch_seed : int
+            Seed of the batch order.
+        loss_names : list of str
+            Batch-level history keys averaged per pass.
+        callbacks : sequence of (name, Callback), default=()
+        """
+        return {
+            "batch_size": self.batch_size,
+            "max_epochs": BatchIterator.n_passes(n_samples, self.batch_size, self.max_iter),
+            "train_split": None,
+            "iterator_train": BatchIterator,
+            "iterator_train__n_iter": self.max_iter,
+            "iterator_train__seed": batch_seed,
+            "callbacks": [
+                *callbacks,
+                *training_callbacks(
+                    self.verbose, BatchIterator.batches_per_pass(n_samples, self.batch_size),
+                    loss_names,
+                ),
+            ],
+            "device": self.device_,
+            "verbose": self.verbose,
+        }

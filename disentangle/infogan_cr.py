@@ -307,6 +307,9 @@ class InfoGANCR(GenerativeEstimator):
     batch at a time.
     """
 
+    #: Support of the codes' prior, swept by latent traversals.
+    traversal_range = (-1.0, 1.0)
+
     def __init__(
         self,
         n_codes=5,
@@ -385,7 +388,7 @@ class InfoGANCR(GenerativeEstimator):
                 ("cr_schedule", schedule),
                 *training_callbacks(
                     self.verbose, BatchIterator.batches_per_pass(len(X), self.batch_size),
-                    _LOSS_NAMES,
+                    _LOSS_NAMES, self.max_iter,
                 ),
             ],
             device=self.device_,

@@ -1,0 +1,7 @@
+"""``python -m disentangle demo``."""
+
+import sys
+
+from disentangle.cli import main
+
+sys.exit(main())

@@ -1,0 +1,143 @@
+"""Pictures: latent traversals of a fitted generative estimator, similarity heatmaps."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # file output only; no display needed
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.utils.validation import check_is_fitted  # noqa: E402
+
+
+def traversal_grid(estimator, n_steps=10, random_state=0):
+    """Images of one latent traversal per code.
+
+    Starting from one latent drawn from the prior, code ``k`` is swept over
+    ``estimator.traversal_range`` (the prior's support: [-1, 1] for
+    InfoGAN-CR's uniform codes) while every other latent stays fixed, as in
+    the paper's Fig. 1.
+
+    Parameters
+    ----------
+    estimator : fitted generative estimator
+        With ``sample_latent``, ``generate``, ``n_codes_`` and ``traversal_range``.
+    n_steps : int, default=10
+        Values per code.
+    random_state : int, RandomState instance or None, default=0
+        Draws the base latent.
+
+    Returns
+    -------
+    images : ndarray of shape (n_codes, n_steps, C, H, W), dtype float32, in [0, 1]
+    """
+    base = estimator.sample_latent(1, random_state=random_state)[0]
+    values = np.linspace(*estimator.traversal_range, n_steps, dtype=np.float32)
+    latents = np.repeat(base[None, None], estimator.n_codes_, axis=0).repeat(n_steps, axis=1)
+    for k in range(estimator.n_codes_):
+        latents[k, :, k] = values
+    images = estimator.generate(latents.reshape(-1, base.size))
+    return images.reshape(estimator.n_codes_, n_steps, *images.shape[1:])
+
+
+def plot_traversals(estimator, n_steps=10, random_state=0, path=None):
+    """Plot latent traversals: one row per code, ``n_steps`` columns.
+
+    Parameters
+    ----------
+    estimator : fitted generative estimator
+    n_steps : int, default=10
+    random_state : int, RandomState instance or None, default=0
+    path : str or path-like, optional
+        Where to save the figure (PNG by the suffix).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    grid = traversal_grid(estimator, n_steps, random_state)
+    n_codes = grid.shape[0]
+    fig, axes = plt.subplots(n_codes, n_steps, figsize=(n_steps * 0.8, n_codes * 0.8 + 0.4),
+                             squeeze=False)
+    for k in range(n_codes):
+        for j in range(n_steps):
+            ax = axes[k, j]
+            image = grid[k, j]
+            ax.imshow(image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0),
+                      cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[k, 0].set_ylabel(f"code{k}", rotation=0, ha="right", va="center")
+    low, high = estimator.traversal_range
+    fig.suptitle(f"Latent traversals: each row sweeps one code from {low:g} to {high:g}")
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig
+
+
+def candidate_labels(params_list):
+    """Short labels of candidates: only the parameters that differ between them.
+
+    Parameters
+    ----------
+    params_list : list of dict
+
+    Returns
+    -------
+    labels : list of str
+        ``"i: name=value, ..."``; just ``"i"`` when every candidate has the same parameters.
+    """
+    names = sorted({name for params in params_list for name in params})
+    varying = [n for n in names
+               if len({repr(params.get(n)) for params in params_list}) > 1]
+    return [
+        f"{i}: " + ", ".join(f"{n}={params[n]}" for n in varying if n in params)
+        if varying else str(i)
+        for i, params in enumerate(params_list)
+    ]
+
+
+def plot_similarity_matrix(selector, path=None):
+    """Heatmap of a fitted selector's similarity matrix, with the medoid marked.
+
+    Entry ``(i, j)`` is ``selector.similarity_matrix_[i, j]`` (for
+    ModelCentrality the symmetrised FactorVAE score of model ``i``'s encoder
+    on model ``j``'s data and the reverse, in [0, 1]); failed candidates (NaN)
+    are grey. The medoid's row and column are outlined and its label is bold.
+
+    Parameters
+    ----------
+    selector : fitted ModelCentralitySelector
+        Uses ``similarity_matrix_``, ``best_index_``, ``cv_results_`` and ``similarity``.
+    path : str or path-like, optional
+        Where to save the figure (format by the suffix).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If the selector is not fitted.
+    """
+    check_is_fitted(selector, "similarity_matrix_")
+    matrix = np.ma.masked_invalid(selector.similarity_matrix_)
+    n, best = len(matrix), selector.best_index_
+    size = 2.5 + 0.45 * n
+    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
+    image = ax.imshow(matrix, cmap=cmap, vmin=0, vmax=1)
+    fig.colorbar(image, ax=ax, label=f"similarity ({selector.similarity})")
+    for span in (ax.axhspan, ax.axvspan):
+        span(best - 0.5, best + 0.5, fill=False, edgecolor="red", linewidth=2)
+    labels = candidate_labels(selector.cv_results_["params"])
+    ax.set_xticks(range(n), labels, rotation=90, fontsize=8)
+    ax.set_yticks(range(n), labels, fontsize=8)
+    for tick in (ax.get_xticklabels()[best], ax.get_yticklabels()[best]):
+        tick.set_fontweight("bold")
+        tick.set_color("red")
+    ax.set_title(f"Similarity of {n} models; medoid: candidate {best} (red)")
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig
