@@ -363,6 +363,14 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "net_")
         return np.asarray([f"code{k}" for k in range(self.n_codes_)], dtype=object)
 
+    def _train(self, net, X, n_codes, n_latent):
+        """Fit the skorch engine ``net`` on ``X`` and set the fitted attributes; return self."""
+        self.net_ = net.fit(X)
+        self.n_codes_, self.n_latent_ = n_codes, n_latent
+        self.history_ = net.history
+        self.n_iter_ = net.n_iter_
+        return self
+
     def _fit_seeds(self):
         """Two 31-bit seeds from ``random_state``: the net's (weights, noise) and the batches'."""
         rng = np.random.RandomState(seed_from(self.random_state))
@@ -372,8 +380,9 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
         """Keyword arguments of the skorch engine shared by all estimators.
 
         ``max_iter`` batches drawn by :class:`BatchIterator` (no validation
-        split), the estimator's ``batch_size``, ``device_`` and ``verbose``,
-        and the given callbacks followed by :func:`training_callbacks`.
+        split), the estimator's ``batch_size``, ``device_`` and ``verbose``;
+        callbacks: the given ones, then :func:`training_callbacks`, then the
+        user's ``callbacks`` parameter when the estimator has one.
 
         Parameters
         ----------
@@ -396,8 +405,9 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
                 *callbacks,
                 *training_callbacks(
                     self.verbose, BatchIterator.batches_per_pass(n_samples, self.batch_size),
-                    loss_names,
+                    loss_names, self.max_iter,
                 ),
+                *(getattr(self, "callbacks", None) or []),
             ],
             "device": self.device_,
             "verbose": self.verbose,

@@ -7,19 +7,11 @@ as extra modules with their own Adam optimisers. Every detail follows SPEC.md
 and the official code (``InfoGAN-CR_dSprites/gan/infogan_cr.py``).
 """
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from skorch import NeuralNet
 from skorch.callbacks import Callback
 
-from disentangle._base import (
-    BatchIterator,
-    GenerativeEstimator,
-    seed_from,
-    to_float,
-    training_callbacks,
-)
+from disentangle._base import GenerativeEstimator, TrainingNet, to_float, torch_seed
 from disentangle.networks import CRDiscriminator, DiscriminatorQ, Generator, init_weights
 
 _LOSS_NAMES = ["discriminator_loss", "info_loss", "cr_loss", "cr_accuracy"]
@@ -105,24 +97,19 @@ class CRSchedule(Callback):
             net.reset_cr_discriminator()
 
 
-class InfoGANCRNet(NeuralNet):
+class InfoGANCRNet(TrainingNet):
     """skorch engine of :class:`InfoGANCR`: G is ``module_``, D/Q and H are extra modules.
 
     One iteration (official ``train``): on the same real batch and latents,
     one H step, one D/Q step, then two G steps.
     """
 
-    def __init__(self, *args, config, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.config = config
-
     def initialize_module(self):
         cfg = self.config
         n_latent = cfg["n_codes"] + cfg["n_noise"]
         channels = cfg["image_shape"][0]
         self.rng_ = torch.Generator(device=self.device).manual_seed(cfg["seed"] + 1)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(cfg["seed"])
+        with torch_seed(cfg["seed"]):
             self.module_ = Generator(n_latent, channels)
             self.discriminator_ = DiscriminatorQ(cfg["n_codes"], channels)
             self.cr_discriminator_ = CRDiscriminator(cfg["n_codes"], channels)
@@ -148,17 +135,13 @@ class InfoGANCRNet(NeuralNet):
     def reset_cr_discriminator(self):
         """Re-initialise H's weights and its Adam state, reproducibly from the seed."""
         self.n_cr_resets_ += 1
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.config["seed"] + 1 + self.n_cr_resets_)
+        with torch_seed(self.config["seed"] + 1 + self.n_cr_resets_):
             fresh = CRDiscriminator(self.config["n_codes"], self.config["image_shape"][0])
             init_weights(fresh)
         self.cr_discriminator_.load_state_dict(fresh.state_dict())
         self.optimizer_cr_discriminator_ = self._adam(
             self.cr_discriminator_, self.config["lr_cr_discriminator"]
         )
-
-    def get_dataset(self, X, y=None):
-        return X  # the BatchIterator indexes the (uint8) array itself
 
     def train_step(self, batch, **fit_params):
         cfg, rng = self.config, self.rng_
@@ -173,13 +156,9 @@ class InfoGANCRNet(NeuralNet):
         for _ in range(2):
             g_loss, info_loss = self._generator_step(latents, codes, pairs)
         self.n_iter_ += 1
-        self._record(discriminator_loss=d_loss, info_loss=info_loss, cr_loss=cr_loss,
-                     cr_accuracy=cr_accuracy)
+        self.record(discriminator_loss=d_loss, info_loss=info_loss, cr_loss=cr_loss,
+                    cr_accuracy=cr_accuracy)
         return {"loss": g_loss, "y_pred": None}
-
-    def _record(self, **values):
-        for name, value in values.items():
-            self.history.record_batch(name, value.item())
 
     def _render_pairs(self, pairs):
         """Both images of each CR pair stacked on the channel axis, (n, 2C, H, W)."""
@@ -195,7 +174,9 @@ class InfoGANCRNet(NeuralNet):
         self.cr_discriminator_.train()
         logits = self.cr_discriminator_(images)
         loss = F.cross_entropy(logits, pairs[2])
-        self._step(self.optimizer_cr_discriminator_, loss, self.cr_discriminator_)
+        self.optimizer_step(
+            self.optimizer_cr_discriminator_, loss, self.cr_discriminator_.parameters()
+        )
         accuracy = (logits.argmax(1) == pairs[2]).float().mean()
         return loss.detach(), accuracy
 
@@ -219,7 +200,7 @@ class InfoGANCRNet(NeuralNet):
             + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
             + self.config["info_weight"] * info
         )
-        self._step(self.optimizer_discriminator_, loss, self.discriminator_)
+        self.optimizer_step(self.optimizer_discriminator_, loss, self.discriminator_.parameters())
         return loss.detach(), info.detach()
 
     def _generator_step(self, latents, codes, pairs):
@@ -234,15 +215,8 @@ class InfoGANCRNet(NeuralNet):
             self.cr_discriminator_.eval()
             cr = F.cross_entropy(self.cr_discriminator_(self._render_pairs(pairs)), pairs[2])
             loss = loss + self.cr_weight_ * cr
-        self._step(self.optimizer_, loss, self.module_)
+        self.optimizer_step(self.optimizer_, loss, self.module_.parameters())
         return loss.detach(), info.detach()
-
-    @staticmethod
-    def _step(optimizer, loss, module):
-        """Backward into ``module``'s parameters only, then one optimiser step."""
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward(inputs=list(module.parameters()))
-        optimizer.step()
 
 
 class InfoGANCR(GenerativeEstimator):
@@ -285,6 +259,9 @@ class InfoGANCR(GenerativeEstimator):
         Seeds weights, batches and latents: the same seed gives the same model on CPU.
     verbose : int, default=0
         1 prints a progress bar and a log row per pass over the data.
+    callbacks : list of skorch callbacks or (name, callback) tuples, optional
+        Extra callbacks of the training net (e.g. skorch ``Checkpoint`` or a
+        score logged every few iterations); they see ``net.n_iter_``.
 
     Attributes
     ----------
@@ -328,6 +305,7 @@ class InfoGANCR(GenerativeEstimator):
         device="auto",
         random_state=None,
         verbose=0,
+        callbacks=None,
     ):
         self.n_codes = n_codes
         self.n_noise = n_noise
@@ -345,6 +323,7 @@ class InfoGANCR(GenerativeEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
 
     def fit(self, X, y=None):
         """Train InfoGAN-CR on images.
@@ -366,39 +345,20 @@ class InfoGANCR(GenerativeEstimator):
             Invalid images (see :func:`disentangle._base.validate_images`).
         """
         X = self._fit_context(X)
-        rng = np.random.RandomState(seed_from(self.random_state))
-        config = self._net_config(seed_from(rng))
+        net_seed, batch_seed = self._fit_seeds()
         schedule = CRSchedule(
             self.cr_weight,
             _fraction_or_iteration(self.cr_start, self.max_iter),
             self.gap,
             _fraction_or_iteration(self.gap_end, self.max_iter),
         )
-        self.net_ = InfoGANCRNet(
+        net = InfoGANCRNet(
             Generator,
             criterion=torch.nn.BCEWithLogitsLoss,
-            config=config,
-            batch_size=self.batch_size,
-            max_epochs=BatchIterator.n_passes(len(X), self.batch_size, self.max_iter),
-            train_split=None,
-            iterator_train=BatchIterator,
-            iterator_train__n_iter=self.max_iter,
-            iterator_train__seed=seed_from(rng),
-            callbacks=[
-                ("cr_schedule", schedule),
-                *training_callbacks(
-                    self.verbose, BatchIterator.batches_per_pass(len(X), self.batch_size),
-                    _LOSS_NAMES, self.max_iter,
-                ),
-            ],
-            device=self.device_,
-            verbose=self.verbose,
+            config=self._net_config(net_seed),
+            **self._engine_params(len(X), batch_seed, _LOSS_NAMES, [("cr_schedule", schedule)]),
         )
-        self.net_.fit(X)
-        self.n_codes_, self.n_latent_ = self.n_codes, self.n_codes + self.n_noise
-        self.history_ = self.net_.history
-        self.n_iter_ = self.net_.n_iter_
-        return self
+        return self._train(net, X, self.n_codes, self.n_codes + self.n_noise)
 
     def _net_config(self, seed):
         return {

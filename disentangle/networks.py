@@ -4,7 +4,9 @@ Architectures follow SPEC.md and the official InfoGAN-CR code
 (``InfoGAN-CR_dSprites/gan/network.py``): a DCGAN-style generator for 64x64
 images, a spectrally normalised convolutional trunk shared by the
 discriminator D and the encoder Q, and a contrastive-regulariser (CR)
-discriminator H that reads two images stacked on the channel axis.
+discriminator H that reads two images stacked on the channel axis. The VAE
+baselines' Gaussian encoder, Bernoulli decoder and FactorVAE total-correlation
+discriminator follow ``FactorVAE_dSprites/gan/network.py`` of the same repository.
 """
 
 import torch
@@ -156,3 +158,103 @@ def init_weights(module, generator=None):
 def _raw_weight(layer):
     """The trainable weight tensor, under spectral norm or not."""
     return getattr(layer, "weight_orig", layer.weight)
+
+
+# --- VAE baselines (FactorVAE_dSprites/gan/network.py; Kim & Mnih 2018, Appendix) ---
+
+_VAE_CHANNELS = (32, 32, 64, 64)
+
+
+class VAEEncoder(nn.Module):
+    """Gaussian encoder q(z|x) of the VAE baselines for 64x64 images (SPEC.md).
+
+    Four stride-2 convolutions (kernel 4) with 32, 32, 64, 64 channels, each
+    followed by ReLU; FC 128 with no activation (as in the authors' code and
+    Kim & Mnih 2018, Table 2); then two FC heads of ``n_latent`` units: the
+    posterior mean and log-variance.
+
+    Parameters
+    ----------
+    n_latent : int
+    in_channels : int, default=1
+
+    Input (batch, in_channels, 64, 64) float32 in [0, 1]; ``forward`` returns
+    ``(mean, logvar)``, each (batch, n_latent) float32, unbounded.
+    """
+
+    def __init__(self, n_latent, in_channels=1):
+        super().__init__()
+        layers = []
+        channels = (in_channels, *_VAE_CHANNELS)
+        for c_in, c_out in zip(channels[:-1], channels[1:], strict=True):
+            layers += [nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), nn.ReLU()]
+        layers += [nn.Flatten(), nn.Linear(_VAE_CHANNELS[-1] * 4 * 4, _HIDDEN)]
+        self.trunk = nn.Sequential(*layers)
+        self.mean = nn.Linear(_HIDDEN, n_latent)
+        self.logvar = nn.Linear(_HIDDEN, n_latent)
+
+    def forward(self, images):
+        features = self.trunk(images)
+        return self.mean(features), self.logvar(features)
+
+
+class VAEDecoder(nn.Module):
+    """Bernoulli decoder p(x|z) of the VAE baselines for 64x64 images (SPEC.md).
+
+    FC 128 -> ReLU; FC 4*4*64 -> ReLU; transposed convs (kernel 4, stride 2)
+    to 64, 32, 32 channels (8, 16, 32 px), each -> ReLU; a last transposed
+    conv to ``out_channels`` at 64x64. No batch norm.
+
+    Parameters
+    ----------
+    n_latent : int
+    out_channels : int, default=1
+
+    Input (batch, n_latent) float32; output (batch, out_channels, 64, 64) float32
+    Bernoulli **logits** (apply a sigmoid for pixel probabilities).
+    """
+
+    def __init__(self, n_latent, out_channels=1):
+        super().__init__()
+        self.fc = nn.Sequential(
+            nn.Linear(n_latent, _HIDDEN), nn.ReLU(), nn.Linear(_HIDDEN, 64 * 4 * 4), nn.ReLU()
+        )
+        layers = []
+        channels = (64, 64, 32, 32)
+        for c_in, c_out in zip(channels[:-1], channels[1:], strict=True):
+            layers += [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.ReLU()]
+        layers += [nn.ConvTranspose2d(channels[-1], out_channels, 4, stride=2, padding=1)]
+        self.deconv = nn.Sequential(*layers)
+
+    def forward(self, latents):
+        return self.deconv(self.fc(latents).view(-1, 64, 4, 4))
+
+
+class TCDiscriminator(nn.Module):
+    """FactorVAE total-correlation discriminator (Kim & Mnih 2018, Sec. 3 and Appendix).
+
+    An MLP with ``n_hidden_layers`` hidden layers of ``width`` units, each
+    followed by LeakyReLU(0.2), and 2 output logits: class 0 "drawn from q(z)",
+    class 1 "dimension-wise permuted" (the authors' ``TCDiscriminator``:
+    6 linear layers, the last with 2 units).
+
+    Parameters
+    ----------
+    n_latent : int
+    width : int, default=1000
+    n_hidden_layers : int, default=5
+
+    Input (batch, n_latent) float32; output (batch, 2) float32 logits.
+    """
+
+    def __init__(self, n_latent, width=1000, n_hidden_layers=5):
+        super().__init__()
+        layers, size = [], n_latent
+        for _ in range(n_hidden_layers):
+            layers += [nn.Linear(size, width), nn.LeakyReLU(0.2)]
+            size = width
+        layers.append(nn.Linear(size, 2))
+        self.mlp = nn.Sequential(*layers)
+
+    def forward(self, latents):
+        return self.mlp(latents)

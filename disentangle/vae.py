@@ -1,0 +1,576 @@
+"""The VAE baselines of the InfoGAN-CR paper: β-VAE, FactorVAE and β-TCVAE.
+
+One Gaussian encoder q(z|x) and Bernoulli decoder p(x|z) (the authors'
+``FactorVAE_dSprites/gan/network.py``, SPEC.md), a N(0, I) prior, and one of
+three regularised objectives, all minimised per batch of M images:
+
+* ``"beta"`` (Higgins et al., ICLR 2017): reconstruction + β · KL.
+* ``"factor"`` (Kim & Mnih, ICML 2018): reconstruction + KL + γ · TC, the total
+  correlation estimated with a discriminator by the density-ratio trick.
+* ``"beta_tc"`` (Chen et al., NeurIPS 2018): reconstruction + MI + β · TC + DWKL,
+  the decomposition of the KL term estimated on the minibatch.
+
+The training engine is a skorch net whose ``module_`` is the decoder, with the
+encoder and (FactorVAE) the TC discriminator as extra modules; the
+discriminator has its own Adam optimiser (``FactorVAE_dSprites/gan/factorVAE.py``).
+"""
+
+import math
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+
+from disentangle._base import (
+    GenerativeEstimator,
+    TrainingNet,
+    to_float,
+    torch_seed,
+)
+from disentangle.networks import TCDiscriminator, VAEDecoder, VAEEncoder, init_weights
+
+OBJECTIVES = ("beta", "factor", "beta_tc")
+TC_ESTIMATORS = ("mws", "mss")
+
+#: Batch-level history keys of each objective (besides ``train_loss``, the VAE loss).
+LOSS_NAMES = {
+    "beta": ["reconstruction", "kl"],
+    "factor": ["reconstruction", "kl", "total_correlation", "discriminator_loss"],
+    "beta_tc": [
+        "reconstruction", "kl", "mutual_information", "total_correlation", "dimension_wise_kl",
+    ],
+}
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+# --- Loss terms -------------------------------------------------------------------------------
+
+
+def bernoulli_nll(logits, images):
+    """Bernoulli negative log-likelihood: sigmoid cross-entropy summed over pixels, batch mean.
+
+    As ``en_de_loss_recon`` in the authors' ``factorVAE.py``.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (M, C, H, W), float32
+        Decoder output.
+    images : Tensor of shape (M, C, H, W), float32 in [0, 1]
+
+    Returns
+    -------
+    nll : Tensor, scalar, >= 0 (nats per image)
+    """
+    return F.binary_cross_entropy_with_logits(logits, images, reduction="sum") / len(images)
+
+
+def gaussian_kl(mean, logvar):
+    """KL(N(mean, diag exp(logvar)) || N(0, I)) in closed form, summed over latents, batch mean.
+
+    Kingma & Welling (2014), Appendix B; ``en_de_loss_kl`` in the authors' code.
+
+    Parameters
+    ----------
+    mean, logvar : Tensor of shape (M, D), float32
+
+    Returns
+    -------
+    kl : Tensor, scalar, >= 0 (nats)
+    """
+    return 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar).sum(1).mean()
+
+
+def reparameterize(mean, logvar, generator):
+    """One sample z = mean + exp(logvar / 2) * eps, eps ~ N(0, I) (Kingma & Welling 2014).
+
+    Parameters
+    ----------
+    mean, logvar : Tensor of shape (M, D)
+    generator : torch.Generator
+        On the tensors' device.
+
+    Returns
+    -------
+    z : Tensor of shape (M, D)
+    """
+    eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+    return mean + torch.exp(0.5 * logvar) * eps
+
+
+def gaussian_log_density(z, mean, logvar):
+    """Element-wise log N(z; mean, exp(logvar)); the arguments broadcast.
+
+    Returns
+    -------
+    log_density : Tensor of the broadcast shape (nats)
+    """
+    return -0.5 * (_LOG_2PI + logvar + (z - mean).pow(2) * torch.exp(-logvar))
+
+
+def permute_dims(z, generator):
+    """Shuffle each latent dimension independently across the batch (Kim & Mnih 2018, Alg. 1).
+
+    Samples of the product of the marginals of q(z). As in the authors' code
+    (``JointLatent.shuffled_reg_out_tf_var``), the batch permuted is the same
+    one the discriminator sees unpermuted.
+
+    Parameters
+    ----------
+    z : Tensor of shape (M, D)
+    generator : torch.Generator
+        On ``z``'s device.
+
+    Returns
+    -------
+    permuted : Tensor of shape (M, D)
+        Column d is a random permutation of ``z[:, d]``, independently for each d.
+    """
+    keys = torch.rand(z.shape, generator=generator, device=z.device)
+    return torch.gather(z, 0, keys.argsort(dim=0))
+
+
+def discriminator_tc(logits):
+    """FactorVAE TC estimate, the batch mean of logit_0 - logit_1 (density-ratio trick).
+
+    With softmax probabilities D(z) of class 0 ("drawn from q(z)"),
+    log D(z) / (1 - D(z)) = logit_0 - logit_1 estimates log q(z) / prod_d q(z_d)
+    (Kim & Mnih 2018, Sec. 3; ``en_de_loss_tc`` in the authors' code).
+
+    Parameters
+    ----------
+    logits : Tensor of shape (M, 2)
+
+    Returns
+    -------
+    tc : Tensor, scalar (nats; may be negative while D is untrained)
+    """
+    return (logits[:, 0] - logits[:, 1]).mean()
+
+
+class KLDecomposition(NamedTuple):
+    """Batch means of the three terms of the KL decomposition (Chen et al. 2018, Sec. 3).
+
+    ``mutual_information + total_correlation + dimension_wise_kl`` equals the
+    batch mean of log q(z|x) - log p(z), a one-sample Monte Carlo estimate of
+    KL(q(z|x) || p(z)), for every batch and either estimator: the log q(z) and
+    log prod_d q(z_d) estimates cancel.
+    """
+
+    mutual_information: torch.Tensor
+    total_correlation: torch.Tensor
+    dimension_wise_kl: torch.Tensor
+
+
+def log_importance_weights(batch_size, dataset_size, estimator="mws", device=None):
+    """Log-weights w[i, j] of q(z_i | x_j) in the minibatch estimate of q(z_i).
+
+    q(z_i) ~ sum_j w[i, j] q(z_i | x_j), z_i drawn from q(z | x_i), j over the
+    batch of M = ``batch_size`` images from a dataset of N = ``dataset_size``.
+
+    * ``"mws"``, minibatch weighted sampling (Chen et al. 2018, Sec. 4.1 and
+      Appendix C.1; the default of the official ``rtqichen/beta-tcvae`` code):
+      every weight is 1 / (N M). Its derivation keeps only the batches that
+      contain the image behind z_i, so it is a lower bound on log q(z_i): about
+      log M too low when the batch images' posteriors do not overlap and about
+      log N too low when they do (then TC is about (D - 1) log N too high and
+      DWKL about D log N too low, e.g. 9 log N on independent broad latents).
+      The offsets cancel in MI + TC + DWKL, and log(NM) is a constant, so the
+      gradients are those of an equal-weight batch average.
+    * ``"mss"``, stratified on the image that produced z_i (Chen et al. 2018,
+      Appendix C.2, in its symmetric form): w[i, i] = 1 / N and the other M - 1
+      images share (N - 1) / N equally, so each row sums to 1. Unbiased for
+      q(z_i) when those M - 1 are drawn without replacement from the other
+      N - 1 images (as :class:`~disentangle._base.BatchIterator` does) and exact
+      when the batch is the whole dataset: each term is a consistent estimate.
+      (Chen et al. single out one of the M - 1 with weight (N - M + 1) / (N (M - 1))
+      and give the others 1 / (M - 1); same row sum, same limit.)
+
+    Parameters
+    ----------
+    batch_size : int, >= 1 (>= 2 for ``"mss"``)
+    dataset_size : int, >= batch_size
+    estimator : {"mws", "mss"}, default="mws"
+    device : torch.device, optional
+
+    Returns
+    -------
+    log_weights : Tensor of shape (batch_size, batch_size), float32
+
+    Raises
+    ------
+    ValueError
+        Unknown estimator, or sizes out of range.
+    """
+    m, n = batch_size, dataset_size
+    if estimator not in TC_ESTIMATORS:
+        raise ValueError(f"estimator must be one of {TC_ESTIMATORS}; got {estimator!r}.")
+    if not 1 <= m <= n or (estimator == "mss" and m < 2):
+        raise ValueError(
+            f"Need 1 <= batch_size <= dataset_size (batch_size >= 2 for 'mss'); "
+            f"got batch_size={m}, dataset_size={n}."
+        )
+    if estimator == "mws":
+        return torch.full((m, m), -math.log(n * m), device=device)
+    log_weights = torch.full((m, m), math.log((n - 1) / (n * (m - 1))), device=device)
+    return log_weights.fill_diagonal_(-math.log(n))
+
+
+def kl_decomposition(z, mean, logvar, dataset_size, estimator="mws"):
+    """Minibatch estimates of index-code MI, total correlation and dimension-wise KL.
+
+    Chen et al. (2018), Sec. 3 (decomposition) and Sec. 4.1 (minibatch
+    estimation; the same sums as the official ``rtqichen/beta-tcvae`` code):
+    for each z_i ~ q(z | x_i) of the batch,
+    log q(z_i) ~ logsumexp_j (log w[i, j] + sum_d log q(z_id | x_j)) and
+    log q(z_id) ~ logsumexp_j (log w[i, j] + log q(z_id | x_j)), with the
+    weights of :func:`log_importance_weights`; then
+
+    * MI   = mean_i [log q(z_i | x_i) - log q(z_i)]
+    * TC   = mean_i [log q(z_i) - sum_d log q(z_id)]
+    * DWKL = mean_i [sum_d log q(z_id) - log p(z_i)],  p = N(0, I).
+
+    Parameters
+    ----------
+    z : Tensor of shape (M, D)
+        One posterior sample per image.
+    mean, logvar : Tensor of shape (M, D)
+        The posterior parameters of the same images.
+    dataset_size : int
+        N, the number of training images (>= M).
+    estimator : {"mws", "mss"}, default="mws"
+
+    Returns
+    -------
+    terms : KLDecomposition
+        Three scalar tensors (nats), differentiable in all inputs.
+
+    Raises
+    ------
+    ValueError
+        See :func:`log_importance_weights`.
+    """
+    log_weights = log_importance_weights(len(z), dataset_size, estimator, z.device)
+    # pairwise[i, j, d] = log q(z_id | x_j)
+    pairwise = gaussian_log_density(z[:, None], mean[None], logvar[None])
+    log_q_z_given_x = pairwise.diagonal().sum(0)
+    log_q_z = torch.logsumexp(log_weights + pairwise.sum(2), dim=1)
+    log_prod_q_zd = torch.logsumexp(log_weights[:, :, None] + pairwise, dim=1).sum(1)
+    log_p_z = gaussian_log_density(z, torch.zeros_like(z), torch.zeros_like(z)).sum(1)
+    return KLDecomposition(
+        (log_q_z_given_x - log_q_z).mean(),
+        (log_q_z - log_prod_q_zd).mean(),
+        (log_prod_q_zd - log_p_z).mean(),
+    )
+
+
+# --- Training engine --------------------------------------------------------------------------
+
+
+class VAENet(TrainingNet):
+    """skorch engine of :class:`VAE`: the decoder is ``module_``; ``encoder_`` and, for
+    FactorVAE, ``tc_discriminator_`` are extra modules.
+
+    One iteration on a batch (the authors' ``train`` loop: VAE op, then
+    discriminator op): one VAE step (encoder and decoder, one Adam), then for
+    FactorVAE one discriminator step. Its q(z) samples are the VAE step's
+    posterior samples, detached, as in Kim & Mnih (2018), Algorithm 1; its
+    permuted samples are those same samples shuffled per dimension, as in the
+    authors' code (which re-encodes the batch after the VAE update, where
+    Algorithm 1 permutes a second batch). Every backward pass into a module
+    happens before that module's optimiser step.
+    """
+
+    def initialize_module(self):
+        cfg = self.config
+        n_latent, channels = cfg["n_latent"], cfg["image_shape"][0]
+        self.rng_ = torch.Generator(device=self.device).manual_seed(cfg["seed"] + 1)
+        with torch_seed(cfg["seed"]):
+            self.encoder_ = VAEEncoder(n_latent, channels)
+            self.module_ = VAEDecoder(n_latent, channels)
+            init_weights(self.encoder_)
+            init_weights(self.module_)
+            if cfg["objective"] == "factor":
+                self.tc_discriminator_ = TCDiscriminator(n_latent)
+                init_weights(self.tc_discriminator_)
+        self.n_iter_ = 0
+        return self
+
+    def initialize_optimizer(self, triggered_directly=None):
+        cfg = self.config
+        self.optimizer_ = torch.optim.Adam(self.vae_parameters(), lr=cfg["lr"], betas=cfg["betas"])
+        if cfg["objective"] == "factor":
+            self.optimizer_discriminator_ = torch.optim.Adam(
+                self.tc_discriminator_.parameters(),
+                lr=cfg["lr_discriminator"], betas=cfg["betas_discriminator"],
+            )
+        return self
+
+    def vae_parameters(self):
+        """The encoder's then the decoder's parameters (one optimiser, as the authors' code)."""
+        return [*self.encoder_.parameters(), *self.module_.parameters()]
+
+    def train_step(self, batch, **fit_params):
+        images = to_float(batch, self.device, self.config["input_scale"])
+        loss, z, terms = self.vae_loss(images)
+        self.optimizer_step(self.optimizer_, loss, self.vae_parameters())
+        if self.config["objective"] == "factor":
+            terms["discriminator_loss"] = self.discriminator_step(z)
+        self.n_iter_ += 1
+        self.record(**terms)
+        return {"loss": loss.detach(), "y_pred": None}
+
+    def vae_loss(self, images):
+        """The objective's loss on one batch.
+
+        Returns
+        -------
+        loss : Tensor, scalar
+        z : Tensor of shape (M, n_latent)
+            The posterior samples (in the graph).
+        terms : dict of str to Tensor
+            Detached scalar terms, keyed as in ``LOSS_NAMES``.
+        """
+        mean, logvar = self.encoder_(images)
+        z = reparameterize(mean, logvar, self.rng_)
+        reconstruction = bernoulli_nll(self.module_(z), images)
+        kl = gaussian_kl(mean, logvar)
+        regulariser, extra = self._regulariser(z, mean, logvar, kl)
+        terms = {"reconstruction": reconstruction, "kl": kl, **extra}
+        return reconstruction + regulariser, z, {k: v.detach() for k, v in terms.items()}
+
+    def _regulariser(self, z, mean, logvar, kl):
+        """The objective's weighted KL-side terms and the named estimates it used."""
+        cfg = self.config
+        if cfg["objective"] == "beta":
+            return cfg["beta"] * kl, {}
+        if cfg["objective"] == "factor":
+            tc = discriminator_tc(self.tc_discriminator_(z))
+            return kl + cfg["gamma"] * tc, {"total_correlation": tc}
+        terms = kl_decomposition(z, mean, logvar, cfg["dataset_size"], cfg["tc_estimator"])
+        # Chen et al.'s objective (Sec. 4, alpha = gamma = 1) MI + beta TC + DWKL
+        # = KL + (beta - 1) TC in expectation, as the three terms sum to a
+        # one-sample estimate of the KL. The closed-form KL has lower variance
+        # (as disentanglement_lib's BetaTCVAE) and makes beta = 1 the plain VAE.
+        return kl + (cfg["beta"] - 1.0) * terms.total_correlation, terms._asdict()
+
+    def discriminator_step(self, z):
+        """One FactorVAE discriminator step; returns its loss, detached.
+
+        Class 0 for samples of q(z), class 1 for their dimension-wise
+        permutation; the loss is the mean of the two cross-entropies, as
+        ``tcd_loss`` in the authors' code. ``z`` is detached first, so no
+        gradient reaches the encoder.
+
+        Parameters
+        ----------
+        z : Tensor of shape (M, n_latent)
+        """
+        z = z.detach()
+        logits = self.tc_discriminator_(torch.cat([z, permute_dims(z, self.rng_)]))
+        labels = torch.arange(2, device=z.device).repeat_interleave(len(z))
+        loss = F.cross_entropy(logits, labels)
+        self.optimizer_step(
+            self.optimizer_discriminator_, loss, self.tc_discriminator_.parameters()
+        )
+        return loss.detach()
+
+
+# --- Estimator --------------------------------------------------------------------------------
+
+
+class VAE(GenerativeEstimator):
+    """VAE baselines with a N(0, I) prior: β-VAE, FactorVAE or β-TCVAE.
+
+    A convolutional Gaussian encoder q(z|x) and Bernoulli decoder p(x|z) for
+    64x64 images (the authors' FactorVAE code, SPEC.md), trained on one of the
+    objectives below, per batch of M images (reconstruction: sigmoid
+    cross-entropy summed over pixels; KL in closed form summed over latents;
+    both averaged over the batch):
+
+    * ``"beta"``: reconstruction + β · KL (Higgins et al., ICLR 2017).
+    * ``"factor"``: reconstruction + KL + γ · TC, TC estimated as
+      logit_0 - logit_1 of a discriminator trained to tell samples of q(z)
+      from dimension-wise permuted ones (Kim & Mnih, ICML 2018).
+    * ``"beta_tc"``: reconstruction + KL + (β - 1) · TC, TC estimated on the
+      minibatch (Chen et al., NeurIPS 2018; see :func:`kl_decomposition`). In
+      expectation this is their objective MI + β · TC + DWKL.
+
+    ``transform`` returns the posterior means; all ``n_latent`` latents are
+    the codes (``n_codes_ == n_latent_``).
+
+    Parameters
+    ----------
+    objective : {"beta", "factor", "beta_tc"}, default="beta"
+    n_latent : int, default=10
+        Latent dimensions (SPEC.md: 10 on dSprites).
+    beta : float, default=1.0
+        β, weight of the KL ("beta") or of the TC term ("beta_tc"); >= 0.
+        1.0 gives the plain VAE for both. Sources differ (Higgins et al. use
+        β > 1 on dSprites; the official β-TCVAE code defaults to 1;
+        disentanglement_lib's study sweeps 1 to 16): tune it.
+    gamma : float, default=10.0
+        γ, weight of the FactorVAE TC term (the paper's Table 1 row uses 10;
+        its model-selection pool 1, 10, 20, 40). Ignored by other objectives.
+    tc_estimator : {"mws", "mss"}, default="mws"
+        Minibatch estimator of the β-TCVAE terms (:func:`log_importance_weights`):
+        "mws", minibatch weighted sampling with Chen et al.'s log(NM) constant
+        (their code's default; recorded term values are bounds, offset by up
+        to (D - 1) log N), or "mss", stratified weights giving consistent term
+        values. Ignored by other objectives.
+    lr : float, default=1e-4
+        Adam learning rate of the encoder and decoder (authors' code).
+    betas : tuple of float, default=(0.9, 0.999)
+        Their Adam betas (authors' code).
+    lr_discriminator : float, default=1e-4
+        Adam learning rate of the FactorVAE discriminator (authors' code).
+    betas_discriminator : tuple of float, default=(0.5, 0.9)
+        Its Adam betas (authors' code).
+    batch_size : int, default=64
+        At least 2 for "factor" and "beta_tc".
+    max_iter : int, default=311_040
+        Training iterations (the authors' config: 27 epochs of dSprites at batch 64).
+    device : str, default="auto"
+        ``"auto"`` uses CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights, batches, posterior noise and permutations: the same seed
+        gives the same model on CPU.
+    verbose : int, default=0
+        1 prints a progress bar and a log row per pass over the data.
+    callbacks : list of skorch callbacks or (name, callback) tuples, optional
+        Extra callbacks of the training net (e.g. skorch ``Checkpoint``); they
+        see ``net.n_iter_``.
+
+    Attributes
+    ----------
+    net_ : VAENet
+        The fitted skorch net (``net_.module_`` is the decoder; ``encoder_``,
+        and ``tc_discriminator_`` for FactorVAE).
+    n_codes_, n_latent_ : int
+        Both ``n_latent``.
+    image_shape_ : tuple (C, H, W)
+    n_features_in_ : int
+    input_scale_ : float
+        1/255 for uint8 images with values above 1, else 1.
+    device_ : torch.device
+    history_ : skorch History
+        Per batch: ``train_loss`` (the VAE loss) and the terms named in
+        ``disentangle.vae.LOSS_NAMES[objective]``; their means per pass.
+    n_iter_ : int
+        Iterations run.
+
+    Notes
+    -----
+    The authors' code encodes with a posterior *sample* in its metric code
+    (``inference_from``); ``transform`` returns the posterior mean, the usual
+    representation (disentanglement_lib).
+    """
+
+    #: Latent traversal range for plotting: +-2 prior standard deviations.
+    traversal_range = (-2.0, 2.0)
+
+    def __init__(
+        self,
+        objective="beta",
+        n_latent=10,
+        beta=1.0,
+        gamma=10.0,
+        tc_estimator="mws",
+        lr=1e-4,
+        betas=(0.9, 0.999),
+        lr_discriminator=1e-4,
+        betas_discriminator=(0.5, 0.9),
+        batch_size=64,
+        max_iter=311_040,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.objective = objective
+        self.n_latent = n_latent
+        self.beta = beta
+        self.gamma = gamma
+        self.tc_estimator = tc_estimator
+        self.lr = lr
+        self.betas = betas
+        self.lr_discriminator = lr_discriminator
+        self.betas_discriminator = betas_discriminator
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    def fit(self, X, y=None):
+        """Train the VAE on images.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, H, W) or (n, C, H, W)
+            Images of size 64x64; bool, uint8 (0..1 or 0..255) or float in [0, 1]
+            (binary images suit the Bernoulli likelihood). Not copied: batches
+            become float one at a time.
+        y : ignored
+
+        Returns
+        -------
+        self : VAE
+
+        Raises
+        ------
+        ValueError
+            Unknown ``objective`` or ``tc_estimator``, negative ``beta`` or
+            ``gamma``, batches of fewer than 2 images for "factor" or
+            "beta_tc", or invalid images (see
+            :func:`disentangle._base.validate_images`).
+        """
+        self._check_params()
+        X = self._fit_context(X)
+        self._check_batch(min(self.batch_size, len(X)))
+        net_seed, batch_seed = self._fit_seeds()
+        net = VAENet(
+            VAEDecoder,
+            criterion=torch.nn.BCEWithLogitsLoss,
+            config=self._net_config(net_seed, len(X)),
+            **self._engine_params(len(X), batch_seed, LOSS_NAMES[self.objective]),
+        )
+        return self._train(net, X, self.n_latent, self.n_latent)
+
+    def _check_params(self):
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}; got {self.objective!r}.")
+        if self.tc_estimator not in TC_ESTIMATORS:
+            raise ValueError(
+                f"tc_estimator must be one of {TC_ESTIMATORS}; got {self.tc_estimator!r}."
+            )
+        if self.beta < 0 or self.gamma < 0:
+            raise ValueError(f"beta and gamma must be >= 0; got {self.beta}, {self.gamma}.")
+
+    def _check_batch(self, batch_size):
+        if batch_size < 2 and self.objective != "beta":
+            raise ValueError(
+                f"objective {self.objective!r} estimates the total correlation from the "
+                f"batch and needs at least 2 images per batch; got {batch_size}."
+            )
+
+    def _net_config(self, seed, dataset_size):
+        return {
+            "objective": self.objective, "n_latent": self.n_latent,
+            "image_shape": self.image_shape_, "beta": float(self.beta),
+            "gamma": float(self.gamma), "tc_estimator": self.tc_estimator,
+            "dataset_size": dataset_size, "lr": self.lr, "betas": tuple(self.betas),
+            "lr_discriminator": self.lr_discriminator,
+            "betas_discriminator": tuple(self.betas_discriminator),
+            "input_scale": self.input_scale_, "seed": seed,
+        }
+
+    def _draw_prior(self, rng, n_samples):
+        return rng.standard_normal(size=(n_samples, self.n_latent_))
+
+    def _encode_batch(self, images):
+        return self.net_.encoder_.eval()(images)[0]
+
+    def _decode_batch(self, latents):
+        return torch.sigmoid(self.net_.module_.eval()(latents))
