@@ -30,6 +30,11 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from disentangle.metrics._representation import as_encoder, encode_factors
+from disentangle.metrics._sampling import check_count as _check_count
+from disentangle.metrics._sampling import fixed_factors as _fixed_factors
+from disentangle.metrics._sampling import group_factors as _vote_factors
+from disentangle.metrics._sampling import sample_factors as _sample_factors
+from disentangle.metrics._sampling import varying_factors
 
 # Most observations rendered and encoded in one call; whole votes are grouped up to it.
 _ROWS_PER_CALL = 1024
@@ -198,15 +203,6 @@ def _finish(score, train_acc, global_var, active, eligible, train_votes, eval_vo
     }
 
 
-def _check_count(name, value, minimum):
-    """Raise unless ``value`` is an integer ``>= minimum``; return it as int."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}.")
-    return int(value)
-
-
 def _resolve_params(protocol, batch_size, n_train, n_eval, n_variance, prune_threshold):
     """Validate the arguments and fill the protocol's defaults.
 
@@ -247,38 +243,9 @@ def _resolve_params(protocol, batch_size, n_train, n_eval, n_variance, prune_thr
 def _eligible_factors(dataset):
     """Indices of the factors that can be fixed: those with more than one value.
 
-    A factor whose size is not 1 (including ``None`` or ``inf`` for a
-    continuous factor) is eligible.
-
-    Returns
-    -------
-    eligible : ndarray of shape (n_eligible,), dtype int64
-
-    Raises
-    ------
-    ValueError
-        If no factor has more than one value.
+    See :func:`~disentangle.metrics._sampling.varying_factors`.
     """
-    sizes = list(dataset.factor_sizes)
-    eligible = np.array([k for k, size in enumerate(sizes) if size != 1], dtype=np.int64)
-    if eligible.size == 0:
-        raise ValueError(
-            f"the dataset has no factor with more than one value (factor_sizes={tuple(sizes)}); "
-            "the FactorVAE score needs at least one factor that varies."
-        )
-    return eligible
-
-
-def _sample_factors(dataset, n, rng):
-    """``dataset.sample_factors(n, rng)`` as a writable (n, n_factors) array."""
-    factors = np.array(dataset.sample_factors(n, rng), copy=True)
-    n_factors = len(dataset.factor_sizes)
-    if factors.shape != (n, n_factors):
-        raise ValueError(
-            f"dataset.sample_factors({n}) must return shape ({n}, {n_factors}) to match "
-            f"factor_sizes; got {factors.shape}."
-        )
-    return factors
+    return varying_factors(dataset, "the FactorVAE score")
 
 
 def _global_variances(encode, dataset, params, rng):
@@ -308,34 +275,6 @@ def _active_dims(global_var, threshold):
     """
     keep = (np.sqrt(global_var) >= threshold) & (global_var > 0)
     return np.flatnonzero(keep)
-
-
-def _fixed_factors(n_votes, eligible, cycle, rng):
-    """The factor fixed in each vote, shape (n_votes,), int64.
-
-    Community: uniform over the eligible factors (``random_state.randint`` in
-    disentanglement_lib). Paper: vote ``i`` fixes factor ``i % n_eligible``
-    (``fixed_latent_id = i % 5`` in the InfoGAN-CR code), so every factor gets
-    the same number of votes up to one.
-    """
-    if cycle:
-        return eligible[np.arange(n_votes) % eligible.size]
-    return eligible[rng.randint(eligible.size, size=n_votes)]
-
-
-def _vote_factors(dataset, fixed, vote_size, rng):
-    """Factors of every vote, shape (n_votes * vote_size, n_factors).
-
-    In vote ``v`` (rows ``v * vote_size`` onwards) column ``fixed[v]`` holds the
-    value of the vote's first row; the other columns are drawn independently.
-    Works for integer and continuous factors.
-    """
-    n_votes = fixed.size
-    factors = _sample_factors(dataset, n_votes * vote_size, rng)
-    grouped = factors.reshape(n_votes, vote_size, -1)
-    votes = np.arange(n_votes)
-    grouped[votes, :, fixed] = grouped[votes, 0, fixed][:, None]
-    return grouped.reshape(n_votes * vote_size, -1)
 
 
 def _vote_winners(codes, vote_size, global_var, active, ddof):

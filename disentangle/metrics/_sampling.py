@@ -1,0 +1,210 @@
+"""Validation and sampling shared by the metrics: "draw factors, render, encode".
+
+Every supervised metric draws ground-truth factors from a
+:class:`~disentangle.datasets.GroundTruthDataset`, renders them and encodes
+the observations in batches. The helpers here do that once for all of them,
+so that every observation is rendered and encoded exactly once, and they
+validate the protocol parameters the same way for every metric.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+from disentangle.metrics._representation import encode_factors
+
+# Most observations rendered and encoded in one call.
+ROWS_PER_CALL = 1024
+
+
+def check_count(name, value, minimum):
+    """Raise unless ``value`` is an integer ``>= minimum``; return it as int.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is a bool, not an integer, or below ``minimum``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}.")
+    return int(value)
+
+
+def resolve_protocol(protocols, protocol, counts, minimums):
+    """The defaults of ``protocols[protocol]``, overridden by the given counts.
+
+    Parameters
+    ----------
+    protocols : dict of str to dict
+        Default parameters of each protocol. A default of ``None`` marks a
+        parameter the protocol does not use (e.g. a test-set size when the
+        protocol has no train/test split); giving it raises.
+    protocol : str
+    counts : dict of str to int or None
+        User values; ``None`` keeps the protocol default.
+    minimums : dict of str to int
+        Smallest allowed value of each count.
+
+    Returns
+    -------
+    params : dict
+        The protocol's defaults with the given counts, plus ``"protocol"``.
+
+    Raises
+    ------
+    ValueError
+        On an unknown protocol, a count below its minimum, or a count the
+        protocol does not use.
+    """
+    if protocol not in protocols:
+        raise ValueError(f"protocol must be one of {sorted(protocols)}; got {protocol!r}.")
+    params = dict(protocols[protocol], protocol=protocol)
+    for name, value in counts.items():
+        if value is None:
+            continue
+        if params.get(name) is None:
+            raise ValueError(
+                f"{name} is not used by protocol={protocol!r} (it has no train/test split: "
+                "the score is computed on the one sample of n_train points); leave it None."
+            )
+        params[name] = check_count(name, value, minimums[name])
+    return params
+
+
+def is_discrete_size(size):
+    """Whether a ``factor_sizes`` entry is a finite number of values (a positive int)."""
+    return isinstance(size, numbers.Integral) and not isinstance(size, bool) and size >= 1
+
+
+def varying_factors(dataset, metric="this metric"):
+    """Indices of the factors with more than one value.
+
+    A factor with a single value (dSprites' color) carries no information:
+    disentanglement_lib's dSprites and the InfoGAN-CR code both leave it out,
+    and the references divide by its zero entropy or fail to fit a classifier
+    on it. A factor whose size is not an integer (``None`` or ``inf``: a
+    continuous factor) varies.
+
+    Returns
+    -------
+    eligible : ndarray of shape (n_eligible,), dtype int64
+
+    Raises
+    ------
+    ValueError
+        If no factor has more than one value.
+    """
+    sizes = list(dataset.factor_sizes)
+    eligible = np.array([k for k, size in enumerate(sizes) if size != 1], dtype=np.int64)
+    if eligible.size == 0:
+        raise ValueError(
+            f"the dataset has no factor with more than one value (factor_sizes={tuple(sizes)}); "
+            f"{metric} needs at least one factor that varies."
+        )
+    return eligible
+
+
+def sample_factors(dataset, n, rng):
+    """``dataset.sample_factors(n, rng)`` as a writable (n, n_factors) array.
+
+    Raises
+    ------
+    ValueError
+        If the dataset returns another shape.
+    """
+    factors = np.array(dataset.sample_factors(n, rng), copy=True)
+    n_factors = len(dataset.factor_sizes)
+    if factors.shape != (n, n_factors):
+        raise ValueError(
+            f"dataset.sample_factors({n}) must return shape ({n}, {n_factors}) to match "
+            f"factor_sizes; got {factors.shape}."
+        )
+    return factors
+
+
+def sample_codes(encode, dataset, n, rng):
+    """Draw ``n`` factor vectors, render them and encode them, in batches.
+
+    Parameters
+    ----------
+    encode : callable
+        As returned by :func:`~disentangle.metrics._representation.as_encoder`.
+    dataset : GroundTruthDataset
+    n : int
+    rng : RandomState
+
+    Returns
+    -------
+    factors : ndarray of shape (n, n_factors)
+    codes : ndarray of shape (n, n_codes), dtype float64, finite
+    """
+    factors = sample_factors(dataset, n, rng)
+    codes = encode_factors(encode, dataset, factors, rng, batch_size=ROWS_PER_CALL)
+    if codes.shape[1] == 0:
+        raise ValueError("the representation returned codes with no dimension (shape (n, 0)).")
+    return factors, codes
+
+
+def sample_train_test(encode, dataset, n_train, n_test, rng):
+    """A training sample and, unless ``n_test`` is None, a test sample.
+
+    Returns
+    -------
+    train, test : tuple of (factors, codes)
+        As :func:`sample_codes`; ``test`` is ``train`` when ``n_test`` is None
+        (the InfoGAN-CR protocols score on the sample they fit).
+    """
+    train = sample_codes(encode, dataset, n_train, rng)
+    test = train if n_test is None else sample_codes(encode, dataset, n_test, rng)
+    return train, test
+
+
+def fixed_factors(n_groups, eligible, cycle, rng):
+    """The factor held fixed in each group, shape (n_groups,), int64.
+
+    ``cycle=False``: uniform over the eligible factors (``random_state.randint``
+    in disentanglement_lib's ``factor_vae.py`` and ``beta_vae.py``).
+    ``cycle=True``: group ``i`` fixes factor ``i % n_eligible``
+    (``fixed_latent_id = i % 5`` in the InfoGAN-CR ``load_data.py``), so every
+    factor gets the same number of groups up to one.
+    """
+    if cycle:
+        return eligible[np.arange(n_groups) % eligible.size]
+    return eligible[rng.randint(eligible.size, size=n_groups)]
+
+
+def group_factors(dataset, fixed, group_size, rng):
+    """Factors of groups sharing one factor's value, shape (n_groups * group_size, n_factors).
+
+    In group ``g`` (rows ``g * group_size`` onwards) column ``fixed[g]`` holds
+    the value of the group's first row; the other columns are drawn
+    independently. Works for integer and continuous factors.
+    """
+    n_groups = fixed.size
+    factors = sample_factors(dataset, n_groups * group_size, rng)
+    grouped = factors.reshape(n_groups, group_size, -1)
+    groups = np.arange(n_groups)
+    grouped[groups, :, fixed] = grouped[groups, 0, fixed][:, None]
+    return grouped.reshape(n_groups * group_size, -1)
+
+
+def samples_needed(n_values, need_all):
+    """Sample size at which a uniform factor shows enough values with probability 0.999.
+
+    ``need_all``: all ``n_values`` values (coupon collector:
+    ``P(some value missing) <= n_values * (1 - 1/n_values)**n <= 0.001`` for
+    ``n >= n_values * (ln n_values + ln 1000)``). Otherwise two distinct
+    values (``n_values**(1 - n) <= 0.001``).
+    """
+    if need_all:
+        return math.ceil(n_values * (math.log(n_values) + math.log(1000)))
+    return 1 + math.ceil(math.log(1000) / math.log(n_values))
+
+
+def finish(score, details, return_details):
+    """``score`` as a float, with ``details`` if asked."""
+    score = float(score)
+    return (score, details) if return_details else score
