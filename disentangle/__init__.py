@@ -8,5 +8,7 @@ standard disentanglement metrics.
 __version__ = "0.1.0"
 
 from disentangle.infogan_cr import InfoGANCR  # noqa: E402
+from disentangle.selection import ModelCentralitySelector  # noqa: E402
+from disentangle.vae import VAE  # noqa: E402
 
-__all__ = ["InfoGANCR", "__version__"]
+__all__ = ["InfoGANCR", "ModelCentralitySelector", "VAE", "__version__"]

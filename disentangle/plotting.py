@@ -90,10 +90,15 @@ def candidate_labels(params_list):
     varying = [n for n in names
                if len({repr(params.get(n)) for params in params_list}) > 1]
     return [
-        f"{i}: " + ", ".join(f"{n}={params[n]}" for n in varying if n in params)
+        f"{i}: " + ", ".join(f"{n}={_short(params[n])}" for n in varying if n in params)
         if varying else str(i)
         for i, params in enumerate(params_list)
     ]
+
+
+def _short(value):
+    """A parameter value for a label: floats with 3 significant digits."""
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def plot_similarity_matrix(selector, path=None):
@@ -123,21 +128,32 @@ def plot_similarity_matrix(selector, path=None):
     check_is_fitted(selector, "similarity_matrix_")
     matrix = np.ma.masked_invalid(selector.similarity_matrix_)
     n, best = len(matrix), selector.best_index_
-    size = 2.5 + 0.45 * n
-    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    labels = candidate_labels(selector.cv_results_["params"])
+    side = 2.5 + 0.5 * n
+    width = side + 1.5 + 0.07 * max(len(label) for label in labels)
+    fig, ax = plt.subplots(figsize=(width, side), layout="constrained")
     cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
     image = ax.imshow(matrix, cmap=cmap, vmin=0, vmax=1)
-    fig.colorbar(image, ax=ax, label=f"similarity ({selector.similarity})")
+    fig.colorbar(image, ax=ax, shrink=0.8, label=f"similarity ({selector.similarity})")
+    if n <= 12:
+        _annotate(ax, matrix)
     for span in (ax.axhspan, ax.axvspan):
         span(best - 0.5, best + 0.5, fill=False, edgecolor="red", linewidth=2)
-    labels = candidate_labels(selector.cv_results_["params"])
-    ax.set_xticks(range(n), labels, rotation=90, fontsize=8)
+    ax.set_xticks(range(n), [str(i) for i in range(n)], fontsize=8)
     ax.set_yticks(range(n), labels, fontsize=8)
     for tick in (ax.get_xticklabels()[best], ax.get_yticklabels()[best]):
         tick.set_fontweight("bold")
         tick.set_color("red")
-    ax.set_title(f"Similarity of {n} models; medoid: candidate {best} (red)")
-    fig.tight_layout()
+    ax.set_xlabel("candidate")
+    ax.set_title(f"Similarity of {n} models\nmedoid (red): candidate {best}", fontsize=10)
     if path is not None:
         fig.savefig(path, dpi=100)
     return fig
+
+
+def _annotate(ax, matrix):
+    """Write each entry's value in its cell (white on dark cells)."""
+    for (i, j), value in np.ndenumerate(matrix.filled(np.nan)):
+        if np.isfinite(value):
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if value < 0.5 else "black")

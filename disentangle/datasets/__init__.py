@@ -2,5 +2,6 @@
 
 from disentangle.datasets._base import GroundTruthDataset
 from disentangle.datasets._dsprites import DSprites
+from disentangle.datasets._generated import GeneratedDataset
 
-__all__ = ["DSprites", "GroundTruthDataset"]
+__all__ = ["DSprites", "GeneratedDataset", "GroundTruthDataset"]

@@ -1,0 +1,783 @@
+"""Label-free model selection: ModelCentrality and UDR.
+
+ModelCentrality (Lin, Thekumparampil, Fanti & Oh, "InfoGAN-CR and
+ModelCentrality", ICML 2020, Sec. 5) trains a pool of models and keeps the one
+that agrees most with the others. A fitted generative model *is* a
+ground-truth dataset (:class:`~disentangle.datasets.GeneratedDataset`: its
+codes are the factors), so the agreement of models ``i`` and ``j`` is the
+FactorVAE score of model ``i``'s encoder on model ``j``'s generated data, the
+same metric used on dSprites. Official code (``fjxmlzn/InfoGAN-CR``):
+``InfoGAN-CR_dSprites/gan_task_mc_generate_metric_data.py`` (each model's
+metric data), ``gan_task_mc_cross_evaluation.py`` (every encoder on every
+model's data) and ``main_mc.py`` (symmetrisation, centrality, ranking).
+
+UDR (Duan et al., "Unsupervised Model Selection for Variational Disentangled
+Representation Learning", ICLR 2020), the alternative the paper compares with,
+instead encodes real observations with every model and scores how one-to-one
+the map between two models' codes is (``google-research/disentanglement_lib``,
+``disentanglement_lib/evaluation/udr/metrics/udr.py``).
+"""
+
+import inspect
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
+from scipy.stats import rankdata
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, _fit_context, clone
+from sklearn.linear_model import Lasso
+from sklearn.model_selection import ParameterGrid
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from disentangle.datasets import GeneratedDataset
+from disentangle.metrics._cross import factor_vae_scores
+from disentangle.metrics._factor_vae import _resolve_params
+from disentangle.metrics._sampling import check_count
+
+SIMILARITIES = ("factor_vae", "udr_lasso", "udr_spearman")
+
+#: Default ``similarity_params`` of each similarity.
+SIMILARITY_DEFAULTS = {
+    # factor_vae_score's arguments; n_train=None with the paper protocol means
+    # votes_per_code votes per code of the generating model.
+    "factor_vae": {"protocol": "paper", "batch_size": None, "n_train": None, "n_eval": None,
+                   "n_variance": None, "prune_threshold": None, "votes_per_code": 100},
+    # disentanglement_lib: Lasso(alpha=0.1), latents with mean KL <= 0.01 ignored.
+    "udr_lasso": {"n_samples": 10_000, "alpha": 0.1, "kl_threshold": 0.01},
+    "udr_spearman": {"n_samples": 10_000, "kl_threshold": 0.01},
+}
+
+# Parameter names treated as paths a fit writes to; candidates must not share them.
+_WRITE_PATH_MARKERS = ("checkpoint", "work_dir", "output_dir", "log_dir", "dirname",
+                       "save_path", "tmp_dir", "temp_dir")
+# Latents rendered and encoded after each fit to detect a diverged model.
+_N_HEALTH_CHECK = 16
+
+
+class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
+    """Pick, from a pool of fitted generative models, the one most similar to the others.
+
+    One clone of ``estimator`` is fitted per candidate of ``param_grid``
+    (seeds are just a parameter: ``{"random_state": range(10)}`` is the
+    paper's pool of 10 runs). Then, with ``similarity="factor_vae"``
+    (ModelCentrality, Lin et al. 2020, Sec. 5):
+
+    1. every model ``j`` becomes a ground-truth dataset
+       (:class:`~disentangle.datasets.GeneratedDataset`: its codes are the
+       factors; a vote fixes one code and redraws every other latent);
+    2. ``pairwise_scores_[i, j]`` is the FactorVAE score (paper protocol by
+       default) of model ``i``'s encoder on model ``j``'s data;
+    3. ``similarity_matrix_ = (P + P.T) / 2`` and the centrality of model ``i``
+       is the mean of ``similarity_matrix_[i, j]`` over the other models ``j``;
+    4. the medoid, the model of highest centrality, is ``best_estimator_``.
+
+    With ``similarity="udr_lasso"`` or ``"udr_spearman"`` (UDR, Duan et al.
+    2020) every model encodes the same ``n_samples`` observations drawn from
+    ``X``; ``pairwise_scores_[i, j]`` measures how one-to-one the map from
+    model ``i``'s codes to model ``j``'s is (Lasso coefficients or absolute
+    Spearman correlations, scored by the relative strength of the largest
+    entry of every row and column) and the centrality (UDR score) of model
+    ``i`` is the median of ``pairwise_scores_[j, i]`` over the other models.
+
+    Parameters
+    ----------
+    estimator : generative estimator
+        Not fitted; cloned per candidate. It must provide ``fit(X)``,
+        ``sample_latent(n, random_state)`` (the codes first),
+        ``generate(latents)``, ``transform(X)`` and, once fitted, ``n_codes_``
+        and ``n_latent_`` (as :class:`~disentangle.InfoGANCR` and the VAE).
+        Candidates may have different numbers of codes.
+    param_grid : dict or list of dicts
+        Candidate parameters, as for :class:`~sklearn.model_selection.GridSearchCV`
+        (expanded by :class:`~sklearn.model_selection.ParameterGrid`); at
+        least 2 candidates.
+    similarity : {"factor_vae", "udr_lasso", "udr_spearman"}, default="factor_vae"
+        ``"factor_vae"`` is ModelCentrality; the others are UDR's variants.
+    similarity_params : dict, default=None
+        Overrides of :data:`SIMILARITY_DEFAULTS`. ``"factor_vae"``: the
+        arguments of :func:`~disentangle.metrics.factor_vae_score`
+        (``protocol="paper"`` by default: votes of 100 observations cycling
+        over the codes, standard deviations over 73,728 prior samples, no
+        pruning) and ``votes_per_code`` (default 100: when ``n_train`` is None
+        and the protocol is the paper's, model ``j``'s data has 100 votes per
+        code, i.e. the paper's 500 for InfoGAN-CR's 5 codes and 1000 for a
+        10-latent VAE). UDR: ``n_samples`` (observations drawn from ``X``,
+        default 10,000, our choice), ``alpha`` (Lasso penalty, 0.1) and
+        ``kl_threshold`` (0.01): as in disentanglement_lib, latents whose mean
+        KL to the N(0, 1) prior is at most this are ignored, for models whose
+        ``transform(X, return_std=True)`` returns posterior means and standard
+        deviations; other models (GANs) keep every code.
+    n_jobs : int, default=None
+        Parallel jobs for the fits and the similarity tasks
+        (:class:`joblib.Parallel`, default backend: ``None`` means 1 unless in
+        a :func:`joblib.parallel_backend` context, ``-1`` all processors).
+        Under ``joblib.parallel_backend("dask")`` or ``"ray"`` the same code
+        runs on a cluster.
+    pre_dispatch : int or str, default="2*n_jobs"
+        Tasks dispatched ahead, as :class:`joblib.Parallel`.
+    verbose : int, default=0
+        0 is silent; 1 prints one line per fitted candidate, per similarity
+        task and for the result; 2 and above also joblib's own progress.
+    error_score : "raise" or float, default=np.nan
+        Centrality given to a candidate that failed (an exception during
+        ``fit``, a diverged model whose generator or encoder outputs NaN or
+        infinite values, or an error while generating its data). A
+        ``UserWarning`` names it and the others are still ranked. ``"raise"``
+        raises the error instead.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the similarity computation (one seed per generated dataset, and
+        UDR's sample of ``X``). The candidates' own seeds are parameters in
+        ``param_grid``.
+
+    Attributes
+    ----------
+    cv_results_ : dict of ndarray
+        One entry per candidate, ready for ``pandas.DataFrame``: ``params``
+        (list of dict), ``param_<name>`` (masked arrays, as GridSearchCV),
+        ``centrality`` (float; ``error_score`` for a failed candidate),
+        ``rank_centrality`` (int, 1 is the medoid; failed candidates with NaN
+        rank last), ``fit_time`` (s), ``similarity_time`` (s: generating this
+        model's data and scoring every encoder on it, or for UDR encoding the
+        sample and computing its row) and ``error`` (object: None, or the
+        error message of a failed candidate).
+    best_index_ : int
+        Index of the selected candidate (always one that did not fail).
+    best_params_ : dict
+    best_estimator_ : estimator
+        The selected model, already fitted (there is no refit).
+    estimators_ : list of estimators
+        Every fitted candidate; None for a failed one.
+    pairwise_scores_ : ndarray of shape (n_candidates, n_candidates)
+        The raw, asymmetric scores: FactorVAE score of encoder ``i`` on model
+        ``j``'s data, or UDR's score of the map from ``i``'s codes to ``j``'s.
+        Values in ``[0, 1]``; NaN in the rows and columns of failed candidates.
+    similarity_matrix_ : ndarray of shape (n_candidates, n_candidates)
+        ``(pairwise_scores_ + pairwise_scores_.T) / 2``, symmetric. The
+        diagonal is the self-score, computed like every other entry (a
+        model's encoder on its own generated data; for UDR a model against
+        itself); it never enters the centrality, as in ``main_mc.py``.
+    n_candidates_ : int
+    n_features_in_ : int
+        Of ``best_estimator_``.
+
+    Notes
+    -----
+    Cost: each model renders its data once (``n_train * batch_size +
+    n_variance`` observations: 123,728 with the paper's settings) and every
+    encoder sees every model's data once, in batches, inside one joblib task
+    per model. The tasks receive every fitted model, so the work is shared out
+    by ``n_jobs`` without any shared file: the selector writes nothing to
+    disk, and candidates whose parameters name the same checkpoint or work
+    directory are rejected.
+
+    Every task gets its own seed, so the result does not depend on ``n_jobs``
+    or the backend for deterministic estimators. Torch models trained or run
+    on CPU in worker processes (1 thread each) may differ from an in-process
+    run by float rounding, which can flip near-tied votes of barely trained
+    models.
+
+    References
+    ----------
+    Z. Lin, K. K. Thekumparampil, G. Fanti and S. Oh, "InfoGAN-CR and
+    ModelCentrality: Self-supervised Model Training and Selection for
+    Disentangling GANs", ICML 2020, Sec. 5.
+    S. Duan et al., "Unsupervised Model Selection for Variational
+    Disentangled Representation Learning", ICLR 2020.
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "sample_latent", "generate", "transform"])],
+        "param_grid": [dict, list],
+        "similarity": [StrOptions(set(SIMILARITIES))],
+        "similarity_params": [dict, None],
+        "n_jobs": [Integral, None],
+        "pre_dispatch": [Integral, str],
+        "verbose": ["verbose"],
+        "error_score": [StrOptions({"raise"}), Real],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        param_grid,
+        *,
+        similarity="factor_vae",
+        similarity_params=None,
+        n_jobs=None,
+        pre_dispatch="2*n_jobs",
+        verbose=0,
+        error_score=np.nan,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.param_grid = param_grid
+        self.similarity = similarity
+        self.similarity_params = similarity_params
+        self.n_jobs = n_jobs
+        self.pre_dispatch = pre_dispatch
+        self.verbose = verbose
+        self.error_score = error_score
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Fit every candidate, compute their similarities and keep the medoid.
+
+        Parameters
+        ----------
+        X : array-like
+            Training data for every candidate (e.g. images of shape (n, H, W));
+            UDR also draws its observations from it.
+        y : ignored
+
+        Returns
+        -------
+        self : ModelCentralitySelector
+
+        Raises
+        ------
+        ValueError
+            Fewer than 2 candidates, unknown ``similarity_params`` keys,
+            candidates sharing a checkpoint or work directory, or every
+            candidate failed.
+        Exception
+            The first candidate's error when ``error_score="raise"``.
+        """
+        candidates = list(ParameterGrid(self.param_grid))
+        params = _similarity_params(self.similarity, self.similarity_params)
+        _check_candidates(self.estimator, candidates)
+        rng = check_random_state(self.random_state)
+        seeds = rng.randint(np.iinfo(np.int32).max, size=len(candidates))
+        self.n_candidates_ = len(candidates)
+
+        models, fit_time, errors = self._fit_candidates(X, candidates)
+        pairwise, sim_time = self._similarities(X, models, errors, params, seeds, rng)
+        self._set_results(candidates, models, errors, pairwise, fit_time, sim_time)
+        return self
+
+    # --- fitting --------------------------------------------------------------------------
+
+    def _parallel(self):
+        return Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch,
+                        verbose=max(0, self.verbose - 1), return_as="generator")
+
+    def _log(self, message):
+        if self.verbose:
+            print(f"[ModelCentralitySelector] {message}", flush=True)
+
+    def _fit_candidates(self, X, candidates):
+        """Fit a clone per candidate in parallel; failures become None plus a message."""
+        n = len(candidates)
+        self._log(f"fitting {n} candidates")
+        tasks = (delayed(_guarded)(_fit_and_check, self.error_score, self.estimator, params, X)
+                 for params in candidates)
+        models, times, errors = [None] * n, np.zeros(n), [None] * n
+        for i, (model, seconds, error) in enumerate(self._parallel()(tasks)):
+            models[i], times[i], errors[i] = model, seconds, error
+            status = "FAILED" if error else "fitted"
+            self._log(f"[{i + 1}/{n}] {candidates[i]} {status} in {seconds:.1f} s")
+        return models, times, errors
+
+    # --- similarities ---------------------------------------------------------------------
+
+    def _similarities(self, X, models, errors, params, seeds, rng):
+        """Pairwise scores among the candidates that did not fail, in candidate indexing."""
+        n = len(models)
+        pairwise, times = np.full((n, n), np.nan), np.zeros(n)
+        alive = [i for i in range(n) if errors[i] is None]
+        if len(alive) < 2:
+            return pairwise, times
+        self._log(f"similarity {self.similarity!r} of {len(alive)} models")
+        if self.similarity == "factor_vae":
+            outcomes = self._factor_vae(models, alive, params, seeds)
+        else:
+            outcomes = self._udr(X, models, alive, params, rng)
+        by_column = self.similarity == "factor_vae"  # FactorVAE tasks give columns, UDR rows
+        for k, (i, (scores, seconds, error)) in enumerate(zip(alive, outcomes, strict=True)):
+            times[i] += seconds
+            if error is not None:
+                errors[i] = error
+            elif by_column:
+                pairwise[alive, i] = scores
+            else:
+                pairwise[i, alive] = scores
+            self._log(f"similarity task {k + 1}/{len(alive)} (candidate {i}) "
+                      f"{'FAILED' if error else 'done'} in {seconds:.1f} s")
+        return pairwise, times
+
+    def _factor_vae(self, models, alive, params, seeds):
+        """Column j: render model j's data once, score every encoder on it.
+
+        Columns are grouped into about two blocks per worker so that each task
+        receives the pool of models once per block, not once per column.
+        """
+        pool = [models[i] for i in alive]
+        n_blocks = min(len(alive), 2 * effective_n_jobs(self.n_jobs))
+        blocks = np.array_split(np.arange(len(alive)), n_blocks)
+        tasks = (delayed(_factor_vae_block)(pool, block, params, seeds[np.asarray(alive)[block]],
+                                            self.error_score)
+                 for block in blocks)
+        return [outcome for block in self._parallel()(tasks) for outcome in block]
+
+    def _udr(self, X, models, alive, params, rng):
+        """UDR: encode one sample of X with every model, then one task per row i."""
+        observations = _sample_rows(X, params["n_samples"], rng)
+        tasks = (delayed(_guarded)(_udr_representation, self.error_score, models[i],
+                                   observations, params["kl_threshold"])
+                 for i in alive)
+        encoded = list(self._parallel()(tasks))
+        ok = [k for k, (_, _, error) in enumerate(encoded) if error is None]
+        reps = [encoded[k][0] for k in ok]
+        kind, alpha = self.similarity, params.get("alpha")
+        rows = iter(self._parallel()(delayed(_guarded)(_udr_row, self.error_score, reps, r, kind,
+                                                       alpha) for r in range(len(reps))))
+        outcomes = []
+        for _, seconds, error in encoded:
+            if error is not None:
+                outcomes.append((None, seconds, error))
+                continue
+            row, row_seconds, row_error = next(rows)
+            outcomes.append((_spread(row, ok, len(alive)), seconds + row_seconds, row_error))
+        return outcomes
+
+    # --- results --------------------------------------------------------------------------
+
+    def _set_results(self, candidates, models, errors, pairwise, fit_time, sim_time):
+        """Centralities, ranks, the medoid and every fitted attribute."""
+        failed = np.array([e is not None for e in errors])
+        for i in np.flatnonzero(failed):
+            warnings.warn(
+                f"Candidate {i} {candidates[i]} failed and gets error_score="
+                f"{self.error_score}: {errors[i]}", UserWarning, stacklevel=4)
+        if failed.all():
+            raise ValueError(
+                f"All {len(candidates)} candidates failed; the first error: {errors[0]}")
+        if (~failed).sum() == 1:
+            warnings.warn("Only one candidate did not fail; it is selected without comparison "
+                          "and its centrality is NaN.", UserWarning, stacklevel=4)
+        pairwise[failed, :] = pairwise[:, failed] = np.nan
+        centrality = _centrality(pairwise, ~failed, self.similarity)
+        centrality[failed] = self.error_score
+        self.best_index_ = _medoid(centrality, ~failed)
+        self.estimators_ = [None if f else m for m, f in zip(models, failed, strict=True)]
+        self.best_estimator_ = self.estimators_[self.best_index_]
+        self.best_params_ = candidates[self.best_index_]
+        self.pairwise_scores_ = pairwise
+        self.similarity_matrix_ = (pairwise + pairwise.T) / 2
+        self.cv_results_ = _results(candidates, centrality, fit_time, sim_time, errors)
+        self._log(f"medoid: candidate {self.best_index_} {self.best_params_}, centrality "
+                  f"{centrality[self.best_index_]:.4f}")
+
+    # --- delegation to the medoid ---------------------------------------------------------
+
+    @available_if(lambda self: _best_has(self, "transform"))
+    def transform(self, X):
+        """Codes of ``X`` under ``best_estimator_`` (see its ``transform``).
+
+        Returns
+        -------
+        codes : ndarray of shape (n, n_codes)
+        """
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.transform(X)
+
+    @available_if(lambda self: _best_has(self, "sample"))
+    def sample(self, n_samples, random_state=None):
+        """Generate ``n_samples`` observations from the prior with ``best_estimator_``."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.sample(n_samples, random_state=random_state)
+
+    @available_if(lambda self: _best_has(self, "sample_latent"))
+    def sample_latent(self, n_samples, random_state=None):
+        """Draw latents from ``best_estimator_``'s prior, shape (n_samples, n_latent)."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.sample_latent(n_samples, random_state=random_state)
+
+    @available_if(lambda self: _best_has(self, "generate"))
+    def generate(self, latents):
+        """Render latents of shape (n, n_latent) with ``best_estimator_``."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.generate(latents)
+
+    @property
+    def n_features_in_(self):
+        """int: Number of features of one input, as seen by ``best_estimator_``."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.n_features_in_
+
+
+def model_centrality(models, X=None, *, similarity="factor_vae", similarity_params=None,
+                     n_jobs=None, verbose=0, random_state=None):
+    """Centrality and pairwise scores of already fitted generative models.
+
+    The similarity step of :class:`ModelCentralitySelector` on its own, e.g.
+    to rank one pool by both ModelCentrality and UDR without refitting it.
+    With the same ``similarity``, ``similarity_params`` and ``random_state``
+    it returns the selector's ``cv_results_["centrality"]`` and
+    ``pairwise_scores_`` for the same models.
+
+    Parameters
+    ----------
+    models : sequence of fitted generative estimators
+        At least 2; see :class:`ModelCentralitySelector` for the interface.
+    X : array-like, default=None
+        Observations; required by the UDR similarities, unused by ``"factor_vae"``.
+    similarity : {"factor_vae", "udr_lasso", "udr_spearman"}, default="factor_vae"
+    similarity_params : dict, default=None
+    n_jobs : int, default=None
+    verbose : int, default=0
+    random_state : int, RandomState instance or None, default=None
+        See :class:`ModelCentralitySelector`.
+
+    Returns
+    -------
+    centrality : ndarray of shape (n_models,)
+        Mean symmetrised similarity to the other models (``"factor_vae"``) or
+        UDR score (median over the other models); the argmax is the selected model.
+    pairwise_scores : ndarray of shape (n_models, n_models)
+        As ``ModelCentralitySelector.pairwise_scores_``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 models, an unknown similarity or parameter, UDR without
+        ``X``, or an error of any model (nothing is tolerated here).
+    """
+    models = list(models)
+    if similarity not in SIMILARITIES:
+        raise ValueError(f"similarity must be one of {SIMILARITIES}; got {similarity!r}.")
+    if len(models) < 2:
+        raise ValueError(f"model_centrality needs at least 2 models; got {len(models)}.")
+    if similarity != "factor_vae" and X is None:
+        raise ValueError(f"similarity={similarity!r} encodes observations: pass X.")
+    params = _similarity_params(similarity, similarity_params)
+    runner = ModelCentralitySelector(None, {}, similarity=similarity, n_jobs=n_jobs,
+                                     verbose=verbose, error_score="raise")
+    rng = check_random_state(random_state)
+    seeds = rng.randint(np.iinfo(np.int32).max, size=len(models))
+    pairwise, _ = runner._similarities(X, models, [None] * len(models), params, seeds, rng)
+    return _centrality(pairwise, np.ones(len(models), bool), similarity), pairwise
+
+
+def _best_has(selector, name):
+    """True when the fitted medoid (or, before fit, the template estimator) has ``name``."""
+    if hasattr(selector, "best_estimator_"):
+        return hasattr(selector.best_estimator_, name)
+    return hasattr(selector.estimator, name)
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def _similarity_params(similarity, overrides):
+    """The similarity's defaults updated with ``overrides``; unknown keys raise ValueError."""
+    params = dict(SIMILARITY_DEFAULTS[similarity])
+    unknown = sorted(set(overrides or {}) - set(params))
+    if unknown:
+        raise ValueError(
+            f"Unknown similarity_params {unknown} for similarity={similarity!r}; "
+            f"expected keys among {sorted(params)}.")
+    params.update(overrides or {})
+    _check_similarity_values(similarity, params)
+    return params
+
+
+def _check_similarity_values(similarity, params):
+    """Raise ValueError on an out-of-range similarity parameter, before any fit."""
+    if similarity == "factor_vae":
+        check_count("votes_per_code", params["votes_per_code"], 1)
+        fvae = {k: v for k, v in params.items() if k != "votes_per_code"}
+        _resolve_params(**fvae)  # factor_vae_score's own validation
+        return
+    check_count("n_samples", params["n_samples"], 2)
+    for name in ("alpha", "kl_threshold"):
+        value = params.get(name, 0.0)
+        if isinstance(value, bool) or not isinstance(value, Real) or not value >= 0:
+            raise ValueError(f"{name} must be a number >= 0; got {value!r}.")
+
+
+def _check_candidates(estimator, candidates):
+    """At least two candidates, which never share a path that a fit writes to.
+
+    Raises
+    ------
+    ValueError
+    """
+    if len(candidates) < 2:
+        raise ValueError(
+            f"ModelCentralitySelector needs at least 2 candidates to compare; param_grid gives "
+            f"{len(candidates)}.")
+    base = estimator.get_params(deep=True)
+    seen = {}
+    for index, params in enumerate(candidates):
+        for name, value in {**base, **params}.items():
+            if value is None or not any(m in name.rsplit("__", 1)[-1] for m in _WRITE_PATH_MARKERS):
+                continue
+            key = (name, str(value))
+            if key in seen:
+                raise ValueError(
+                    f"Candidates {seen[key]} and {index} share {name}={value!r}; parallel "
+                    "candidates must not share a checkpoint or work path: give each its own "
+                    "value in param_grid.")
+            seen[key] = index
+
+
+# --- tasks (run by joblib workers) ------------------------------------------------------------
+
+
+def _describe(exc):
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _guarded(fn, error_score, *args):
+    """Run ``fn(*args)``; return ``(value, seconds, None)`` or ``(None, seconds, message)``.
+
+    With ``error_score="raise"`` the exception propagates.
+    """
+    start = time.perf_counter()
+    try:
+        value = fn(*args)
+    except Exception as exc:
+        if isinstance(error_score, str) and error_score == "raise":
+            raise
+        return None, time.perf_counter() - start, _describe(exc)
+    return value, time.perf_counter() - start, None
+
+
+def _fit_and_check(estimator, params, X):
+    """Fit a clone with ``params`` and check that it generates and encodes finite values."""
+    model = clone(estimator).set_params(**clone(params, safe=False)).fit(X)
+    _check_generative(model)
+    return model
+
+
+def _check_generative(model, n_samples=_N_HEALTH_CHECK):
+    """Raise if a fitted generative model has diverged.
+
+    Renders ``n_samples`` prior latents (seed 0) and encodes the images.
+
+    Parameters
+    ----------
+    model : fitted generative estimator
+    n_samples : int, default=16
+
+    Raises
+    ------
+    ValueError
+        If the images or codes contain NaN or infinite values, or the codes are
+        not of shape ``(n_samples, n_codes_)``.
+    """
+    images = np.asarray(model.generate(model.sample_latent(n_samples, 0)))
+    if not np.all(np.isfinite(images)):
+        raise ValueError("diverged model: generate returned NaN or infinite values.")
+    codes = np.asarray(model.transform(images))
+    if not np.all(np.isfinite(codes)):
+        raise ValueError("diverged model: transform returned NaN or infinite codes.")
+    if codes.shape != (n_samples, model.n_codes_):
+        raise ValueError(
+            f"transform returned codes of shape {codes.shape}; expected "
+            f"({n_samples}, n_codes_={model.n_codes_}).")
+
+
+def _factor_vae_block(models, columns, params, seeds, error_score):
+    """:func:`_factor_vae_column` for each of ``columns``, each guarded by :func:`_guarded`."""
+    return [_guarded(_factor_vae_column, error_score, models, j, params, seed)
+            for j, seed in zip(columns, seeds, strict=True)]
+
+
+def _factor_vae_column(models, j, params, seed):
+    """FactorVAE score of every model's encoder on model ``j``'s generated data.
+
+    Returns
+    -------
+    scores : ndarray of shape (len(models),)
+        ``scores[i]`` = pairwise score (encoder i, data j).
+    """
+    dataset = GeneratedDataset(models[j])
+    kwargs = {k: v for k, v in params.items() if k != "votes_per_code"}
+    if kwargs["n_train"] is None and kwargs["protocol"] == "paper":
+        kwargs["n_train"] = params["votes_per_code"] * dataset.n_factors
+    return factor_vae_scores(models, dataset, random_state=seed, **kwargs)
+
+
+# --- UDR ----------------------------------------------------------------------------------------
+
+
+def _sample_rows(X, n_samples, rng):
+    """``n_samples`` rows of ``X`` without replacement (all of them if fewer), in order."""
+    X = np.asarray(X)
+    if len(X) <= n_samples:
+        return X
+    return X[np.sort(rng.choice(len(X), size=n_samples, replace=False))]
+
+
+def _encode_with_kl(model, observations):
+    """Codes and, when the model exposes its posterior, the mean KL of each latent to N(0, 1).
+
+    A ``transform`` that accepts ``return_std=True`` (returning posterior
+    means and standard deviations) gives the KL that disentanglement_lib
+    filters uninformative latents with; otherwise the KL is None.
+    """
+    if "return_std" in inspect.signature(model.transform).parameters:
+        mean, std = (np.asarray(a, dtype=np.float64)
+                     for a in model.transform(observations, return_std=True))
+        kl = np.mean(0.5 * (mean**2 + std**2 - 2 * np.log(std) - 1), axis=0)
+        return mean, kl
+    return np.asarray(model.transform(observations), dtype=np.float64), None
+
+
+def _udr_representation(model, observations, kl_threshold):
+    """Standardised codes with uninformative latents zeroed, and the informative mask.
+
+    As disentanglement_lib: each code is standardised over the sample and
+    latents whose mean KL is at most ``kl_threshold`` are zeroed and ignored.
+    Without a KL (a GAN's encoder), every code is kept.
+
+    Returns
+    -------
+    rep : ndarray of shape (n_samples, n_codes), float64
+    informative : ndarray of shape (n_codes,), bool
+    """
+    codes, kl = _encode_with_kl(model, observations)
+    if codes.ndim != 2 or not np.all(np.isfinite(codes)):
+        raise ValueError("diverged model: transform returned NaN, infinite or mis-shaped codes.")
+    informative = np.ones(codes.shape[1], bool) if kl is None else kl > kl_threshold
+    std = codes.std(axis=0)
+    rep = (codes - codes.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    return rep * informative, informative
+
+
+def _udr_row(reps, i, kind, alpha):
+    """UDR pair scores of model ``i`` against every model ``j`` (``j == i`` included).
+
+    Returns
+    -------
+    row : ndarray of shape (len(reps),), values in [0, 1]
+    """
+    rep_i, mask_i = reps[i]
+    row = np.empty(len(reps))
+    for j, (rep_j, mask_j) in enumerate(reps):
+        strength = (_lasso_strength(rep_i, rep_j, alpha) if kind == "udr_lasso"
+                    else _spearman_strength(rep_i, rep_j))
+        row[j] = relative_strength(strength[np.ix_(mask_i, mask_j)])
+    return row
+
+
+def _lasso_strength(rep_i, rep_j, alpha):
+    """|Lasso coefficients| predicting ``rep_j`` from ``rep_i``, shape (d_i, d_j)."""
+    coef = Lasso(alpha=alpha).fit(rep_i, rep_j).coef_
+    return np.abs(coef.reshape(rep_j.shape[1], rep_i.shape[1])).T
+
+
+def _spearman_strength(rep_i, rep_j):
+    """|Spearman correlation| of every code of ``rep_i`` with every code of ``rep_j``.
+
+    Shape (d_i, d_j); a constant code correlates 0 with everything.
+    """
+    ranks = [rankdata(rep, axis=0) for rep in (rep_i, rep_j)]
+    ranks = [(r - r.mean(0)) / np.where(r.std(0) > 0, r.std(0), np.inf) for r in ranks]
+    return np.abs(ranks[0].T @ ranks[1] / len(rep_i))
+
+
+def relative_strength(strength):
+    """UDR's disentanglement of a non-negative correspondence matrix (Duan et al. 2020, Eq. 3).
+
+    The mean over columns of ``max(column)^2 / sum(column)`` and over rows of
+    the same, averaged: 1 for a permutation-like (one-to-one) matrix with unit
+    entries, smaller when a code spreads over several codes.
+
+    Parameters
+    ----------
+    strength : ndarray of shape (d_i, d_j), non-negative
+
+    Returns
+    -------
+    score : float
+        In ``[0, max(strength)]``; 0.0 for an empty matrix. All-zero rows and
+        columns count as 0.
+    """
+    if strength.size == 0:
+        return 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cols = np.nan_to_num(strength.max(axis=0) ** 2 / strength.sum(axis=0))
+        rows = np.nan_to_num(strength.max(axis=1) ** 2 / strength.sum(axis=1))
+    return float((cols.mean() + rows.mean()) / 2)
+
+
+def _spread(row, ok, n):
+    """Place a row over the ``ok`` models into an array of ``n`` with NaN elsewhere."""
+    full = np.full(n, np.nan)
+    full[ok] = row
+    return full
+
+
+# --- centrality and results ---------------------------------------------------------------------
+
+
+def _centrality(pairwise, alive, similarity):
+    """Centrality of every candidate; NaN for failed ones and for a lone survivor.
+
+    ModelCentrality (``main_mc.py``): mean over ``j != i`` of the symmetrised
+    ``(P + P.T) / 2``. UDR (disentanglement_lib ``model_scores``): median over
+    ``j != i`` of ``P[j, i]``.
+    """
+    n = len(pairwise)
+    centrality = np.full(n, np.nan)
+    symmetric = (pairwise + pairwise.T) / 2
+    for i in np.flatnonzero(alive):
+        others = np.flatnonzero(alive & (np.arange(n) != i))
+        if others.size == 0:
+            continue
+        if similarity == "factor_vae":
+            centrality[i] = symmetric[i, others].mean()
+        else:
+            centrality[i] = np.median(pairwise[others, i])
+    return centrality
+
+
+def _medoid(centrality, alive):
+    """Index of the highest centrality among the candidates that did not fail (ties: first)."""
+    index = np.flatnonzero(alive)
+    values = np.where(np.isnan(centrality[index]), -np.inf, centrality[index])
+    return int(index[np.argmax(values)])
+
+
+def _rank(scores):
+    """Rank 1 for the highest score, ties share the lowest rank, NaN ranks last (as sklearn)."""
+    if np.all(np.isnan(scores)):
+        return np.ones(len(scores), dtype=np.int32)
+    filled = np.nan_to_num(scores, nan=np.nanmin(scores) - 1)
+    return rankdata(-filled, method="min").astype(np.int32)
+
+
+def _masked_params(candidates):
+    """``param_<name>`` masked arrays, masked where a candidate lacks the parameter."""
+    names = sorted({name for params in candidates for name in params})
+    columns = {}
+    for name in names:
+        values = np.empty(len(candidates), dtype=object)
+        mask = np.ones(len(candidates), dtype=bool)
+        for i, params in enumerate(candidates):
+            if name in params:
+                values[i], mask[i] = params[name], False
+        columns[f"param_{name}"] = np.ma.MaskedArray(values, mask=mask)
+    return columns
+
+
+def _results(candidates, centrality, fit_time, sim_time, errors):
+    """The ``cv_results_`` dict."""
+    return {
+        "params": candidates,
+        **_masked_params(candidates),
+        "centrality": centrality,
+        "rank_centrality": _rank(centrality),
+        "fit_time": fit_time,
+        "similarity_time": sim_time,
+        "error": np.array(errors, dtype=object),
+    }

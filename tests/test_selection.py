@@ -1,0 +1,349 @@
+"""Tests of disentangle.ModelCentralitySelector, its similarities and its heatmap."""
+
+import time
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
+
+from disentangle import InfoGANCR, ModelCentralitySelector
+from disentangle.datasets import GeneratedDataset
+from disentangle.metrics import factor_vae_score
+from disentangle.metrics._cross import factor_vae_scores
+from disentangle.plotting import candidate_labels, plot_similarity_matrix
+from disentangle.selection import model_centrality, relative_strength
+
+N_FEATURES = 6
+# Small FactorVAE-score settings: 40 votes of 100 observations per code, std over 2,000.
+SMALL = {"n_variance": 2000, "votes_per_code": 40}
+
+
+class Linear(TransformerMixin, BaseEstimator):
+    """A hand-made generative estimator whose codes are known exactly.
+
+    Latents are ``n_codes`` codes then ``n_noise`` noise dims, all U(-1, 1).
+    ``generate`` rotates codes 0 and 1 by ``angle`` radians, writes code k into
+    observation column ``columns[k]`` and the noise into the other columns;
+    ``transform`` inverts it. Models whose ``columns`` are permutations of
+    each other agree (their codes are the same up to order); a rotated model
+    is an outlier. ``fail`` raises in ``fit``; ``diverge`` generates NaN.
+    """
+
+    def __init__(self, columns=(0, 1, 2), angle=0.0, fail=False, diverge=False,
+                 random_state=None, work_dir=None):
+        self.columns = columns
+        self.angle = angle
+        self.fail = fail
+        self.diverge = diverge
+        self.random_state = random_state
+        self.work_dir = work_dir
+
+    def fit(self, X, y=None):
+        if self.fail:
+            raise RuntimeError("boom: this candidate cannot be fitted")
+        self.n_codes_ = len(self.columns)
+        self.n_latent_ = N_FEATURES  # noise fills the columns that hold no code
+        self.n_features_in_ = N_FEATURES
+        c, s = np.cos(self.angle), np.sin(self.angle)
+        self.rotation_ = np.eye(self.n_codes_)
+        self.rotation_[:2, :2] = [[c, -s], [s, c]]
+        return self
+
+    def sample_latent(self, n_samples, random_state=None):
+        rng = check_random_state(random_state)
+        return rng.uniform(-1, 1, (n_samples, self.n_latent_)).astype(np.float32)
+
+    def _noise_columns(self):
+        return [k for k in range(N_FEATURES) if k not in self.columns]
+
+    def generate(self, latents):
+        latents = np.asarray(latents, dtype=np.float64)
+        obs = np.empty((len(latents), N_FEATURES))
+        obs[:, list(self.columns)] = latents[:, : self.n_codes_] @ self.rotation_.T
+        obs[:, self._noise_columns()] = latents[:, self.n_codes_:]
+        if self.diverge:
+            obs[:] = np.nan
+        return obs.astype(np.float32)
+
+    def sample(self, n_samples, random_state=None):
+        return self.generate(self.sample_latent(n_samples, random_state))
+
+    def transform(self, X):
+        return (np.asarray(X, dtype=np.float64)[:, list(self.columns)] @ self.rotation_)
+
+
+AGREEING = [(0, 1, 2), (2, 0, 1), (1, 2, 0)]
+POOL = [{"columns": AGREEING}, {"columns": [(0, 1, 2)], "angle": [np.pi / 4]}]  # 3 agree, 1 outlier
+OUTLIER = 3
+
+
+@pytest.fixture(scope="module")
+def X():
+    return np.random.RandomState(0).uniform(-1, 1, (500, N_FEATURES))
+
+
+def select(X, grid=POOL, **kwargs):
+    kwargs.setdefault("similarity_params", SMALL if kwargs.get("similarity", "factor_vae")
+                      == "factor_vae" else {"n_samples": 400})
+    return ModelCentralitySelector(Linear(), grid, random_state=0, **kwargs).fit(X)
+
+
+@pytest.fixture(scope="module")
+def fitted(X):
+    return select(X)
+
+
+# --- the medoid and the matrix ------------------------------------------------------------
+
+
+def test_medoid_is_an_agreeing_model_and_outlier_ranks_last(fitted):
+    results = fitted.cv_results_
+    assert fitted.best_index_ in (0, 1, 2)
+    assert results["rank_centrality"][OUTLIER] == 4
+    assert np.all(results["centrality"][:3] > results["centrality"][OUTLIER])
+    assert fitted.best_params_ == results["params"][fitted.best_index_]
+    assert fitted.best_estimator_ is fitted.estimators_[fitted.best_index_]
+    # Agreeing models read each other's codes perfectly.
+    np.testing.assert_array_equal(fitted.pairwise_scores_[:3, :3], 1.0)
+    assert fitted.pairwise_scores_[OUTLIER, 0] < 0.9
+
+
+def test_matrix_symmetric_with_computed_diagonal(fitted):
+    S, P = fitted.similarity_matrix_, fitted.pairwise_scores_
+    assert S.shape == (4, 4) and fitted.n_candidates_ == 4
+    np.testing.assert_array_equal(S, S.T)
+    np.testing.assert_allclose(S, (P + P.T) / 2)
+    np.testing.assert_array_equal(np.diag(S), 1.0)  # each model on its own data: self-score
+    assert np.all((S >= 0) & (S <= 1))
+    # Centrality: mean over the other models, the diagonal left out (main_mc.py).
+    for i in range(4):
+        np.testing.assert_allclose(fitted.cv_results_["centrality"][i],
+                                   np.delete(S[i], i).mean())
+
+
+def test_cv_results_like_grid_search(fitted):
+    results = fitted.cv_results_
+    assert set(results) == {"params", "param_columns", "param_angle", "centrality",
+                            "rank_centrality", "fit_time", "similarity_time", "error"}
+    assert isinstance(results["param_angle"], np.ma.MaskedArray)
+    np.testing.assert_array_equal(results["param_angle"].mask, [True, True, True, False])
+    assert results["param_columns"][1] == (2, 0, 1)
+    assert np.all(results["fit_time"] >= 0) and np.all(results["similarity_time"] > 0)
+    assert list(results["error"]) == [None] * 4
+    assert results["rank_centrality"].dtype == np.int32
+
+
+def test_delegation_to_best_estimator(fitted, X):
+    best = fitted.best_estimator_
+    np.testing.assert_array_equal(fitted.transform(X[:5]), best.transform(X[:5]))
+    np.testing.assert_array_equal(fitted.sample(3, random_state=1), best.sample(3, 1))
+    latents = fitted.sample_latent(3, random_state=1)
+    np.testing.assert_array_equal(fitted.generate(latents), best.generate(latents))
+    assert fitted.n_features_in_ == N_FEATURES
+
+
+def test_different_numbers_of_codes(X):
+    grid = {"columns": [(0, 1, 2), (1, 0, 2), (0, 1), (3, 4, 5)]}
+    sel = select(X, grid)
+    P = sel.pairwise_scores_
+    assert P[0, 2] == 1.0  # a 3-code encoder on 2-code data: both factors read
+    assert P[2, 0] == pytest.approx(2 / 3, abs=0.1)  # 2 codes for 3 factors
+    assert P[3, 0] < 0.6  # disjoint columns: reads only noise
+    assert sel.cv_results_["rank_centrality"][3] == 4
+
+
+# --- failures ------------------------------------------------------------------------------
+
+
+def test_failed_candidates_get_error_score_and_a_warning(X):
+    grid = [{"columns": AGREEING}, {"fail": [True]}, {"diverge": [True]},
+            {"columns": [(0, 1, 2)], "angle": [np.pi / 4]}]
+    with pytest.warns(UserWarning) as record:
+        sel = select(X, grid)
+    messages = [str(w.message) for w in record if "failed" in str(w.message)]
+    assert len(messages) == 2
+    assert "Candidate 3 {'fail': True}" in messages[0] and "boom" in messages[0]
+    assert "Candidate 4 {'diverge': True}" in messages[1] and "diverged" in messages[1]
+    results = sel.cv_results_
+    assert np.isnan(results["centrality"][3:5]).all()
+    assert "RuntimeError: boom" in results["error"][3] and "diverged" in results["error"][4]
+    assert sel.estimators_[3] is None and sel.estimators_[4] is None
+    assert set(results["rank_centrality"][3:5]) == {5}  # NaN ranks last, ties share the lowest rank
+    assert results["rank_centrality"][5] == 4 and sel.best_index_ in (0, 1, 2)
+    assert np.isnan(sel.similarity_matrix_[3]).all()
+    assert np.isnan(sel.similarity_matrix_[:, 4]).all()
+
+
+def test_numeric_error_score(X):
+    with pytest.warns(UserWarning, match="error_score=0.0"):
+        sel = select(X, [{"columns": AGREEING}, {"fail": [True]}], error_score=0.0)
+    assert sel.cv_results_["centrality"][3] == 0.0 and sel.best_index_ != 3
+
+
+def test_error_score_raise(X):
+    with pytest.raises(RuntimeError, match="boom"):
+        select(X, [{"columns": AGREEING}, {"fail": [True]}], error_score="raise")
+    with pytest.raises(ValueError, match="diverged"):
+        select(X, [{"columns": AGREEING}, {"diverge": [True]}], error_score="raise")
+
+
+def test_lone_survivor_is_selected_with_a_warning(X):
+    with pytest.warns(UserWarning) as record:
+        sel = select(X, [{"fail": [False, True]}])
+    assert any("Only one candidate" in str(w.message) for w in record)
+    assert all(w.filename == __file__ for w in record)  # points at the caller's fit
+    assert sel.best_index_ == 0 and np.isnan(sel.cv_results_["centrality"]).all()
+
+
+def test_all_failed_raises(X):
+    with pytest.raises(ValueError, match="All 2 candidates failed"), pytest.warns(UserWarning):
+        select(X, {"fail": [True], "random_state": [0, 1]})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"param_grid": {"angle": [0.0]}}, "at least 2 candidates"),
+     ({"similarity_params": {"nope": 1}}, "Unknown similarity_params"),
+     ({"similarity": "mig"}, "similarity"),
+     ({"similarity_params": {"n_eval": 5}}, "n_eval"),
+     ({"similarity_params": {"votes_per_code": 0}}, "votes_per_code"),
+     ({"similarity": "udr_lasso", "similarity_params": {"alpha": -1.0}}, "alpha"),
+     ({"param_grid": {"work_dir": ["/tmp/a", "/tmp/a"]}}, "share work_dir"),
+     ({"estimator": Linear(work_dir="/tmp/run")}, "checkpoint or work path")],
+)
+def test_invalid_parameters(X, kwargs, match):
+    params = {"estimator": Linear(), "param_grid": {"random_state": [0, 1]}, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        ModelCentralitySelector(**params).fit(X)
+
+
+# --- parallel backends ----------------------------------------------------------------------
+
+
+def assert_same_selection(a, b):
+    np.testing.assert_array_equal(a.pairwise_scores_, b.pairwise_scores_)
+    np.testing.assert_array_equal(a.cv_results_["centrality"], b.cv_results_["centrality"])
+    assert a.best_index_ == b.best_index_
+
+
+def test_n_jobs_2_same_as_n_jobs_1(X, fitted):
+    assert_same_selection(select(X, n_jobs=2), fitted)
+
+
+def test_dask_cluster_same_result(X, fitted):
+    distributed = pytest.importorskip(
+        "distributed", reason="dask[distributed] (the `test` extra) is not installed")
+    start = time.perf_counter()
+    with (distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                   dashboard_address=None) as cluster,
+          distributed.Client(cluster),
+          joblib.parallel_backend("dask")):
+        sel = select(X)
+    assert_same_selection(sel, fitted)
+    assert time.perf_counter() - start < 30
+
+
+# --- InfoGAN-CR pools ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def images():
+    return (np.random.RandomState(0).rand(64, 64, 64) > 0.8).astype(np.uint8)
+
+
+def test_infogan_cr_pool_in_worker_processes(images):
+    """Fits and similarity tasks in 2 processes; models come back as the same fit in-process.
+
+    Torch CPU kernels round differently with another number of threads (the
+    workers get 1 thread each), so the models agree to float precision, not
+    bit for bit; the hand-made pool above checks exact equality.
+    """
+    estimator = InfoGANCR(max_iter=1, batch_size=32, device="cpu")
+    sel = ModelCentralitySelector(
+        estimator, {"random_state": [0, 1]}, n_jobs=2, random_state=0,
+        similarity_params={"batch_size": 10, "votes_per_code": 2, "n_variance": 200},
+    ).fit(images)
+    assert sel.similarity_matrix_.shape == (2, 2) and sel.best_index_ in (0, 1)
+    np.testing.assert_array_equal(sel.similarity_matrix_, sel.similarity_matrix_.T)
+    assert np.all((sel.similarity_matrix_ >= 0) & (sel.similarity_matrix_ <= 1))
+    in_process = estimator.set_params(random_state=0).fit(images)
+    np.testing.assert_allclose(sel.estimators_[0].transform(images[:8]),
+                               in_process.transform(images[:8]), atol=1e-3)
+    assert sel.transform(images[:4]).shape == (4, 5)
+    assert sel.sample(2, random_state=0).shape == (2, 1, 64, 64)
+
+
+# --- UDR ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("similarity", ["udr_lasso", "udr_spearman"])
+def test_udr_ranks_the_pool(X, similarity):
+    sel = select(X, similarity=similarity)
+    results = sel.cv_results_
+    assert sel.best_index_ in (0, 1, 2)
+    assert results["rank_centrality"][OUTLIER] == 4
+    P = sel.pairwise_scores_
+    assert np.all(P[:3, :3] > 0.85)
+    # UDR score of model i: median over the others of P[j, i] (disentanglement_lib).
+    for i in range(4):
+        np.testing.assert_allclose(results["centrality"][i], np.median(np.delete(P[:, i], i)))
+    if similarity == "udr_spearman":
+        np.testing.assert_allclose(P, P.T)  # |Spearman| is symmetric
+
+
+@pytest.mark.parametrize("similarity", ["factor_vae", "udr_spearman"])
+def test_model_centrality_of_fitted_models_matches_the_selector(X, fitted, similarity):
+    sel = fitted if similarity == "factor_vae" else select(X, similarity=similarity)
+    centrality, pairwise = model_centrality(sel.estimators_, X, similarity=similarity,
+                                            similarity_params=sel.similarity_params,
+                                            random_state=0)
+    np.testing.assert_array_equal(pairwise, sel.pairwise_scores_)
+    np.testing.assert_array_equal(centrality, sel.cv_results_["centrality"])
+    with pytest.raises(ValueError, match="pass X"):
+        model_centrality(sel.estimators_, similarity="udr_lasso")
+
+
+def test_relative_strength():
+    assert relative_strength(np.eye(3)) == 1.0
+    assert relative_strength(np.ones((3, 3))) == pytest.approx(1 / 3)
+    assert relative_strength(np.zeros((2, 2))) == 0.0
+    assert relative_strength(np.zeros((0, 3))) == 0.0
+
+
+# --- the cross-scoring function -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("protocol", ["paper", "community"])
+def test_factor_vae_scores_equal_one_at_a_time(protocol):
+    layouts = [((0, 1, 2), 0.0), ((2, 0, 1), 0.0), ((0, 1, 2), np.pi / 4), ((4, 5), 0.0)]
+    encoders = [Linear(columns=c, angle=a).fit(None) for c, a in layouts]
+    data = GeneratedDataset(Linear(columns=(0, 1, 2), angle=0.3).fit(None))
+    small = {"batch_size": 20, "n_train": 60, "n_variance": 1500}
+    if protocol == "community":
+        small.update(n_eval=40, prune_threshold=0.0)
+    scores = factor_vae_scores(encoders, data, protocol=protocol, random_state=7, **small)
+    expected = [factor_vae_score(e, data, protocol=protocol, random_state=7, **small)
+                for e in encoders]
+    np.testing.assert_array_equal(scores, expected)
+
+
+# --- verbosity and plot ----------------------------------------------------------------------
+
+
+def test_verbose_progress(X, capsys):
+    select(X, verbose=1)
+    out = capsys.readouterr().out
+    assert "[ModelCentralitySelector] fitting 4 candidates" in out
+    assert "[4/4]" in out and "similarity task 4/4" in out and "medoid: candidate" in out
+
+
+def test_plot_similarity_matrix(fitted, tmp_path):
+    path = tmp_path / "similarity.png"
+    fig = plot_similarity_matrix(fitted, path=path)
+    assert path.stat().st_size > 0
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == candidate_labels(fitted.cv_results_["params"])
+    assert labels[fitted.best_index_].startswith(f"{fitted.best_index_}: ")
+    assert candidate_labels([{"a": 1}, {"a": 1}]) == ["0", "1"]
