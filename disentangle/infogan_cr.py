@@ -7,14 +7,35 @@ as extra modules with their own Adam optimisers. Every detail follows SPEC.md
 and the official code (``InfoGAN-CR_dSprites/gan/infogan_cr.py``).
 """
 
+from numbers import Integral, Real
+
 import torch
 import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval, RealNotInt
 from skorch.callbacks import Callback
 
-from disentangle._base import GenerativeEstimator, TrainingNet, to_float, torch_seed
-from disentangle.networks import CRDiscriminator, DiscriminatorQ, Generator, init_weights
+from disentangle._base import (
+    DiscriminatorDominance,
+    GenerativeEstimator,
+    SampleCollapse,
+    TrainingNet,
+    sample_diversity,
+    to_float,
+    torch_seed,
+)
+from disentangle.networks import (
+    CRDiscriminator,
+    DiscriminatorQ,
+    Generator,
+    build_generator,
+    init_weights,
+)
 
-_LOSS_NAMES = ["discriminator_loss", "info_loss", "cr_loss", "cr_accuracy"]
+#: Batch-level history keys besides ``train_loss`` (G's loss). ``adversarial_loss`` is D's
+#: real/fake loss without the information term (watched by ``DiscriminatorDominance``),
+#: ``sample_diversity`` the spread of G's batch relative to the data's (``SampleCollapse``).
+_LOSS_NAMES = ["discriminator_loss", "adversarial_loss", "info_loss", "cr_loss", "cr_accuracy",
+               "sample_diversity"]
 
 
 def sample_uniform_latents(n, n_latent, generator, device):
@@ -106,16 +127,13 @@ class InfoGANCRNet(TrainingNet):
 
     def initialize_module(self):
         cfg = self.config
-        n_latent = cfg["n_codes"] + cfg["n_noise"]
-        channels = cfg["image_shape"][0]
-        self.rng_ = torch.Generator(device=self.device).manual_seed(cfg["seed"] + 1)
+        shape = cfg["input_shape"]
         with torch_seed(cfg["seed"]):
-            self.module_ = Generator(n_latent, channels)
-            self.discriminator_ = DiscriminatorQ(cfg["n_codes"], channels)
-            self.cr_discriminator_ = CRDiscriminator(cfg["n_codes"], channels)
+            self.module_ = build_generator(cfg["n_codes"] + cfg["n_noise"], shape)
+            self.discriminator_ = DiscriminatorQ(cfg["n_codes"], shape)
+            self.cr_discriminator_ = CRDiscriminator(cfg["n_codes"], shape)
             for module in (self.module_, self.discriminator_, self.cr_discriminator_):
                 init_weights(module)
-        self.n_iter_ = 0
         self.n_cr_resets_ = 0
         self.cr_weight_, self.gap_ = 0.0, 0.0
         return self
@@ -136,14 +154,22 @@ class InfoGANCRNet(TrainingNet):
         """Re-initialise H's weights and its Adam state, reproducibly from the seed."""
         self.n_cr_resets_ += 1
         with torch_seed(self.config["seed"] + 1 + self.n_cr_resets_):
-            fresh = CRDiscriminator(self.config["n_codes"], self.config["image_shape"][0])
+            fresh = CRDiscriminator(self.config["n_codes"], self.config["input_shape"])
             init_weights(fresh)
         self.cr_discriminator_.load_state_dict(fresh.state_dict())
         self.optimizer_cr_discriminator_ = self._adam(
             self.cr_discriminator_, self.config["lr_cr_discriminator"]
         )
 
-    def train_step(self, batch, **fit_params):
+    def counters(self):
+        """The iteration and the number of H re-initialisations (the CR schedule's state)."""
+        return {**super().counters(), "n_cr_resets": self.n_cr_resets_}
+
+    def set_counters(self, counters):
+        super().set_counters(counters)
+        self.n_cr_resets_ = counters["n_cr_resets"]
+
+    def train_iteration(self, batch):
         cfg, rng = self.config, self.rng_
         real = to_float(batch, self.device, cfg["input_scale"])
         n, device = len(real), real.device
@@ -152,16 +178,14 @@ class InfoGANCRNet(TrainingNet):
         pairs = sample_cr_pairs(n, cfg["n_codes"], cfg["n_noise"], self.gap_, rng, device)
 
         cr_loss, cr_accuracy = self._cr_discriminator_step(pairs)
-        d_loss, _ = self._discriminator_step(real, latents, codes)
+        d_terms = self._discriminator_step(real, latents, codes)
         for _ in range(2):
             g_loss, info_loss = self._generator_step(latents, codes, pairs)
-        self.n_iter_ += 1
-        self.record(discriminator_loss=d_loss, info_loss=info_loss, cr_loss=cr_loss,
-                    cr_accuracy=cr_accuracy)
-        return {"loss": g_loss, "y_pred": None}
+        return g_loss, {**d_terms, "info_loss": info_loss, "cr_loss": cr_loss,
+                        "cr_accuracy": cr_accuracy}
 
     def _render_pairs(self, pairs):
-        """Both images of each CR pair stacked on the channel axis, (n, 2C, H, W)."""
+        """Both samples of each CR pair stacked on axis 1: images (n, 2C, H, W), rows (n, 2d)."""
         latents_a, latents_b, _ = pairs
         return torch.cat([self.module_(latents_a), self.module_(latents_b)], dim=1)
 
@@ -195,13 +219,14 @@ class InfoGANCRNet(TrainingNet):
         self.discriminator_.eval()
         d_fake, q_fake = self.discriminator_(fake)
         info = self._info_loss(q_fake, codes)
-        loss = (
+        adversarial = (
             F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
             + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
-            + self.config["info_weight"] * info
         )
+        loss = adversarial + self.config["info_weight"] * info
         self.optimizer_step(self.optimizer_discriminator_, loss, self.discriminator_.parameters())
-        return loss.detach(), info.detach()
+        return {"discriminator_loss": loss.detach(), "adversarial_loss": adversarial.detach(),
+                "sample_diversity": sample_diversity(fake, real)}
 
     def _generator_step(self, latents, codes, pairs):
         self.module_.train()
@@ -223,11 +248,18 @@ class InfoGANCR(GenerativeEstimator):
     """InfoGAN with a contrastive regulariser (InfoGAN-CR; Lin et al., ICML 2020).
 
     A GAN whose generator G maps latents ``[c, z]`` (``n_codes`` codes, then
-    ``n_noise`` noise dims, all U(-1, 1)) to images; an encoder Q, sharing
+    ``n_noise`` noise dims, all U(-1, 1)) to samples; an encoder Q, sharing
     D's trunk, recovers the codes (the InfoGAN mutual-information term); and a
-    CR discriminator H must tell which code a pair of generated images shares,
-    a task G cooperates on (Sec. 3 of the paper). ``transform`` returns Q's
-    code means.
+    CR discriminator H must tell which code a pair of generated samples
+    shares, a task G cooperates on (Sec. 3 of the paper). ``transform``
+    returns Q's code means.
+
+    Two kinds of input: images (n, H, W) or (n, C, H, W) of size 64x64 (the
+    paper's) or 32x32 (its CelebA size), with convolutional networks; or a
+    table (n, d) of features, with fully-connected networks of the same
+    roles (see :mod:`disentangle.networks`). For tables the generator outputs
+    unbounded features and D reads them as they are: standardise them first
+    (e.g. ``StandardScaler`` in a ``Pipeline``).
 
     Parameters
     ----------
@@ -251,41 +283,90 @@ class InfoGANCR(GenerativeEstimator):
     betas : tuple of float, default=(0.5, 0.999)
         Adam betas of all three optimisers.
     batch_size : int, default=64
+        At least 2 (G has batch norm).
     max_iter : int, default=322_560
-        Training iterations (the paper: 28 epochs of dSprites).
-    device : str, default="auto"
+        Training iterations in all (the paper: 28 epochs of dSprites).
+    device : str or torch.device, default="auto"
         ``"auto"`` uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, batches and latents: the same seed gives the same model on CPU.
     verbose : int, default=0
         1 prints a progress bar and a log row per pass over the data.
     callbacks : list of skorch callbacks or (name, callback) tuples, optional
-        Extra callbacks of the training net (e.g. skorch ``Checkpoint`` or a
-        score logged every few iterations); they see ``net.n_iter_``.
+        Extra callbacks of the training net (e.g. a score logged every few
+        iterations); they see ``net.n_iter_``. A callback named like a
+        default one replaces it, ``(name, None)`` removes it: "finite_losses"
+        (:class:`~disentangle._base.FiniteLosses`), "discriminator_dominance"
+        (:class:`~disentangle._base.DiscriminatorDominance`), "sample_collapse"
+        (:class:`~disentangle._base.SampleCollapse`), "checkpoint".
+    image_shape : tuple of int (H, W) or (C, H, W), optional
+        Read a 2-D training array as flattened images of this shape (rows of
+        C*H*W pixels) instead of a table.
+    checkpoint_dir : str or path-like, optional
+        Folder of the training checkpoint (``checkpoint.pt``), written every
+        ``checkpoint_every`` iterations and when training ends or is
+        interrupted. Checkpoints are read with ``torch.load(weights_only=True)``.
+    checkpoint_every : int, default=1000
+    warm_start : bool, default=False
+        ``fit`` continues the previous fit, or else the checkpoint in
+        ``checkpoint_dir``, until ``max_iter`` iterations in all, bit for bit
+        as an uninterrupted fit on CPU. It needs the same data and
+        parameters (only ``max_iter``, ``device``, ``random_state``,
+        ``verbose``, ``callbacks`` and the checkpoint parameters may change;
+        a fractional ``cr_start`` or ``gap_end`` follows ``max_iter``). False:
+        every ``fit`` starts afresh (and overwrites the checkpoint).
 
     Attributes
     ----------
     net_ : InfoGANCRNet
         The fitted skorch net (``net_.module_`` is G; ``discriminator_``, ``cr_discriminator_``).
     n_codes_, n_latent_ : int
-    image_shape_ : tuple (C, H, W)
+    input_shape_ : tuple of int
+        One sample as the networks see it: (C, H, W) for images, (d,) for a table.
+    image_shape_ : tuple (C, H, W) or None
+        None for a table.
     n_features_in_ : int
+        Features per sample (pixels per image).
+    feature_names_in_ : ndarray of str
+        Column names, when fitted on a DataFrame with string column names.
     input_scale_ : float
         1/255 for uint8 images with values above 1, else 1.
     device_ : torch.device
     history_ : skorch History
         Losses per iteration (batch) and per pass.
     n_iter_ : int
-        Iterations run.
+        Iterations run in all.
 
     Notes
     -----
     Training images stay in their dtype (uint8 in memory) and become float one
-    batch at a time.
+    batch at a time. Ctrl-C during ``fit`` stops at the end of the current
+    iteration, leaves a usable estimator (with a ``TrainingWarning``) and a
+    checkpoint. NaN or infinite losses stop ``fit`` with a
+    ``FloatingPointError``; a discriminator that wins completely or samples
+    that collapse to one for long stretches give a ``TrainingWarning``.
     """
 
     #: Support of the codes' prior, swept by latent traversals.
     traversal_range = (-1.0, 1.0)
+
+    _parameter_constraints = {
+        **GenerativeEstimator._parameter_constraints,
+        "n_codes": [Interval(Integral, 1, None, closed="left")],
+        "n_noise": [Interval(Integral, 0, None, closed="left")],
+        "info_weight": [Interval(Real, 0, None, closed="left")],
+        "cr_weight": [Interval(Real, 0, None, closed="left")],
+        "cr_start": [Interval(Integral, 0, None, closed="left"),
+                     Interval(RealNotInt, 0, 1, closed="both")],
+        "gap": [Interval(Real, 0, 2, closed="left")],
+        "gap_end": [None, Interval(Integral, 0, None, closed="left"),
+                    Interval(RealNotInt, 0, 1, closed="both")],
+        "lr_generator": [Interval(Real, 0, None, closed="neither")],
+        "lr_discriminator": [Interval(Real, 0, None, closed="neither")],
+        "lr_cr_discriminator": [Interval(Real, 0, None, closed="neither")],
+        "betas": [tuple, list],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+    }
 
     def __init__(
         self,
@@ -306,6 +387,10 @@ class InfoGANCR(GenerativeEstimator):
         random_state=None,
         verbose=0,
         callbacks=None,
+        image_shape=None,
+        checkpoint_dir=None,
+        checkpoint_every=1000,
+        warm_start=False,
     ):
         self.n_codes = n_codes
         self.n_noise = n_noise
@@ -324,45 +409,65 @@ class InfoGANCR(GenerativeEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.image_shape = image_shape
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
+        self.warm_start = warm_start
 
     def fit(self, X, y=None):
-        """Train InfoGAN-CR on images.
+        """Train InfoGAN-CR on images or on a table.
 
         Parameters
         ----------
-        X : array-like of shape (n, H, W) or (n, C, H, W)
-            Images of size 64x64; bool, uint8 (0..1 or 0..255) or float in [0, 1].
-            Not copied: batches become float one at a time.
+        X : array-like of shape (n, H, W), (n, C, H, W), (n, d) or DataFrame
+            Images of size 64x64 or 32x32, bool, uint8 (0..1 or 0..255) or
+            float in [0, 1], not copied: batches become float one at a time.
+            Or a table of n samples of d numeric features (float32 per batch),
+            or images flattened to (n, C*H*W) with ``image_shape``. At least 2
+            samples.
         y : ignored
 
         Returns
         -------
         self : InfoGANCR
+            If ``fit`` raises, the estimator is left as it was.
 
         Raises
         ------
         ValueError
-            Invalid images (see :func:`disentangle._base.validate_images`).
+            Invalid parameters or input (see :func:`disentangle._base.validate_input`),
+            or a ``warm_start`` state from another fit (see ``warm_start``).
+        FloatingPointError
+            When a loss becomes NaN or infinite (with the iteration).
         """
-        X = self._fit_context(X)
-        net_seed, batch_seed = self._fit_seeds()
+        return self._fit(X)
+
+    def _min_samples(self):
+        return 2  # batch norm in G
+
+    def _loss_names(self):
+        return _LOSS_NAMES
+
+    def _latent_sizes(self):
+        return self.n_codes, self.n_codes + self.n_noise
+
+    def _extra_callbacks(self):
         schedule = CRSchedule(
             self.cr_weight,
             _fraction_or_iteration(self.cr_start, self.max_iter),
             self.gap,
             _fraction_or_iteration(self.gap_end, self.max_iter),
         )
-        net = InfoGANCRNet(
-            Generator,
-            criterion=torch.nn.BCEWithLogitsLoss,
-            config=self._net_config(net_seed),
-            **self._engine_params(len(X), batch_seed, _LOSS_NAMES, [("cr_schedule", schedule)]),
-        )
-        return self._train(net, X, self.n_codes, self.n_codes + self.n_noise)
+        return [("cr_schedule", schedule), ("discriminator_dominance", DiscriminatorDominance()),
+                ("sample_collapse", SampleCollapse())]
+
+    def _make_net(self, n_samples, seed, engine_params):
+        return InfoGANCRNet(Generator, criterion=torch.nn.BCEWithLogitsLoss,
+                            config=self._net_config(seed), **engine_params)
 
     def _net_config(self, seed):
         return {
-            "n_codes": self.n_codes, "n_noise": self.n_noise, "image_shape": self.image_shape_,
+            "n_codes": self.n_codes, "n_noise": self.n_noise, "input_shape": self.input_shape_,
             "info_weight": self.info_weight, "lr_generator": self.lr_generator,
             "lr_discriminator": self.lr_discriminator,
             "lr_cr_discriminator": self.lr_cr_discriminator, "betas": tuple(self.betas),
@@ -372,5 +477,5 @@ class InfoGANCR(GenerativeEstimator):
     def _draw_prior(self, rng, n_samples):
         return rng.uniform(-1.0, 1.0, size=(n_samples, self.n_latent_))
 
-    def _encode_batch(self, images):
-        return self.net_.discriminator_.eval().encode(images)
+    def _encode_batch(self, inputs):
+        return self.net_.discriminator_.eval().encode(inputs)

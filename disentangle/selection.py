@@ -19,6 +19,7 @@ the map between two models' codes is (``google-research/disentanglement_lib``,
 """
 
 import inspect
+import os
 import time
 import warnings
 from numbers import Integral, Real
@@ -517,7 +518,9 @@ def _check_candidates(estimator, candidates):
     seen = {}
     for index, params in enumerate(candidates):
         for name, value in {**base, **params}.items():
-            if value is None or not any(m in name.rsplit("__", 1)[-1] for m in _WRITE_PATH_MARKERS):
+            if not isinstance(value, (str, os.PathLike)) or not any(
+                m in name.rsplit("__", 1)[-1] for m in _WRITE_PATH_MARKERS
+            ):
                 continue
             key = (name, str(value))
             if key in seen:

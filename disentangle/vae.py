@@ -1,8 +1,9 @@
 """The VAE baselines of the InfoGAN-CR paper: β-VAE, FactorVAE and β-TCVAE.
 
-One Gaussian encoder q(z|x) and Bernoulli decoder p(x|z) (the authors'
-``FactorVAE_dSprites/gan/network.py``, SPEC.md), a N(0, I) prior, and one of
-three regularised objectives, all minimised per batch of M images:
+One Gaussian encoder q(z|x) and a decoder p(x|z) (the authors'
+``FactorVAE_dSprites/gan/network.py``, SPEC.md: Bernoulli for images; for
+tables, a Gaussian with unit variance), a N(0, I) prior, and one of three
+regularised objectives, all minimised per batch of M samples:
 
 * ``"beta"`` (Higgins et al., ICLR 2017): reconstruction + β · KL.
 * ``"factor"`` (Kim & Mnih, ICML 2018): reconstruction + KL + γ · TC, the total
@@ -16,18 +17,23 @@ discriminator has its own Adam optimiser (``FactorVAE_dSprites/gan/factorVAE.py`
 """
 
 import math
+from collections.abc import Callable
+from numbers import Integral, Real
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval
 
-from disentangle._base import (
-    GenerativeEstimator,
-    TrainingNet,
-    to_float,
-    torch_seed,
+from disentangle._base import GenerativeEstimator, TrainingNet, to_float, torch_seed
+from disentangle.networks import (
+    TCDiscriminator,
+    VAEDecoder,
+    VAEEncoder,
+    build_vae_decoder,
+    init_weights,
+    is_table,
 )
-from disentangle.networks import TCDiscriminator, VAEDecoder, VAEEncoder, init_weights
 
 OBJECTIVES = ("beta", "factor", "beta_tc")
 TC_ESTIMATORS = ("mws", "mss")
@@ -63,6 +69,44 @@ def bernoulli_nll(logits, images):
     nll : Tensor, scalar, >= 0 (nats per image)
     """
     return F.binary_cross_entropy_with_logits(logits, images, reduction="sum") / len(images)
+
+
+def gaussian_nll(means, features):
+    """Gaussian negative log-likelihood with unit variance, summed over features, batch mean.
+
+    ½ Σ_d [(x_d - μ_d)² + log 2π] per sample: the likelihood of the VAE for
+    tables (its decoder outputs the means μ).
+
+    Parameters
+    ----------
+    means : Tensor of shape (M, d), float32
+        Decoder output.
+    features : Tensor of shape (M, d), float32
+
+    Returns
+    -------
+    nll : Tensor, scalar (nats per sample)
+    """
+    return 0.5 * ((features - means).pow(2) + _LOG_2PI).sum() / len(features)
+
+
+class Likelihood(NamedTuple):
+    """A decoder likelihood: its negative log-likelihood and the mean of p(x|z)."""
+
+    nll: Callable
+    mean: Callable
+
+
+def _identity(tensor):
+    return tensor
+
+
+#: The likelihood of each input kind: Bernoulli logits for images, unit-variance
+#: Gaussian means for tables.
+LIKELIHOODS = {
+    "images": Likelihood(bernoulli_nll, torch.sigmoid),
+    "table": Likelihood(gaussian_nll, _identity),
+}
 
 
 def gaussian_kl(mean, logvar):
@@ -283,18 +327,21 @@ class VAENet(TrainingNet):
 
     def initialize_module(self):
         cfg = self.config
-        n_latent, channels = cfg["n_latent"], cfg["image_shape"][0]
-        self.rng_ = torch.Generator(device=self.device).manual_seed(cfg["seed"] + 1)
+        n_latent, shape = cfg["n_latent"], cfg["input_shape"]
         with torch_seed(cfg["seed"]):
-            self.encoder_ = VAEEncoder(n_latent, channels)
-            self.module_ = VAEDecoder(n_latent, channels)
+            self.encoder_ = VAEEncoder(n_latent, shape)
+            self.module_ = build_vae_decoder(n_latent, shape)
             init_weights(self.encoder_)
             init_weights(self.module_)
             if cfg["objective"] == "factor":
                 self.tc_discriminator_ = TCDiscriminator(n_latent)
                 init_weights(self.tc_discriminator_)
-        self.n_iter_ = 0
         return self
+
+    @property
+    def likelihood(self):
+        """The decoder's :class:`Likelihood`: Bernoulli for images, Gaussian for tables."""
+        return LIKELIHOODS["table" if is_table(self.config["input_shape"]) else "images"]
 
     def initialize_optimizer(self, triggered_directly=None):
         cfg = self.config
@@ -310,17 +357,15 @@ class VAENet(TrainingNet):
         """The encoder's then the decoder's parameters (one optimiser, as the authors' code)."""
         return [*self.encoder_.parameters(), *self.module_.parameters()]
 
-    def train_step(self, batch, **fit_params):
-        images = to_float(batch, self.device, self.config["input_scale"])
-        loss, z, terms = self.vae_loss(images)
+    def train_iteration(self, batch):
+        inputs = to_float(batch, self.device, self.config["input_scale"])
+        loss, z, terms = self.vae_loss(inputs)
         self.optimizer_step(self.optimizer_, loss, self.vae_parameters())
         if self.config["objective"] == "factor":
             terms["discriminator_loss"] = self.discriminator_step(z)
-        self.n_iter_ += 1
-        self.record(**terms)
-        return {"loss": loss.detach(), "y_pred": None}
+        return loss.detach(), terms
 
-    def vae_loss(self, images):
+    def vae_loss(self, inputs):
         """The objective's loss on one batch.
 
         Returns
@@ -331,9 +376,9 @@ class VAENet(TrainingNet):
         terms : dict of str to Tensor
             Detached scalar terms, keyed as in ``LOSS_NAMES``.
         """
-        mean, logvar = self.encoder_(images)
+        mean, logvar = self.encoder_(inputs)
         z = reparameterize(mean, logvar, self.rng_)
-        reconstruction = bernoulli_nll(self.module_(z), images)
+        reconstruction = self.likelihood.nll(self.module_(z), inputs)
         kl = gaussian_kl(mean, logvar)
         regulariser, extra = self._regulariser(z, mean, logvar, kl)
         terms = {"reconstruction": reconstruction, "kl": kl, **extra}
@@ -382,11 +427,10 @@ class VAENet(TrainingNet):
 class VAE(GenerativeEstimator):
     """VAE baselines with a N(0, I) prior: β-VAE, FactorVAE or β-TCVAE.
 
-    A convolutional Gaussian encoder q(z|x) and Bernoulli decoder p(x|z) for
-    64x64 images (the authors' FactorVAE code, SPEC.md), trained on one of the
-    objectives below, per batch of M images (reconstruction: sigmoid
-    cross-entropy summed over pixels; KL in closed form summed over latents;
-    both averaged over the batch):
+    A Gaussian encoder q(z|x) and a decoder p(x|z) (the authors' FactorVAE
+    code, SPEC.md), trained on one of the objectives below, per batch of M
+    samples (reconstruction summed over pixels or features; KL in closed
+    form summed over latents; both averaged over the batch):
 
     * ``"beta"``: reconstruction + β · KL (Higgins et al., ICLR 2017).
     * ``"factor"``: reconstruction + KL + γ · TC, TC estimated as
@@ -395,6 +439,20 @@ class VAE(GenerativeEstimator):
     * ``"beta_tc"``: reconstruction + KL + (β - 1) · TC, TC estimated on the
       minibatch (Chen et al., NeurIPS 2018; see :func:`kl_decomposition`). In
       expectation this is their objective MI + β · TC + DWKL.
+
+    Two kinds of input, each with its networks (:mod:`disentangle.networks`)
+    and likelihood:
+
+    * Images (n, H, W) or (n, C, H, W) of size 64x64 or 32x32: convolutional
+      networks and a Bernoulli likelihood on pixels in [0, 1] (sigmoid
+      cross-entropy; binary images suit it best).
+    * A table (n, d) of features: fully-connected networks and a Gaussian
+      likelihood with unit variance, ½ Σ_d [(x_d - μ_d)² + log 2π] (see
+      :func:`gaussian_nll`). A fixed variance keeps the objective bounded
+      (a learned one can shrink without limit on near-constant features)
+      and the β, γ trade-off that of the usual Gaussian VAEs, but makes the
+      reconstruction term scale with the features' units: standardise them
+      first (e.g. ``StandardScaler`` in a ``Pipeline``).
 
     ``transform`` returns the posterior means; all ``n_latent`` latents are
     the codes (``n_codes_ == n_latent_``).
@@ -429,8 +487,8 @@ class VAE(GenerativeEstimator):
     batch_size : int, default=64
         At least 2 for "factor" and "beta_tc".
     max_iter : int, default=311_040
-        Training iterations (the authors' config: 27 epochs of dSprites at batch 64).
-    device : str, default="auto"
+        Training iterations in all (the authors' config: 27 epochs of dSprites at batch 64).
+    device : str or torch.device, default="auto"
         ``"auto"`` uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, batches, posterior noise and permutations: the same seed
@@ -438,8 +496,25 @@ class VAE(GenerativeEstimator):
     verbose : int, default=0
         1 prints a progress bar and a log row per pass over the data.
     callbacks : list of skorch callbacks or (name, callback) tuples, optional
-        Extra callbacks of the training net (e.g. skorch ``Checkpoint``); they
-        see ``net.n_iter_``.
+        Extra callbacks of the training net; they see ``net.n_iter_``. A
+        callback named like a default one replaces it, ``(name, None)``
+        removes it: "finite_losses" (:class:`~disentangle._base.FiniteLosses`),
+        "checkpoint".
+    image_shape : tuple of int (H, W) or (C, H, W), optional
+        Read a 2-D training array as flattened images of this shape (rows of
+        C*H*W pixels) instead of a table.
+    checkpoint_dir : str or path-like, optional
+        Folder of the training checkpoint (``checkpoint.pt``), written every
+        ``checkpoint_every`` iterations and when training ends or is
+        interrupted. Checkpoints are read with ``torch.load(weights_only=True)``.
+    checkpoint_every : int, default=1000
+    warm_start : bool, default=False
+        ``fit`` continues the previous fit, or else the checkpoint in
+        ``checkpoint_dir``, until ``max_iter`` iterations in all, bit for bit
+        as an uninterrupted fit on CPU. It needs the same data and
+        parameters (only ``max_iter``, ``device``, ``random_state``,
+        ``verbose``, ``callbacks`` and the checkpoint parameters may change).
+        False: every ``fit`` starts afresh (and overwrites the checkpoint).
 
     Attributes
     ----------
@@ -448,8 +523,14 @@ class VAE(GenerativeEstimator):
         and ``tc_discriminator_`` for FactorVAE).
     n_codes_, n_latent_ : int
         Both ``n_latent``.
-    image_shape_ : tuple (C, H, W)
+    input_shape_ : tuple of int
+        One sample as the networks see it: (C, H, W) for images, (d,) for a table.
+    image_shape_ : tuple (C, H, W) or None
+        None for a table.
     n_features_in_ : int
+        Features per sample (pixels per image).
+    feature_names_in_ : ndarray of str
+        Column names, when fitted on a DataFrame with string column names.
     input_scale_ : float
         1/255 for uint8 images with values above 1, else 1.
     device_ : torch.device
@@ -457,17 +538,35 @@ class VAE(GenerativeEstimator):
         Per batch: ``train_loss`` (the VAE loss) and the terms named in
         ``disentangle.vae.LOSS_NAMES[objective]``; their means per pass.
     n_iter_ : int
-        Iterations run.
+        Iterations run in all.
 
     Notes
     -----
     The authors' code encodes with a posterior *sample* in its metric code
     (``inference_from``); ``transform`` returns the posterior mean, the usual
-    representation (disentanglement_lib).
+    representation (disentanglement_lib). Ctrl-C during ``fit`` stops at the
+    end of the current iteration, leaves a usable estimator (with a
+    ``TrainingWarning``) and a checkpoint; NaN or infinite losses stop
+    ``fit`` with a ``FloatingPointError``.
     """
 
     #: Latent traversal range for plotting: +-2 prior standard deviations.
     traversal_range = (-2.0, 2.0)
+
+    # objective, tc_estimator, beta and gamma are checked by _check_params, whose
+    # messages predate these constraints.
+    _parameter_constraints = {
+        **GenerativeEstimator._parameter_constraints,
+        "objective": "no_validation",
+        "n_latent": [Interval(Integral, 1, None, closed="left")],
+        "beta": "no_validation",
+        "gamma": "no_validation",
+        "tc_estimator": "no_validation",
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "betas": [tuple, list],
+        "lr_discriminator": [Interval(Real, 0, None, closed="neither")],
+        "betas_discriminator": [tuple, list],
+    }
 
     def __init__(
         self,
@@ -486,6 +585,10 @@ class VAE(GenerativeEstimator):
         random_state=None,
         verbose=0,
         callbacks=None,
+        image_shape=None,
+        checkpoint_dir=None,
+        checkpoint_every=1000,
+        warm_start=False,
     ):
         self.objective = objective
         self.n_latent = n_latent
@@ -502,41 +605,42 @@ class VAE(GenerativeEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.image_shape = image_shape
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
+        self.warm_start = warm_start
 
     def fit(self, X, y=None):
-        """Train the VAE on images.
+        """Train the VAE on images or on a table.
 
         Parameters
         ----------
-        X : array-like of shape (n, H, W) or (n, C, H, W)
-            Images of size 64x64; bool, uint8 (0..1 or 0..255) or float in [0, 1]
-            (binary images suit the Bernoulli likelihood). Not copied: batches
-            become float one at a time.
+        X : array-like of shape (n, H, W), (n, C, H, W), (n, d) or DataFrame
+            Images of size 64x64 or 32x32, bool, uint8 (0..1 or 0..255) or
+            float in [0, 1] (binary images suit the Bernoulli likelihood), not
+            copied: batches become float one at a time. Or a table of n
+            samples of d numeric features (float32 per batch), or images
+            flattened to (n, C*H*W) with ``image_shape``. At least 2 samples
+            for "factor" and "beta_tc".
         y : ignored
 
         Returns
         -------
         self : VAE
+            If ``fit`` raises, the estimator is left as it was.
 
         Raises
         ------
         ValueError
             Unknown ``objective`` or ``tc_estimator``, negative ``beta`` or
-            ``gamma``, batches of fewer than 2 images for "factor" or
-            "beta_tc", or invalid images (see
-            :func:`disentangle._base.validate_images`).
+            ``gamma``, batches of fewer than 2 samples for "factor" or
+            "beta_tc", other invalid parameters or input (see
+            :func:`disentangle._base.validate_input`), or a ``warm_start``
+            state from another fit (see ``warm_start``).
+        FloatingPointError
+            When a loss becomes NaN or infinite (with the iteration).
         """
-        self._check_params()
-        X = self._fit_context(X)
-        self._check_batch(min(self.batch_size, len(X)))
-        net_seed, batch_seed = self._fit_seeds()
-        net = VAENet(
-            VAEDecoder,
-            criterion=torch.nn.BCEWithLogitsLoss,
-            config=self._net_config(net_seed, len(X)),
-            **self._engine_params(len(X), batch_seed, LOSS_NAMES[self.objective]),
-        )
-        return self._train(net, X, self.n_latent, self.n_latent)
+        return self._fit(X)
 
     def _check_params(self):
         if self.objective not in OBJECTIVES:
@@ -545,20 +649,31 @@ class VAE(GenerativeEstimator):
             raise ValueError(
                 f"tc_estimator must be one of {TC_ESTIMATORS}; got {self.tc_estimator!r}."
             )
-        if self.beta < 0 or self.gamma < 0:
+        if not (self.beta >= 0 and self.gamma >= 0):
             raise ValueError(f"beta and gamma must be >= 0; got {self.beta}, {self.gamma}.")
-
-    def _check_batch(self, batch_size):
-        if batch_size < 2 and self.objective != "beta":
+        if self.objective != "beta" and self.batch_size < 2:
             raise ValueError(
                 f"objective {self.objective!r} estimates the total correlation from the "
-                f"batch and needs at least 2 images per batch; got {batch_size}."
+                f"batch and needs at least 2 images per batch; got {self.batch_size}."
             )
+
+    def _min_samples(self):
+        return 1 if self.objective == "beta" else 2
+
+    def _loss_names(self):
+        return LOSS_NAMES[self.objective]
+
+    def _latent_sizes(self):
+        return self.n_latent, self.n_latent
+
+    def _make_net(self, n_samples, seed, engine_params):
+        return VAENet(VAEDecoder, criterion=torch.nn.BCEWithLogitsLoss,
+                      config=self._net_config(seed, n_samples), **engine_params)
 
     def _net_config(self, seed, dataset_size):
         return {
             "objective": self.objective, "n_latent": self.n_latent,
-            "image_shape": self.image_shape_, "beta": float(self.beta),
+            "input_shape": self.input_shape_, "beta": float(self.beta),
             "gamma": float(self.gamma), "tc_estimator": self.tc_estimator,
             "dataset_size": dataset_size, "lr": self.lr, "betas": tuple(self.betas),
             "lr_discriminator": self.lr_discriminator,
@@ -569,8 +684,8 @@ class VAE(GenerativeEstimator):
     def _draw_prior(self, rng, n_samples):
         return rng.standard_normal(size=(n_samples, self.n_latent_))
 
-    def _encode_batch(self, images):
-        return self.net_.encoder_.eval()(images)[0]
+    def _encode_batch(self, inputs):
+        return self.net_.encoder_.eval()(inputs)[0]
 
     def _decode_batch(self, latents):
-        return torch.sigmoid(self.net_.module_.eval()(latents))
+        return self.net_.likelihood.mean(self.net_.module_.eval()(latents))

@@ -123,8 +123,8 @@ def test_discriminator_step_moves_only_discriminator(images):
 @pytest.mark.parametrize(
     "bad, message",
     [
-        (np.zeros((4, 32, 32), np.uint8), "supported sizes: 64x64"),
-        (np.zeros((4, 64), np.uint8), "shape"),
+        (np.zeros((4, 48, 48), np.uint8), "supported sizes: 32x32, 64x64"),
+        (np.zeros((4, 1, 1, 64, 64), np.uint8), "shape"),
         (np.zeros((0, 64, 64), np.uint8), "at least one image"),
         (np.full((4, 64, 64), 2.0), r"\[0, 1\]"),
         (np.full((4, 64, 64), np.nan), "NaN"),

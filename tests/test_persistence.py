@@ -1,0 +1,160 @@
+"""Persistence: joblib and pickle, CUDA-fitted models on CPU-only machines, versions,
+corrupted files (issue 6, part 6)."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from skorch.exceptions import DeviceWarning
+
+import disentangle._base as base
+from disentangle import VAE, InfoGANCR
+from disentangle._base import TrainingWarning, generator_state, restore_generator
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+RNG = np.random.RandomState(0)
+DATA = {"table": RNG.randn(40, 5), "images": (RNG.rand(24, 64, 64) > 0.8).astype(np.uint8)}
+COMMON = dict(max_iter=3, batch_size=8, random_state=0, device="cpu")
+ESTIMATORS = {"infogan-cr": InfoGANCR(cr_start=1, **COMMON),
+              "factor-vae": VAE(objective="factor", **COMMON)}
+
+
+@pytest.fixture(scope="module", params=[(e, d) for e in ESTIMATORS for d in DATA],
+                ids=lambda p: "-".join(p))
+def fitted(request):
+    name, kind = request.param
+    return ESTIMATORS[name].__class__(**ESTIMATORS[name].get_params()).fit(DATA[kind]), DATA[kind]
+
+
+def assert_same_predictions(a, b, X):
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    np.testing.assert_array_equal(a.sample(4, random_state=0), b.sample(4, random_state=0))
+
+
+@pytest.mark.parametrize("how", ["joblib", "pickle"])
+def test_round_trip(fitted, how, tmp_path):
+    model, X = fitted
+    if how == "joblib":
+        joblib.dump(model, tmp_path / "model.joblib")
+        copy = joblib.load(tmp_path / "model.joblib")
+    else:
+        copy = pickle.loads(pickle.dumps(model))
+    assert_same_predictions(copy, model, X)
+    assert copy.n_iter_ == model.n_iter_ and copy.input_shape_ == model.input_shape_
+    assert copy.device_ == model.device_ and len(copy.history_) == len(model.history_)
+    assert hasattr(model, "net_")  # pickling does not strip the original
+
+
+def test_round_trip_keeps_training_resumable(fitted):
+    model, X = fitted
+    copy = pickle.loads(pickle.dumps(model))
+    copy.set_params(warm_start=True, max_iter=5).fit(X)
+    longer = model.__class__(**{**model.get_params(), "max_iter": 5}).fit(X)
+    np.testing.assert_array_equal(copy.transform(X), longer.transform(X))
+
+
+def test_pickles_hold_no_training_data():
+    X = DATA["images"]
+    model = InfoGANCR(**COMMON).fit(X)
+    assert model.net_._batch_iterator is None
+    assert X.tobytes()[:4096] not in pickle.dumps(model)
+
+
+def test_unfitted_estimators_round_trip():
+    copy = pickle.loads(pickle.dumps(VAE(n_latent=3)))
+    assert copy.get_params() == VAE(n_latent=3).get_params()
+
+
+def _pretend_fitted_on_cuda(model, monkeypatch):
+    """A pickle as written on a CUDA machine: skorch keeps the device in the net's state;
+    our net saves its random generator with the device it lived on."""
+    model.net_.device = "cuda"
+    model.device_ = torch.device("cuda")
+
+    def cuda_generator_state(generator):
+        return {**generator_state(generator), "device": "cuda"}
+
+    monkeypatch.setattr(base, "generator_state", cuda_generator_state)
+    payload = pickle.dumps(model)
+    monkeypatch.undo()
+    return payload
+
+
+def test_a_cuda_fitted_model_loads_on_a_cpu_only_machine(fitted, monkeypatch):
+    model, X = fitted
+    reference = pickle.loads(pickle.dumps(model))
+    payload = _pretend_fitted_on_cuda(pickle.loads(pickle.dumps(model)), monkeypatch)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(DeviceWarning, match="fitted on cuda, which is not available here; it is "
+                                           "loaded on cpu"):
+        loaded = pickle.loads(payload)
+    assert loaded.device_ == torch.device("cpu") and torch.device(loaded.net_.device).type == "cpu"
+    assert loaded.net_.rng_.device.type == "cpu"
+    assert_same_predictions(loaded, reference, X)
+    # Training it further works (its CUDA random stream is gone: a new CPU one is seeded).
+    loaded.set_params(warm_start=True, max_iter=4, device="cpu").fit(X)
+    assert loaded.n_iter_ == 4
+
+
+def test_generators_restore_on_the_same_device_type_only():
+    generator = torch.Generator().manual_seed(5)
+    torch.rand(3, generator=generator)
+    restored, exact = restore_generator(generator_state(generator), "cpu")
+    assert exact
+    assert torch.equal(torch.rand(4, generator=restored), torch.rand(4, generator=generator))
+    from_cuda = {**generator_state(generator), "device": "cuda:0"}
+    restored, exact = restore_generator(from_cuda, "cpu")
+    assert not exact and restored.initial_seed() == 5
+
+
+def test_resuming_a_checkpoint_from_another_device_type_warns(tmp_path, monkeypatch):
+    X = DATA["table"]
+    VAE(**COMMON, checkpoint_dir=tmp_path).fit(X)
+    checkpoint = torch.load(tmp_path / base.CHECKPOINT_FILE, weights_only=True)
+    checkpoint["net"]["rng"]["device"] = "cuda"
+    torch.save(checkpoint, tmp_path / base.CHECKPOINT_FILE)
+    with pytest.warns(TrainingWarning, match="Resuming on cpu a fit that ran on cuda"):
+        VAE(**{**COMMON, "max_iter": 5}, checkpoint_dir=tmp_path, warm_start=True).fit(X)
+
+
+def test_a_file_from_another_version_gives_a_clear_error(tmp_path, monkeypatch):
+    model = VAE(**COMMON).fit(DATA["table"])
+    monkeypatch.setattr(base, "__version__", "0.0.1")
+    joblib.dump(model, tmp_path / "old.joblib")
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match=r"saved with disentangle 0.0.1; this is disentangle "):
+        joblib.load(tmp_path / "old.joblib")
+
+
+def test_a_pickle_without_version_gives_a_clear_error():
+    state = VAE().__getstate__()
+    del state["_disentangle_version"]
+    with pytest.raises(ValueError, match=r"saved with disentangle \(unknown version\)"):
+        VAE.__new__(VAE).__setstate__(state)
+
+
+def test_a_corrupted_file_gives_a_clear_error(tmp_path):
+    model = InfoGANCR(**COMMON).fit(DATA["table"])
+    data = bytearray(pickle.dumps(model))
+    payload = model.__getstate__()["_net_payload"]
+    start = bytes(data).index(payload[:64])
+    data[start + len(payload) // 2] ^= 0xFF  # one flipped byte inside the network's bytes
+    with pytest.raises(ValueError, match="file is corrupted: its network checksum does not match"):
+        pickle.loads(bytes(data))
+    path = tmp_path / "model.joblib"
+    joblib.dump(model, path)
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF  # the network's bytes are most of the file
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="corrupted"):
+        joblib.load(path)

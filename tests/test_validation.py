@@ -1,0 +1,334 @@
+"""Input validation (issue 6, part 1); input kinds: tables, 64x64, 32x32, flattened (part 2)."""
+
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse
+import torch
+
+from disentangle import VAE, InfoGANCR
+from disentangle._base import InputDtypeError, validate_input
+from disentangle.networks import (
+    CRDiscriminator,
+    DiscriminatorQ,
+    Generator,
+    MLPDecoder,
+    MLPGenerator,
+    VAEDecoder,
+    VAEEncoder,
+    build_generator,
+    build_vae_decoder,
+)
+from disentangle.vae import LIKELIHOODS, gaussian_nll
+
+TINY = dict(max_iter=2, batch_size=8, random_state=0, device="cpu")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def table():
+    return np.random.RandomState(0).randn(40, 4)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return (np.random.RandomState(0).rand(24, 64, 64) > 0.8).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def table_model(table):
+    return InfoGANCR(**TINY).fit(table)
+
+
+@pytest.fixture(scope="module")
+def image_model(images):
+    return InfoGANCR(**TINY).fit(images)
+
+
+# --- Bad input at fit: one test per problem, the error type and a message naming it ---------
+
+
+def _object_array_with_a_dict():
+    X = np.random.RandomState(0).rand(10, 3).astype(object)
+    X[0, 0] = {"a": 1}
+    return X
+
+
+BAD_FIT_INPUT = {
+    "nan": (np.full((10, 3), np.nan), ValueError, "NaN"),
+    "inf": (np.full((10, 3), np.inf), ValueError, "infinity"),
+    "nan-images": (np.full((4, 64, 64), np.nan), ValueError, "NaN"),
+    "empty-table": (np.zeros((0, 3)), ValueError, "at least one sample"),
+    "empty-images": (np.zeros((0, 64, 64), np.uint8), ValueError, "at least one image"),
+    "no-features": (np.zeros((10, 0)), ValueError, "0 feature"),
+    "one-sample": (np.zeros((1, 3)), ValueError, "1 sample.*minimum of 2"),
+    "complex": (np.ones((10, 3), complex), ValueError, "Complex data not supported"),
+    "sparse": (scipy.sparse.random(10, 3, density=0.5, format="csr"), ValueError,
+               "Sparse input is not supported"),
+    "1-D": (np.zeros(10), ValueError, "Expected 2D array"),
+    "5-D": (np.zeros((4, 1, 1, 64, 64), np.uint8), ValueError, "shape"),
+    "strings": (np.array([["a", "b"]] * 10), ValueError, "strings"),
+    "object-strings": (np.array([["a", "b"]] * 10, dtype=object), ValueError,
+                       "could not convert string to float"),
+    "object-dict": (_object_array_with_a_dict(), InputDtypeError, "could not be read as numbers"),
+    "int-images": (np.zeros((4, 64, 64), np.int32), ValueError, "dtype bool, uint8 or float"),
+    "float-images-out-of-range": (np.full((4, 64, 64), 2.0), ValueError,
+                                  r"must have values in \[0, 1\]; got values in \[2, 2\]"),
+    "image-size": (np.zeros((4, 48, 48), np.uint8), ValueError, "supported sizes: 32x32, 64x64"),
+    "non-square": (np.zeros((4, 64, 32), np.uint8), ValueError, "64x32 are not supported"),
+}
+
+
+@pytest.mark.parametrize("bad, error, message", BAD_FIT_INPUT.values(), ids=BAD_FIT_INPUT)
+def test_bad_input_at_fit_raises_clear_errors(bad, error, message):
+    with pytest.raises(error, match=message):
+        InfoGANCR(**TINY).fit(bad)
+
+
+def test_non_numeric_objects_are_a_value_error_and_a_type_error():
+    # A ValueError as the rest of this validation, a TypeError as NumPy's own
+    # conversion error (scikit-learn's check_dtype_object expects that).
+    with pytest.raises(ValueError) as info:
+        VAE(**TINY).fit(_object_array_with_a_dict())
+    assert isinstance(info.value, TypeError)
+    assert "float() argument must be a string or a real number, not 'dict'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "params, X, message",
+    [
+        ({"image_shape": (64, 64)}, np.zeros((4, 100), np.uint8), "needs rows of 4096 pixels"),
+        ({"image_shape": (1, 32, 32)}, np.zeros((4, 64, 64), np.uint8), "do not match"),
+        ({"image_shape": (2, 3, 4, 5)}, np.zeros((4, 120), np.uint8), "must be \\(H, W\\)"),
+        ({"image_shape": (3, 48)}, np.zeros((4, 144), np.uint8), "3x48 are not supported"),
+    ],
+)
+def test_bad_image_shape_parameter(params, X, message):
+    with pytest.raises(ValueError, match=message):
+        VAE(**TINY, **params).fit(X)
+
+
+def test_vae_needs_two_samples_only_for_the_batch_objectives():
+    one = np.zeros((1, 3))
+    assert VAE(**TINY).fit(one).n_iter_ == 2
+    with pytest.raises(ValueError, match="1 sample"):
+        VAE(objective="factor", **TINY).fit(one)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"batch_size": 1}, "'batch_size' parameter of InfoGANCR must be an int in the range"),
+        ({"max_iter": 0}, "'max_iter' parameter"),
+        ({"gap": 2.0}, "'gap' parameter"),
+        ({"cr_start": 1.5}, "'cr_start' parameter"),
+        ({"checkpoint_every": 0}, "'checkpoint_every' parameter"),
+    ],
+)
+def test_bad_parameters_raise_clear_errors(table, params, message):
+    with pytest.raises(ValueError, match=message):
+        InfoGANCR(**{**TINY, **params}).fit(table)
+
+
+# --- Bad input at transform: says what it expected -------------------------------------------
+
+
+def test_transform_table_of_other_width(table_model):
+    with pytest.raises(ValueError, match="X has 3 features, but InfoGANCR is expecting 4"):
+        table_model.transform(np.zeros((2, 3)))
+
+
+def test_transform_images_on_a_table_model(table_model):
+    with pytest.raises(ValueError, match=r"fitted on a table of 4 features; expected .*\(n, 4\)"):
+        table_model.transform(np.zeros((2, 2, 2)))
+
+
+@pytest.mark.parametrize(
+    "bad", [np.zeros((2, 3, 64, 64), np.uint8), np.zeros((2, 32, 32), np.uint8)],
+    ids=["channels", "size"],
+)
+def test_transform_images_of_other_shape(image_model, bad):
+    with pytest.raises(ValueError, match=r"images of shape \(n, 1, 64, 64\) as seen at fit"):
+        image_model.transform(bad)
+
+
+def test_transform_flattened_images_of_other_length(image_model):
+    with pytest.raises(ValueError, match="X has 100 features, but InfoGANCR is expecting 4096"):
+        image_model.transform(np.zeros((2, 100), np.uint8))
+
+
+def test_transform_checks_the_pixel_scale_seen_at_fit(images, image_model):
+    with pytest.raises(ValueError, match=r"fitted on images with values in \[0, 1\]; got uint8"):
+        image_model.transform(images[:2] * 255)
+    with pytest.raises(ValueError, match=r"values in \[0, 1\]"):
+        image_model.transform(np.full((2, 64, 64), 1.5))
+    model_255 = InfoGANCR(**TINY).fit(images * 255)
+    with pytest.warns(UserWarning, match="fitted on uint8 images with values 0..255"):
+        model_255.transform(images[:2])
+    with warnings.catch_warnings():  # bool and float images are read in [0, 1]: no warning
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(model_255.transform(images[:2].astype(bool)),
+                                   model_255.transform(images[:2] * 255), atol=1e-6)
+        np.testing.assert_allclose(model_255.transform(images[:2].astype(np.float32)),
+                                   model_255.transform(images[:2] * 255), atol=1e-6)
+
+
+@pytest.mark.parametrize("bad, message", [(np.full((2, 4), np.nan), "NaN"),
+                                          (np.zeros(4), "Expected 2D array"),
+                                          (np.zeros((0, 4)), "at least one sample")])
+def test_transform_bad_values(table_model, bad, message):
+    with pytest.raises(ValueError, match=message):
+        table_model.transform(bad)
+
+
+# --- Images are never copied to float ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "layout", ["(n, H, W)", "(n, C, H, W)", "flattened", "bool", "memmap"],
+)
+def test_validation_returns_a_view_of_the_images(tmp_path, images, layout):
+    X, params = images, {}
+    if layout == "(n, C, H, W)":
+        X = images[:, None]
+    elif layout == "flattened":
+        X, params = images.reshape(len(images), -1), {"image_shape": (64, 64)}
+    elif layout == "bool":
+        X = images.astype(bool)
+    elif layout == "memmap":
+        X = np.memmap(tmp_path / "x.dat", np.uint8, "w+", shape=images.shape)
+        X[:] = images
+        X.flush()
+        X = np.memmap(tmp_path / "x.dat", np.uint8, "r", shape=images.shape)
+    validated = validate_input(InfoGANCR(**params), X, reset=True)
+    assert validated.shape == (len(images), 1, 64, 64) and validated.dtype == np.uint8
+    assert np.shares_memory(validated, X)
+
+
+def test_fit_and_transform_never_copy_uint8_images_to_float():
+    images = np.zeros((2048, 64, 64), np.uint8)  # 8 MiB; a float32 copy would be 32 MiB
+    images[:, 20:40, 20:40] = 1
+    model = InfoGANCR(max_iter=1, batch_size=4, random_state=0, device="cpu")
+    tracemalloc.start()
+    try:
+        model.fit(images)
+        model.transform(images)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < images.nbytes, f"peak {peak / 2**20:.1f} MiB"
+
+
+# --- Input kinds: tables, 64x64, 32x32, flattened --------------------------------------------
+
+
+def test_a_2d_array_is_a_table_with_fully_connected_networks(table):
+    gan = InfoGANCR(**TINY).fit(table)
+    assert gan.input_shape_ == (4,) and gan.image_shape_ is None and gan.n_features_in_ == 4
+    assert isinstance(gan.net_.module_, MLPGenerator)
+    assert gan.transform(table).shape == (40, 5)
+    samples = gan.sample(100, random_state=0)
+    assert samples.shape == (100, 4) and samples.dtype == np.float32
+    vae = VAE(objective="factor", **TINY).fit(table)
+    assert isinstance(vae.net_.module_, MLPDecoder)
+    assert vae.net_.likelihood is LIKELIHOODS["table"]
+    assert vae.transform(table).shape == (40, 10) and vae.sample(3).shape == (3, 4)
+
+
+def test_table_generator_outputs_unbounded_features():
+    generator = MLPGenerator(10, 4).eval()
+    with torch.no_grad():
+        generator.fc[-1].bias.fill_(5.0)
+        assert torch.allclose(generator(torch.zeros(3, 10)), torch.tensor(5.0), atol=0.5)
+        generator.fc[-1].bias.fill_(-5.0)
+        assert generator(torch.zeros(3, 10)).max() < -4  # no squashing into [0, 1]
+
+
+def test_tables_of_any_numeric_dtype_and_dataframes(table):
+    pd = pytest.importorskip("pandas")
+    reference = VAE(**TINY).fit(table.astype(np.float32)).transform(table[:5])
+    for variant in (table.astype(np.float32), table.astype(np.float16), (table * 10).astype(int)):
+        assert VAE(**TINY).fit(variant).transform(variant[:5]).dtype == np.float32
+    frame = pd.DataFrame(table.astype(np.float32), columns=list("abcd"))
+    model = VAE(**TINY).fit(frame)
+    assert list(model.feature_names_in_) == list("abcd")
+    np.testing.assert_array_equal(model.transform(frame.iloc[:5]), reference)
+
+
+def test_gaussian_likelihood_of_the_table_vae():
+    gen = torch.Generator().manual_seed(0)
+    means, x = torch.randn(6, 3, generator=gen), torch.randn(6, 3, generator=gen)
+    expected = -torch.distributions.Normal(means, 1.0).log_prob(x).sum(1).mean()
+    assert float(gaussian_nll(means, x)) == pytest.approx(float(expected), rel=1e-6)
+
+
+def test_table_vae_learns():
+    rng = np.random.RandomState(0)
+    factors = rng.randn(256, 2)
+    X = factors @ rng.randn(2, 6) + 0.1 * rng.randn(256, 6)
+    model = VAE(lr=3e-3, batch_size=32, max_iter=150, random_state=0, device="cpu").fit(X)
+    losses = np.concatenate([np.asarray(p) for p in model.history_[:, "batches", :, "train_loss"]])
+    losses -= 3 * np.log(2 * np.pi)  # the constant of the unit-variance Gaussian, 6 features
+    assert losses[-10:].mean() < 0.6 * losses[:10].mean()
+    reconstruction = model.generate(model.transform(X))
+    assert np.mean((reconstruction - X) ** 2) < 0.5 * X.var(0).sum() / 6
+
+
+@pytest.mark.parametrize("Estimator", [InfoGANCR, VAE])
+@pytest.mark.parametrize("shape", [(32, 32), (3, 32, 32), (3, 64, 64)])
+def test_32x32_and_colour_images(Estimator, shape):
+    X = (np.random.RandomState(0).rand(16, *shape) > 0.7).astype(np.uint8)
+    model = Estimator(**TINY).fit(X)
+    chw = shape if len(shape) == 3 else (1, *shape)
+    assert model.image_shape_ == chw and model.n_features_in_ == int(np.prod(chw))
+    samples = model.sample(3, random_state=0)
+    assert samples.shape == (3, *chw) and 0 <= samples.min() and samples.max() <= 1
+    assert model.transform(X[:3]).shape == (3, model.n_codes_)
+
+
+@pytest.mark.parametrize("Estimator", [InfoGANCR, VAE])
+def test_flattened_images_with_image_shape_are_images(Estimator, images):
+    flat = images.reshape(len(images), -1)
+    reference = Estimator(**TINY).fit(images)
+    model = Estimator(**TINY, image_shape=(64, 64)).fit(flat)
+    assert model.image_shape_ == (1, 64, 64) and model.n_features_in_ == 4096
+    np.testing.assert_array_equal(model.transform(flat[:5]), reference.transform(images[:5]))
+    np.testing.assert_array_equal(model.transform(images[:5]), reference.transform(images[:5]))
+    assert model.sample(2).shape == (2, 1, 64, 64)
+    # An image model also reads flattened rows without image_shape.
+    np.testing.assert_array_equal(reference.transform(flat[:5]), reference.transform(images[:5]))
+
+
+@pytest.mark.parametrize("shape", [(1, 64, 64), (3, 32, 32), (7,)], ids=["64", "32", "table"])
+def test_every_role_maps_the_shapes(shape):
+    x = torch.rand(5, *shape)
+    generator = build_generator(10, shape)
+    assert isinstance(generator, MLPGenerator if len(shape) == 1 else Generator)
+    assert generator(torch.rand(5, 10)).shape == (5, *shape)
+    d_logit, q_codes = DiscriminatorQ(4, shape)(x)
+    assert d_logit.shape == (5,) and q_codes.shape == (5, 4)
+    assert CRDiscriminator(4, shape)(torch.cat([x, x], dim=1)).shape == (5, 4)
+    mean, logvar = VAEEncoder(6, shape)(x)
+    assert mean.shape == logvar.shape == (5, 6)
+    decoder = build_vae_decoder(6, shape)
+    assert isinstance(decoder, MLPDecoder if len(shape) == 1 else VAEDecoder)
+    assert decoder(torch.rand(5, 6)).shape == (5, *shape)
+
+
+def test_32x32_networks_drop_one_stride_2_stage():
+    def strided(module):
+        return sum(isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))
+                   for m in module.modules())
+
+    for builder in (lambda s: DiscriminatorQ(5, s), lambda s: build_generator(10, s),
+                    lambda s: VAEEncoder(10, s), lambda s: build_vae_decoder(10, s)):
+        assert strided(builder((1, 64, 64))) == 4 and strided(builder((1, 32, 32))) == 3
