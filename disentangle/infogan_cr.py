@@ -14,9 +14,9 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval, RealNotInt
 from skorch.callbacks import Callback
 
-from disentangle._base import (
+from disentangle._base import GenerativeEstimator
+from disentangle._training import (
     DiscriminatorDominance,
-    GenerativeEstimator,
     SampleCollapse,
     TrainingNet,
     sample_diversity,
@@ -296,9 +296,9 @@ class InfoGANCR(GenerativeEstimator):
         Extra callbacks of the training net (e.g. a score logged every few
         iterations); they see ``net.n_iter_``. A callback named like a
         default one replaces it, ``(name, None)`` removes it: "finite_losses"
-        (:class:`~disentangle._base.FiniteLosses`), "discriminator_dominance"
-        (:class:`~disentangle._base.DiscriminatorDominance`), "sample_collapse"
-        (:class:`~disentangle._base.SampleCollapse`), "checkpoint".
+        (:class:`~disentangle._training.FiniteLosses`), "discriminator_dominance"
+        (:class:`~disentangle._training.DiscriminatorDominance`), "sample_collapse"
+        (:class:`~disentangle._training.SampleCollapse`), "checkpoint".
     image_shape : tuple of int (H, W) or (C, H, W), optional
         Read a 2-D training array as flattened images of this shape (rows of
         C*H*W pixels) instead of a table.
@@ -435,7 +435,7 @@ class InfoGANCR(GenerativeEstimator):
         Raises
         ------
         ValueError
-            Invalid parameters or input (see :func:`disentangle._base.validate_input`),
+            Invalid parameters or input (see :func:`disentangle._validation.validate_input`),
             or a ``warm_start`` state from another fit (see ``warm_start``).
         FloatingPointError
             When a loss becomes NaN or infinite (with the iteration).

@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 
-from disentangle._base import GenerativeEstimator, TrainingNet, to_float, torch_seed
+from disentangle._base import GenerativeEstimator
+from disentangle._training import TrainingNet, to_float, torch_seed
 from disentangle.networks import (
     TCDiscriminator,
     VAEDecoder,
@@ -225,7 +226,7 @@ def log_importance_weights(batch_size, dataset_size, estimator="mws", device=Non
       Appendix C.2, in its symmetric form): w[i, i] = 1 / N and the other M - 1
       images share (N - 1) / N equally, so each row sums to 1. Unbiased for
       q(z_i) when those M - 1 are drawn without replacement from the other
-      N - 1 images (as :class:`~disentangle._base.BatchIterator` does) and exact
+      N - 1 images (as :class:`~disentangle._training.BatchIterator` does) and exact
       when the batch is the whole dataset: each term is a consistent estimate.
       (Chen et al. single out one of the M - 1 with weight (N - M + 1) / (N (M - 1))
       and give the others 1 / (M - 1); same row sum, same limit.)
@@ -498,7 +499,7 @@ class VAE(GenerativeEstimator):
     callbacks : list of skorch callbacks or (name, callback) tuples, optional
         Extra callbacks of the training net; they see ``net.n_iter_``. A
         callback named like a default one replaces it, ``(name, None)``
-        removes it: "finite_losses" (:class:`~disentangle._base.FiniteLosses`),
+        removes it: "finite_losses" (:class:`~disentangle._training.FiniteLosses`),
         "checkpoint".
     image_shape : tuple of int (H, W) or (C, H, W), optional
         Read a 2-D training array as flattened images of this shape (rows of
@@ -635,7 +636,7 @@ class VAE(GenerativeEstimator):
             Unknown ``objective`` or ``tc_estimator``, negative ``beta`` or
             ``gamma``, batches of fewer than 2 samples for "factor" or
             "beta_tc", other invalid parameters or input (see
-            :func:`disentangle._base.validate_input`), or a ``warm_start``
+            :func:`disentangle._validation.validate_input`), or a ``warm_start``
             state from another fit (see ``warm_start``).
         FloatingPointError
             When a loss becomes NaN or infinite (with the iteration).

@@ -11,7 +11,7 @@ from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback
 
 from disentangle import VAE, InfoGANCR
-from disentangle._base import (
+from disentangle._training import (
     CHECKPOINT_FILE,
     BatchIterator,
     DiscriminatorDominance,

@@ -9,7 +9,7 @@ import scipy.sparse
 import torch
 
 from disentangle import VAE, InfoGANCR
-from disentangle._base import InputDtypeError, validate_input
+from disentangle._validation import InputDtypeError, validate_input
 from disentangle.networks import (
     CRDiscriminator,
     DiscriminatorQ,

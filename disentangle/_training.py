@@ -1,0 +1,655 @@
+"""The skorch training engine shared by the generative estimators.
+
+Batches drawn for a fixed number of iterations (:class:`BatchIterator`),
+device and seeds, progress and history, monitors that stop or warn when
+training goes wrong, checkpoints and bit-exact resumption, and a Ctrl-C that
+stops cleanly at the end of an iteration.
+"""
+
+import contextlib
+import json
+import math
+import os
+import signal
+import threading
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from skorch import NeuralNet
+from skorch.callbacks import Callback, PassthroughScoring, ProgressBar
+from skorch.history import History
+
+#: File name of the training checkpoint inside ``checkpoint_dir``.
+CHECKPOINT_FILE = "checkpoint.pt"
+#: Version of the checkpoint layout (bumped when it changes).
+CHECKPOINT_FORMAT = 1
+
+
+class TrainingWarning(ConvergenceWarning):
+    """Training went wrong in a way that does not stop it, or it was interrupted."""
+
+
+# --- Device and seeds -------------------------------------------------------------------------
+
+
+def resolve_device(device):
+    """Map ``'auto'`` to ``'cuda'`` when available, else ``'cpu'``; return a torch.device."""
+    if isinstance(device, str) and device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(device)
+
+
+def seed_from(random_state):
+    """Draw a 31-bit integer seed from an int, RandomState or None (scikit-learn semantics)."""
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+@contextlib.contextmanager
+def torch_seed(seed):
+    """Seed torch's global CPU generator inside the block only (``fork_rng`` restores it after).
+
+    For building modules reproducibly without touching the caller's random state.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def generator_state(generator):
+    """A torch.Generator as plain data: ``device``, ``seed`` and ``state`` (a CPU uint8 tensor)."""
+    return {"device": str(generator.device), "seed": generator.initial_seed(),
+            "state": generator.get_state()}
+
+
+def restore_generator(saved, device):
+    """A generator on ``device`` from :func:`generator_state` output.
+
+    Returns
+    -------
+    generator : torch.Generator
+    exact : bool
+        False when the saved generator lived on another device type (CUDA and
+        CPU streams differ): the new one is then seeded from the saved seed
+        and the stream restarts.
+    """
+    device = torch.device(device)
+    generator = torch.Generator(device=device)
+    if torch.device(saved["device"]).type == device.type:
+        generator.set_state(saved["state"])
+        return generator, True
+    generator.manual_seed(saved["seed"])
+    return generator, False
+
+
+# --- Batches ----------------------------------------------------------------------------------
+
+
+def to_float(batch, device, scale):
+    """Move one batch to ``device`` as float32 (uint8 pixels times ``scale``)."""
+    batch = batch.to(device, non_blocking=True)
+    if batch.dtype == torch.uint8:
+        return batch.float().mul_(scale)
+    return batch.float()
+
+
+def to_tensor(array):
+    """A writable, contiguous CPU tensor copy of a (small) array: uint8 kept, tables as float32."""
+    dtype = array.dtype if array.dtype in (np.uint8, np.float32) else np.float32
+    return torch.from_numpy(np.array(array, dtype=dtype, copy=True, order="C"))
+
+
+def sample_diversity(generated, data):
+    """Spread of generated samples relative to the data's, over a batch.
+
+    The mean over features of the standard deviation across the batch, of
+    ``generated`` divided by that of ``data``: about 1 for a healthy
+    generator, near 0 when all samples collapse to one. 1 when the data
+    batch has no spread.
+
+    Parameters
+    ----------
+    generated, data : Tensor of shape (M, ...)
+
+    Returns
+    -------
+    diversity : Tensor, scalar
+    """
+    spread = generated.detach().flatten(1).std(0, unbiased=False).mean()
+    reference = data.flatten(1).std(0, unbiased=False).mean()
+    return torch.where(reference > 0, spread / reference.clamp_min(1e-12), torch.ones_like(spread))
+
+
+class BatchIterator:
+    """Random mini-batches for a fixed total number of iterations (the skorch ``iterator_train``).
+
+    Each pass ("epoch") shuffles the data and yields ``len(X) // batch_size``
+    full batches (the last, short batch is dropped, as in the official code;
+    data smaller than one batch gives one batch of all of it), until
+    ``n_iter`` batches have been yielded over all passes. Image batches keep
+    the input dtype (uint8 in memory, converted to float per batch on the
+    device); ``dtype`` converts table batches.
+
+    Its state (:meth:`state_dict`) is the generator state at the start of the
+    current pass, the position in that pass and the batches yielded: enough
+    to continue mid-pass exactly after :meth:`load_state_dict`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, ...)
+    batch_size : int
+    n_iter : int
+        Total number of batches over all passes.
+    seed : int
+        Seed of the CPU generator that draws the permutations.
+    dtype : numpy dtype, optional
+        Cast each batch to it (None keeps the input dtype).
+    """
+
+    def __init__(self, X, batch_size, n_iter, seed, dtype=None):
+        self.X = X
+        self.batch_size = min(batch_size, len(X))
+        self.n_iter = n_iter
+        self.dtype = dtype
+        self.generator = torch.Generator().manual_seed(seed)
+        self.n_yielded = 0
+        self._pass_start = None  # generator state before the current pass's permutation
+        self._order = None
+        self._position = 0
+
+    @staticmethod
+    def batches_per_pass(n_samples, batch_size):
+        """Batches in one pass over ``n_samples`` samples."""
+        return n_samples // min(batch_size, n_samples)
+
+    @classmethod
+    def n_passes(cls, n_samples, batch_size, n_iter, state=None):
+        """Passes (skorch epochs) still needed to yield ``n_iter`` batches in all.
+
+        Parameters
+        ----------
+        n_samples, batch_size, n_iter : int
+        state : dict, optional
+            A :meth:`state_dict`, to count from; None for a fresh iterator.
+        """
+        per_pass = cls.batches_per_pass(n_samples, batch_size)
+        if state is None:
+            return math.ceil(n_iter / per_pass)
+        left = max(n_iter - state["n_yielded"], 0)
+        in_pass = 0
+        if state["pass_started"]:
+            in_pass = min(left, per_pass - state["position"] // min(batch_size, n_samples))
+        return int(in_pass > 0) + math.ceil((left - in_pass) / per_pass)
+
+    def _pass_length(self):
+        return self.batches_per_pass(len(self.X), self.batch_size) * self.batch_size
+
+    def _start_pass(self):
+        self._pass_start = self.generator.get_state()
+        self._order = torch.randperm(len(self.X), generator=self.generator).numpy()
+        self._position = 0
+
+    def __iter__(self):
+        if self._order is None or self._position >= self._pass_length():
+            self._start_pass()
+        while self._position < self._pass_length() and self.n_yielded < self.n_iter:
+            start = self._position
+            index = np.sort(self._order[start : start + self.batch_size])
+            self._position += self.batch_size
+            self.n_yielded += 1
+            batch = self.X[index]
+            if self.dtype is not None:
+                batch = batch.astype(self.dtype, copy=False)
+            yield torch.from_numpy(np.ascontiguousarray(batch))
+
+    def state_dict(self, n_done=None):
+        """The iterator's position as plain data (the generator state as a uint8 tensor).
+
+        Parameters
+        ----------
+        n_done : int, optional
+            Batches whose iteration completed (``net.n_iter_``): a batch
+            yielded to an iteration that did not complete (interrupted before
+            its end) is given again after :meth:`load_state_dict`.
+        """
+        started = self._order is not None
+        pending = 0 if n_done is None else self.n_yielded - n_done
+        return {
+            "generator": self._pass_start if started else self.generator.get_state(),
+            "pass_started": started, "position": self._position - pending * self.batch_size,
+            "n_yielded": self.n_yielded - pending,
+        }
+
+    def load_state_dict(self, state):
+        """Continue where the iterator that gave ``state`` stopped (same data and batch size)."""
+        self.generator.set_state(state["generator"])
+        if state["pass_started"]:
+            self._start_pass()
+            self._position = state["position"]
+        self.n_yielded = state["n_yielded"]
+
+
+# --- Callbacks --------------------------------------------------------------------------------
+
+
+def training_callbacks(verbose, batches_per_pass, loss_names, n_iter=None):
+    """skorch callbacks: per-pass averages of the batch losses, a log and a progress bar.
+
+    Parameters
+    ----------
+    verbose : int
+        0 silences everything; 1 prints a table row per pass and a progress bar.
+    batches_per_pass : int
+    loss_names : list of str
+        Batch-level history keys to average per pass (besides ``train_loss``).
+    n_iter : int, optional
+        Total iterations, when fewer than one pass: the progress bar's length.
+    """
+    callbacks = [(name, PassthroughScoring(name=name, on_train=True)) for name in loss_names]
+    if verbose:
+        total = batches_per_pass if n_iter is None else min(batches_per_pass, n_iter)
+        callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=total)))
+    return callbacks
+
+
+def _last_batch(net):
+    return net.history[-1]["batches"][-1]
+
+
+class FiniteLosses(Callback):
+    """Stop training with a ``FloatingPointError`` as soon as a recorded value is NaN or infinite.
+
+    Checks every value of the iteration's history row (``train_loss`` and
+    the estimator's loss terms). The estimator keeps its state from before
+    ``fit``; a ``checkpoint_dir`` keeps the last checkpoint before the divergence.
+    """
+
+    def on_batch_end(self, net, **kwargs):
+        bad = {name: value for name, value in _last_batch(net).items()
+               if isinstance(value, float) and not math.isfinite(value)}
+        if bad:
+            terms = ", ".join(f"{name} = {value}" for name, value in bad.items())
+            raise FloatingPointError(
+                f"Training diverged at iteration {net.n_iter_}: {terms}. "
+                "Try lower learning rates."
+            )
+
+
+class StretchMonitor(Callback):
+    """Warn once when a recorded value stays below ``threshold`` for ``patience`` iterations.
+
+    Subclasses set ``key`` (the history key) and ``problem`` (what it means).
+
+    Parameters
+    ----------
+    threshold : float
+    patience : int
+    """
+
+    key = None
+    problem = None
+
+    def __init__(self, threshold, patience):
+        self.threshold = threshold
+        self.patience = patience
+
+    def initialize(self):
+        self.stretch_ = 0
+        return self
+
+    def on_batch_end(self, net, **kwargs):
+        value = _last_batch(net).get(self.key)
+        if value is None:
+            return
+        self.stretch_ = self.stretch_ + 1 if value < self.threshold else 0
+        if self.stretch_ == self.patience:
+            warnings.warn(
+                f"At iteration {net.n_iter_}: {self.problem} for the last {self.patience} "
+                f"iterations ({self.key} < {self.threshold:g}).",
+                TrainingWarning, stacklevel=2,
+            )
+
+
+class DiscriminatorDominance(StretchMonitor):
+    """Warn when the GAN discriminator wins completely for a long stretch.
+
+    Its real/fake loss (``adversarial_loss``: the two cross-entropies,
+    ``2 log 2`` at the balance point) below ``threshold`` means it tells every
+    real and generated sample apart with near certainty: the generator then
+    gets no useful gradient.
+
+    Parameters
+    ----------
+    threshold : float, default=0.01
+    patience : int, default=500
+    """
+
+    key = "adversarial_loss"
+    problem = ("the discriminator has won completely (the generator gets no useful gradient; "
+               "try a lower lr_discriminator or a higher lr_generator)")
+
+    def __init__(self, threshold=0.01, patience=500):
+        super().__init__(threshold, patience)
+
+
+class SampleCollapse(StretchMonitor):
+    """Warn when the generated samples collapse to (nearly) one sample.
+
+    ``sample_diversity`` (see :func:`sample_diversity`) below ``threshold``:
+    the generated batch spreads less than ``threshold`` times the data batch.
+
+    Parameters
+    ----------
+    threshold : float, default=0.02
+    patience : int, default=500
+    """
+
+    key = "sample_diversity"
+    problem = "the generated samples have collapsed to nearly one sample"
+
+    def __init__(self, threshold=0.02, patience=500):
+        super().__init__(threshold, patience)
+
+
+class GracefulInterrupt(Callback):
+    """Ctrl-C during training stops at the end of the current iteration.
+
+    Used as a context manager around the training loop, it replaces the
+    SIGINT handler (in the main thread only): the first Ctrl-C is recorded
+    and raised as ``KeyboardInterrupt`` at the end of the iteration, where
+    skorch catches it and ends training (``on_train_end``: a last checkpoint);
+    a second Ctrl-C interrupts at once.
+    """
+
+    def __init__(self):
+        self.requested_ = False
+        self._previous = None
+
+    def __enter__(self):
+        self.requested_ = False
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._request)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+        return False
+
+    def _request(self, signum, frame):
+        if self.requested_:
+            raise KeyboardInterrupt
+        self.requested_ = True
+
+    def on_batch_end(self, net, **kwargs):
+        if self.requested_:
+            raise KeyboardInterrupt
+
+
+def make_snapshot(record, net):
+    """A checkpoint: the fit's ``record`` (version, params, data, seeds) and the net's state."""
+    return {**record, "net": net.training_state()}
+
+
+def save_checkpoint(path, snapshot):
+    """Write ``snapshot`` with ``torch.save`` atomically (a temporary file, then a rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    torch.save(snapshot, temporary)
+    os.replace(temporary, path)
+
+
+def load_checkpoint(path, device):
+    """Read a checkpoint written by :class:`TrainingCheckpoint` (``weights_only``: no code runs).
+
+    Raises
+    ------
+    ValueError
+        The file cannot be read (truncated, corrupted, not a checkpoint).
+    """
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except Exception as error:
+        raise ValueError(
+            f"Could not read the checkpoint {path} (truncated, corrupted or not a "
+            f"checkpoint): {error}"
+        ) from error
+
+
+class TrainingCheckpoint(Callback):
+    """Save the whole training state every ``every`` iterations and when training ends.
+
+    The checkpoint holds the modules, optimiser states, random generators,
+    batch position, schedule counters and history: ``fit`` with
+    ``warm_start=True`` continues from it exactly. A training that ends
+    inside an iteration (a second Ctrl-C) keeps the previous checkpoint.
+
+    Parameters
+    ----------
+    path : str or path-like
+    every : int
+    record : dict
+        The fit's record (see ``GenerativeEstimator._fit_record``).
+    """
+
+    def __init__(self, path, every, record):
+        self.path = path
+        self.every = every
+        self.record = record
+
+    def initialize(self):
+        self.saved_at_ = None
+        return self
+
+    def on_batch_end(self, net, **kwargs):
+        if net.n_iter_ % self.every == 0:
+            self.save(net)
+
+    def on_train_end(self, net, **kwargs):
+        if not net.step_open_ and net.n_iter_ != self.saved_at_:
+            self.save(net)
+
+    def save(self, net):
+        """Write the checkpoint now."""
+        save_checkpoint(self.path, make_snapshot(self.record, net))
+        self.saved_at_ = net.n_iter_
+
+
+# --- Training engine --------------------------------------------------------------------------
+
+
+def _json_default(value):
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+class TrainingNet(NeuralNet):
+    """skorch engine with a ``config`` dict, extra modules and optimisers, a resumable state.
+
+    Subclasses build their modules in ``initialize_module`` and optimisers in
+    ``initialize_optimizer`` and implement :meth:`train_iteration`.
+    ``get_dataset`` passes the array through untouched: :class:`BatchIterator`
+    indexes it itself. :meth:`training_state` / :meth:`load_training_state`
+    capture everything that the next iteration depends on.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Passed to :class:`skorch.NeuralNet`.
+    config : dict
+        Everything the training step needs (sizes, weights, learning rates, seed).
+
+    Attributes
+    ----------
+    rng_ : torch.Generator
+        On the device: latents, posterior noise and permutations.
+    n_iter_ : int
+    step_open_ : bool
+        True from the start of an iteration (``on_batch_begin``) to the end of
+        its step, and after an iteration was interrupted half-way.
+    """
+
+    def __init__(self, *args, config, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.config = config
+
+    def initialize(self):
+        self.rng_ = torch.Generator(device=self.device).manual_seed(self.config["seed"] + 1)
+        self.n_iter_ = 0
+        self.step_open_ = False
+        self.iterator_state_ = None
+        self._batch_iterator = None
+        return super().initialize()
+
+    def get_dataset(self, X, y=None):
+        return X
+
+    def get_iterator(self, dataset, training=False):
+        iterator = super().get_iterator(dataset, training)
+        if training:
+            if self.iterator_state_ is not None:
+                iterator.load_state_dict(self.iterator_state_)
+            self._batch_iterator = iterator
+        return iterator
+
+    def release_data(self):
+        """Keep the batch iterator's state and drop the iterator (and the data it holds)."""
+        if self._batch_iterator is not None:
+            self.iterator_state_ = self._batch_iterator.state_dict(self.n_iter_)
+            self._batch_iterator = None
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        super().on_batch_begin(net, batch=batch, training=training, **kwargs)
+        self.step_open_ = True  # before the callbacks: the CR schedule may reset H
+
+    def train_step(self, batch, **fit_params):
+        loss, terms = self.train_iteration(batch)
+        self.n_iter_ += 1
+        self.record(**terms)
+        self.step_open_ = False
+        return {"loss": loss, "y_pred": None}
+
+    def train_iteration(self, batch):
+        """One training iteration; returns ``(loss, terms)``: a scalar tensor and named scalars."""
+        raise NotImplementedError
+
+    def record(self, **values):
+        """Store scalar tensors in the current batch's history row."""
+        for name, value in values.items():
+            self.history.record_batch(name, value.item())
+
+    @staticmethod
+    def optimizer_step(optimizer, loss, parameters):
+        """Backward into ``parameters`` only (no other leaf gets a gradient), then one step.
+
+        Parameters
+        ----------
+        optimizer : torch.optim.Optimizer
+        loss : Tensor, scalar
+        parameters : iterable of Parameter
+            The parameters ``optimizer`` updates.
+        """
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward(inputs=list(parameters))
+        optimizer.step()
+
+    def counters(self):
+        """Integer state besides tensors (subclasses add their schedule counters)."""
+        return {"n_iter": self.n_iter_}
+
+    def set_counters(self, counters):
+        """Restore :meth:`counters` output."""
+        self.n_iter_ = counters["n_iter"]
+
+    def training_state(self):
+        """Everything the next iteration depends on, as plain data and tensors.
+
+        Returns
+        -------
+        state : dict
+            ``modules`` and ``optimizers`` (state dicts by skorch name), ``rng``
+            (:func:`generator_state`), ``iterator`` (:meth:`BatchIterator.state_dict`),
+            ``counters`` and ``history`` (JSON). Tensors are the live ones: copy
+            the dict before training further.
+        """
+        batch_iterator = self._batch_iterator
+        return {
+            "modules": {name: getattr(self, name + "_").state_dict() for name in self._modules},
+            "optimizers": {name: getattr(self, name + "_").state_dict()
+                           for name in self._optimizers},
+            "rng": generator_state(self.rng_),
+            "iterator": (batch_iterator.state_dict(self.n_iter_) if batch_iterator is not None
+                         else self.iterator_state_),
+            "counters": self.counters(),
+            "history": json.dumps(list(self.history), default=_json_default),
+        }
+
+    def load_training_state(self, state):
+        """Continue from :meth:`training_state` output (after ``initialize``)."""
+        self.set_counters(state["counters"])
+        for name, module_state in state["modules"].items():
+            getattr(self, name + "_").load_state_dict(module_state)
+        for name, optimizer_state in state["optimizers"].items():
+            getattr(self, name + "_").load_state_dict(optimizer_state)
+        self.rng_, exact = restore_generator(state["rng"], self.device)
+        if not exact:
+            warnings.warn(
+                f"Resuming on {self.device} a fit that ran on {state['rng']['device']}: their "
+                "random streams differ, so the result will differ from an uninterrupted run.",
+                TrainingWarning, stacklevel=2,
+            )
+        self.iterator_state_ = state["iterator"]
+        self.history_ = History(json.loads(state["history"]))
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "rng_" in state:
+            state["rng_"] = generator_state(state["rng_"])
+        state["_batch_iterator"] = None
+        return state
+
+    def __setstate__(self, state):
+        saved_rng = state.pop("rng_", None)
+        super().__setstate__(state)
+        if saved_rng is not None:
+            self.rng_, _ = restore_generator(saved_rng, self.device)
+
+
+def param_fingerprint(value):
+    return repr(tuple(value) if isinstance(value, list) else value)
+
+
+def check_snapshot(snapshot, record, source):
+    """Check that a snapshot continues the fit described by ``record``.
+
+    Raises
+    ------
+    ValueError
+        Another package version, checkpoint format, estimator, parameters or data.
+    """
+    if snapshot.get("version") != record["version"] or snapshot.get("format") != record["format"]:
+        raise ValueError(
+            f"{source} was written by disentangle {snapshot.get('version')} (checkpoint format "
+            f"{snapshot.get('format')}); this is disentangle {record['version']}: it cannot resume."
+        )
+    if snapshot["estimator"] != record["estimator"]:
+        raise ValueError(
+            f"{source} belongs to a {snapshot['estimator']}, not to this {record['estimator']}."
+        )
+    changed = [f"{name}={saved} (now {record['params'][name]})"
+               for name, saved in snapshot["params"].items() if record["params"][name] != saved]
+    if changed:
+        raise ValueError(
+            f"{source} was fitted with other parameters: {', '.join(changed)}. warm_start "
+            "continues that fit: set them back, or fit afresh (warm_start=False)."
+        )
+    if snapshot["data"] != record["data"]:
+        raise ValueError(
+            f"{source} was fitted on other data (shape {tuple(snapshot['data']['shape'])}, "
+            f"dtype {snapshot['data']['dtype']}); got shape {tuple(record['data']['shape'])}, "
+            f"dtype {record['data']['dtype']}. warm_start continues a fit on the same data."
+        )

@@ -1,0 +1,286 @@
+"""Input validation with scikit-learn's helpers.
+
+Tables (n, d) and images (n, H, W), (n, C, H, W), or flattened with
+``image_shape``; uint8 images are never copied to float (they become float one
+batch at a time during training and inference).
+"""
+
+import hashlib
+import math
+import warnings
+
+import numpy as np
+import scipy.sparse
+from sklearn.utils.validation import validate_data
+
+from disentangle.networks import check_image_size, is_table
+
+
+class InputDtypeError(ValueError, TypeError):
+    """Input that cannot be read as numbers (a ValueError, and a TypeError as NumPy raises)."""
+
+
+# --- Input validation -------------------------------------------------------------------------
+
+
+def _reject_sparse(X):
+    if scipy.sparse.issparse(X):
+        raise ValueError(
+            "Sparse input is not supported: the networks need dense arrays. "
+            "Convert it with X.toarray()."
+        )
+
+
+def image_shape_chw(image_shape):
+    """``image_shape`` given as (H, W) or (C, H, W), as a (C, H, W) tuple of int.
+
+    Raises
+    ------
+    ValueError
+        Not 2 or 3 positive integers.
+    """
+    shape = tuple(int(s) for s in image_shape)
+    if len(shape) not in (2, 3) or min(shape) < 1:
+        raise ValueError(f"image_shape must be (H, W) or (C, H, W); got {image_shape!r}.")
+    return shape if len(shape) == 3 else (1, *shape)
+
+
+def sample_shape_at_fit(shape, image_shape=None):
+    """The shape of one sample as the networks see it, from the training array's shape.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of the training array.
+    image_shape : tuple of int, optional
+        The estimator's ``image_shape`` parameter.
+
+    Returns
+    -------
+    sample_shape : tuple of int or None
+        (d,) for a table (2-D array, no ``image_shape``), (C, H, W) for
+        images; None for arrays of fewer than 2 dimensions (scikit-learn's
+        ``validate_data`` then says what it expected).
+
+    Raises
+    ------
+    ValueError
+        More than 4 dimensions, an unsupported image size, or images that do
+        not match ``image_shape``.
+    """
+    ndim = len(shape)
+    if ndim < 2:
+        return None
+    if ndim > 4:
+        raise ValueError(
+            "Expected a table (n, d) or images (n, H, W) or (n, C, H, W); "
+            f"got an array of shape {shape}."
+        )
+    if ndim == 2 and image_shape is None:
+        return (shape[1],)
+    sample = (1, *shape[1:]) if ndim == 3 else tuple(shape[1:])
+    if image_shape is not None:
+        expected = image_shape_chw(image_shape)
+        if ndim == 2 and shape[1] != math.prod(expected):
+            raise ValueError(
+                f"image_shape={tuple(image_shape)} needs rows of {math.prod(expected)} "
+                f"pixels; got an array of shape {shape}."
+            )
+        if ndim > 2 and sample != expected:
+            raise ValueError(
+                f"Images of shape {shape[1:]} do not match image_shape={tuple(image_shape)}."
+            )
+        sample = expected
+    check_image_size(*sample[1:])
+    return sample
+
+
+def sample_shape_at_transform(shape, input_shape, name):
+    """Check an array's shape against the sample shape seen at fit; return that shape.
+
+    A model fitted on images also reads them flattened to (n, C*H*W).
+
+    Returns
+    -------
+    sample_shape : tuple of int or None
+        ``input_shape``; None for arrays of fewer than 2 dimensions.
+
+    Raises
+    ------
+    ValueError
+        Images of another shape, or images given to a model fitted on a table.
+    """
+    ndim = len(shape)
+    if ndim < 2 or ndim == 2:
+        return input_shape if ndim == 2 else None
+    if is_table(input_shape):
+        raise ValueError(
+            f"{name} was fitted on a table of {input_shape[0]} features; expected an array "
+            f"of shape (n, {input_shape[0]}), got {shape}."
+        )
+    sample = (1, *shape[1:]) if ndim == 3 else tuple(shape[1:])
+    if sample != tuple(input_shape):
+        raise ValueError(
+            f"Expected images of shape (n, {', '.join(map(str, input_shape))}) as seen at fit; "
+            f"got {shape}."
+        )
+    return input_shape
+
+
+def check_pixel_values(X):
+    """Check an image array's dtype and values without copying it.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, C, H, W)
+        dtype bool, uint8 (values 0..1 or 0..255) or floating with values in [0, 1].
+
+    Returns
+    -------
+    X : ndarray of shape (n, C, H, W)
+        The input (bool viewed as uint8).
+
+    Raises
+    ------
+    ValueError
+        Another dtype, or float values outside [0, 1].
+    """
+    if X.dtype == bool:
+        return X.view(np.uint8)
+    if X.dtype == np.uint8:
+        return X
+    if not np.issubdtype(X.dtype, np.floating):
+        raise ValueError(
+            f"Expected images of dtype bool, uint8 or float with values in [0, 1]; got {X.dtype}."
+        )
+    low, high = X.min(), X.max()
+    if low < 0 or high > 1:
+        raise ValueError(
+            f"Float images must have values in [0, 1]; got values in [{low:g}, {high:g}]."
+        )
+    return X
+
+
+def uint8_scale(X):
+    """Factor that maps stored pixel values to [0, 1]: 1/255 for 0..255 uint8, else 1."""
+    if X.dtype == np.uint8 and X.size and X.max() > 1:
+        return 1.0 / 255.0
+    return 1.0
+
+
+def transform_scale(X, fitted_scale, name):
+    """The factor for uint8 pixels at ``transform``, checked against the scale seen at fit.
+
+    Parameters
+    ----------
+    X : ndarray
+        Validated images (not bool: bool images are read in [0, 1]).
+    fitted_scale : float
+        ``input_scale_``.
+    name : str
+
+    Returns
+    -------
+    scale : float
+
+    Raises
+    ------
+    ValueError
+        uint8 values above 1 for a model fitted on images in [0, 1].
+
+    Warns
+    -----
+    UserWarning
+        uint8 values in 0..1 only for a model fitted on 0..255 images: they
+        are read as 0..255 (nearly black).
+    """
+    if X.dtype != np.uint8:
+        return 1.0
+    high = int(X.max())
+    if fitted_scale == 1.0 and high > 1:
+        raise ValueError(
+            f"{name} was fitted on images with values in [0, 1]; got uint8 values up to {high}. "
+            "Pass images on the scale seen at fit."
+        )
+    if fitted_scale != 1.0 and high <= 1:
+        warnings.warn(
+            f"{name} was fitted on uint8 images with values 0..255; these have values 0..1 "
+            "only and are read as 0..255 (nearly black). Pass bool or float images for 0..1.",
+            UserWarning, stacklevel=4,
+        )
+    return fitted_scale
+
+
+def validate_input(estimator, X, *, reset, min_samples=1):
+    """Validate a table or images for ``fit`` (``reset=True``) or ``transform``.
+
+    scikit-learn's ``validate_data`` checks the values (numeric, finite, not
+    complex, enough samples and features) and sets or checks
+    ``n_features_in_`` (pixels per image for images) and
+    ``feature_names_in_``. Images are validated as a flattened *view*: a
+    uint8 array is never copied to float.
+
+    Parameters
+    ----------
+    estimator : GenerativeEstimator
+    X : array-like or DataFrame
+        A table (n, d), images (n, H, W) or (n, C, H, W), or images flattened
+        to (n, C*H*W) (with the ``image_shape`` parameter at fit).
+    reset : bool
+        True at fit: the sample shape is set (``input_shape_``); False: it is checked.
+    min_samples : int, default=1
+
+    Returns
+    -------
+    X : ndarray of shape (n, *input_shape_)
+        Tables keep their numeric dtype; images are bool (viewed as uint8),
+        uint8 or float, as given.
+
+    Raises
+    ------
+    ValueError
+        Sparse, empty, 1-D, >4-D, complex, non-numeric (strings; objects
+        that are not numbers, also a TypeError), NaN or infinite input; fewer
+        than ``min_samples`` samples; a shape, image size or channel count
+        other than supported or seen at fit; images of another dtype than
+        bool, uint8 or float, or float images outside [0, 1].
+    """
+    _reject_sparse(X)
+    if not hasattr(X, "shape"):
+        X = np.asarray(X)
+    name = type(estimator).__name__
+    if reset:
+        sample_shape = sample_shape_at_fit(X.shape, estimator.image_shape)
+    else:
+        sample_shape = sample_shape_at_transform(X.shape, estimator.input_shape_, name)
+    images = sample_shape is not None and not is_table(sample_shape)
+    if sample_shape is not None and X.shape[0] == 0:
+        raise ValueError(
+            f"Expected at least one {'image' if images else 'sample'}; "
+            f"got an empty array of shape {X.shape}."
+        )
+    flat = np.asarray(X).reshape(len(X), -1) if len(X.shape) > 2 else X
+    try:
+        flat = validate_data(estimator, flat, reset=reset, dtype="numeric",
+                             ensure_min_samples=min_samples)
+    except TypeError as error:
+        raise InputDtypeError(f"X could not be read as numbers: {error}") from error
+    if not images:
+        return flat
+    return check_pixel_values(flat.reshape(len(flat), *sample_shape))
+
+
+def data_signature(X):
+    """Shape, dtype and a digest of up to 64 evenly spaced samples: enough to tell datasets apart.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, ...)
+
+    Returns
+    -------
+    signature : dict with keys "shape" (list), "dtype" (str), "digest" (hex str)
+    """
+    rows = np.unique(np.linspace(0, len(X) - 1, min(len(X), 64)).astype(np.int64))
+    digest = hashlib.sha256(np.ascontiguousarray(X[rows]).tobytes()).hexdigest()
+    return {"shape": list(X.shape), "dtype": X.dtype.str, "digest": digest}
