@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 DEMO_ARGS ?=
 
-.PHONY: install demo test lint
+.PHONY: install demo test lint docs
 
 install: $(VENV)/.installed
 
@@ -25,3 +25,12 @@ test: install
 lint: install
 	$(PY) -m pip install -q ruff
 	$(VENV)/bin/ruff check .
+
+# The documentation: the docs extra into .venv, then Sphinx with warnings as errors
+# (the gallery's examples run during the build, a few minutes on a CPU).
+docs: $(VENV)/.docs-installed
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+$(VENV)/.docs-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install -q -e ".[docs]"
+	touch $@
