@@ -7,7 +7,6 @@ passes: no ``expected_failed_checks`` are needed.
 
 import numpy as np
 import pytest
-import torch
 from sklearn.base import clone
 from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -37,13 +36,6 @@ EXTRA_CHECKS = [
     "check_requires_y_none",
 ]
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @parametrize_with_checks(ESTIMATORS)

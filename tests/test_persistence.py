@@ -14,15 +14,6 @@ import disentangle._training as training
 from disentangle import VAE, InfoGANCR
 from disentangle._training import TrainingWarning, generator_state, restore_generator
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 RNG = np.random.RandomState(0)
 DATA = {"table": RNG.randn(40, 5), "images": (RNG.rand(24, 64, 64) > 0.8).astype(np.uint8)}
 COMMON = dict(max_iter=3, batch_size=8, random_state=0, device="cpu")

@@ -20,15 +20,6 @@ from disentangle._training import (
     load_checkpoint,
 )
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 RNG = np.random.RandomState(0)
 IMAGES = (RNG.rand(40, 32, 32) > 0.7).astype(np.uint8)  # 5 batches of 8 a pass
 TABLE = RNG.randn(44, 6)  # 5 batches of 8 a pass, 4 samples dropped

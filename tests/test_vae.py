@@ -32,15 +32,6 @@ def squares(n, seed=0):
     return images
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One intra-op thread: these nets are tiny, and on a busy 2-core machine OpenMP
-    threads waiting on each other made the file 10-20 times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture(scope="module")
 def images():

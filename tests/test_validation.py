@@ -26,13 +26,6 @@ from disentangle.vae import LIKELIHOODS, gaussian_nll
 TINY = dict(max_iter=2, batch_size=8, random_state=0, device="cpu")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture(scope="module")
 def table():
