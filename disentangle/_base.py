@@ -89,7 +89,7 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
         # Seeded fits are bit-identical on CPU; CUDA kernels are not deterministic.
         try:
             tags.non_deterministic = resolve_device(self.device).type != "cpu"
-        except (RuntimeError, TypeError):  # an invalid device: fit will say so
+        except (RuntimeError, TypeError, ValueError):  # an invalid or absent device: fit says so
             tags.non_deterministic = True
         tags.input_tags.three_d_array = True  # images (n, H, W); (n, C, H, W) too
         tags.transformer_tags.preserves_dtype = ["float32"]  # codes are always float32
@@ -317,8 +317,15 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
         -------
         latents : ndarray of shape (n_samples, n_latent_), dtype float32
             The first ``n_codes_`` columns are the codes ``c``, the rest the noise ``z``.
+
+        Raises
+        ------
+        ValueError
+            If ``n_samples`` is not an integer >= 0.
         """
         check_is_fitted(self, "net_")
+        if not isinstance(n_samples, Integral) or n_samples < 0:
+            raise ValueError(f"n_samples must be an integer >= 0; got {n_samples!r}.")
         return self._draw_prior(check_random_state(random_state), n_samples).astype(np.float32)
 
     def generate(self, latents):

@@ -37,10 +37,22 @@ class TrainingWarning(ConvergenceWarning):
 
 
 def resolve_device(device):
-    """Map ``'auto'`` to ``'cuda'`` when available, else ``'cpu'``; return a torch.device."""
+    """Map ``'auto'`` to ``'cuda'`` when available, else ``'cpu'``; return a torch.device.
+
+    Raises
+    ------
+    ValueError
+        A CUDA device is asked for on a machine where torch sees none.
+    """
     if isinstance(device, str) and device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(device)
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={str(device)!r} but torch finds no CUDA GPU here (torch "
+            f"{torch.__version__}); use device='cpu' or 'auto'."
+        )
+    return device
 
 
 def seed_from(random_state):

@@ -69,7 +69,8 @@ def check_image_size(height, width):
         raise ValueError(
             f"Images of size {height}x{width} are not supported; supported sizes: "
             + ", ".join(f"{s}x{s}" for s in SUPPORTED_IMAGE_SIZES)
-            + ". (A 2-D array without image_shape is read as a table of features.)"
+            + ". (A 2-D array without image_shape is read as a table of features; images are "
+            "channels-first, (n, C, H, W): transpose channels-last arrays.)"
         )
 
 

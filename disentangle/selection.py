@@ -751,8 +751,10 @@ def _medoid(centrality, alive):
     return int(index[np.argmax(values)])
 
 
-def _rank(scores):
-    """Rank 1 for the highest score, ties share the lowest rank, NaN ranks last (as sklearn)."""
+def _rank(scores, failed):
+    """Rank 1 for the highest score, ties share the lowest rank; failed candidates and NaN
+    rank last, whatever ``error_score`` they were given."""
+    scores = np.where(failed, np.nan, scores)
     if np.all(np.isnan(scores)):
         return np.ones(len(scores), dtype=np.int32)
     filled = np.nan_to_num(scores, nan=np.nanmin(scores) - 1)
@@ -779,7 +781,7 @@ def _results(candidates, centrality, fit_time, sim_time, errors):
         "params": candidates,
         **_masked_params(candidates),
         "centrality": centrality,
-        "rank_centrality": _rank(centrality),
+        "rank_centrality": _rank(centrality, np.array([e is not None for e in errors])),
         "fit_time": fit_time,
         "similarity_time": sim_time,
         "error": np.array(errors, dtype=object),

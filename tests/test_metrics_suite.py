@@ -497,3 +497,9 @@ def test_no_warning_but_convergence():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for metric, protocol in CASES:
             run(metric, protocol, lambda x: x, FactorDataset((3, 4)))
+
+
+@pytest.mark.parametrize("metric", [mig_score, dci_score, sap_score, beta_vae_score])
+def test_a_dataset_that_is_not_a_ground_truth_dataset_is_named(metric):
+    with pytest.raises(TypeError, match="dataset must be a ground-truth dataset.*got ndarray"):
+        metric(lambda x: x, np.zeros((10, 3)))

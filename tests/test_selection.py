@@ -182,6 +182,15 @@ def test_numeric_error_score(X):
     assert sel.cv_results_["centrality"][3] == 0.0 and sel.best_index_ != 3
 
 
+def test_failed_candidates_rank_last_whatever_their_error_score(X):
+    with pytest.warns(UserWarning, match="error_score=5.0"):
+        sel = select(X, [{"columns": AGREEING}, {"fail": [True]}], error_score=5.0)
+    results = sel.cv_results_
+    assert results["centrality"][3] == 5.0
+    assert results["rank_centrality"][3] == 4
+    assert results["rank_centrality"][sel.best_index_] == 1
+
+
 def test_error_score_raise(X):
     with pytest.raises(RuntimeError, match="boom"):
         select(X, [{"columns": AGREEING}, {"fail": [True]}], error_score="raise")

@@ -325,3 +325,20 @@ def test_32x32_networks_drop_one_stride_2_stage():
     for builder in (lambda s: DiscriminatorQ(5, s), lambda s: build_generator(10, s),
                     lambda s: VAEEncoder(10, s), lambda s: build_vae_decoder(10, s)):
         assert strided(builder((1, 64, 64))) == 4 and strided(builder((1, 32, 32))) == 3
+
+
+def test_cuda_device_without_a_gpu_names_the_fix(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no CUDA GPU here.*device='cpu' or 'auto'"):
+        VAE(max_iter=1, device="cuda").fit(np.random.RandomState(0).randn(10, 3))
+
+
+def test_negative_sample_count_is_named():
+    model = VAE(max_iter=1, batch_size=4).fit(np.random.RandomState(0).randn(10, 3))
+    with pytest.raises(ValueError, match="n_samples must be an integer >= 0; got -1"):
+        model.sample(-1)
+
+
+def test_channels_last_images_get_a_hint():
+    with pytest.raises(ValueError, match=r"channels-first, \(n, C, H, W\)"):
+        VAE(max_iter=1).fit(np.zeros((4, 64, 64, 1), np.uint8))

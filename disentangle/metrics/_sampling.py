@@ -79,6 +79,9 @@ def is_discrete_size(size):
     return isinstance(size, numbers.Integral) and not isinstance(size, bool) and size >= 1
 
 
+_PROTOCOL_ATTRIBUTES = ("factor_sizes", "sample_factors", "sample_observations_from_factors")
+
+
 def varying_factors(dataset, metric="this metric"):
     """Indices of the factors with more than one value.
 
@@ -94,9 +97,16 @@ def varying_factors(dataset, metric="this metric"):
 
     Raises
     ------
+    TypeError
+        If ``dataset`` does not follow the ground-truth dataset protocol.
     ValueError
         If no factor has more than one value.
     """
+    if not all(hasattr(dataset, name) for name in _PROTOCOL_ATTRIBUTES):
+        raise TypeError(
+            f"dataset must be a ground-truth dataset (a disentangle.datasets.GroundTruthDataset, "
+            f"with {', '.join(_PROTOCOL_ATTRIBUTES)}); got {type(dataset).__name__}."
+        )
     sizes = list(dataset.factor_sizes)
     eligible = np.array([k for k, size in enumerate(sizes) if size != 1], dtype=np.int64)
     if eligible.size == 0:
