@@ -11,7 +11,7 @@ import hashlib
 import os
 import pickle
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import Callback
 from skorch.exceptions import DeviceWarning
 
 from disentangle import __version__
@@ -54,6 +55,15 @@ def _to_batches(fn, array):
         out = [fn(to_tensor(array[i : i + INFERENCE_BATCH_SIZE])).cpu()
                for i in range(0, len(array), INFERENCE_BATCH_SIZE)]
     return torch.cat(out).numpy()
+
+
+def _is_adam_betas(value):
+    return (isinstance(value, (tuple, list)) and len(value) == 2
+            and all(isinstance(b, Real) and 0 <= b < 1 for b in value))
+
+
+def _is_callback(value):
+    return isinstance(value, Callback) or (isinstance(value, type) and issubclass(value, Callback))
 
 
 class GenerativeEstimator(TransformerMixin, BaseEstimator):
@@ -105,6 +115,29 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
     def _check_params(self):
         """Checks beyond ``_parameter_constraints`` (subclasses)."""
 
+    def _check_common_params(self):
+        """Adam ``betas*`` pairs and ``callbacks`` entries, which the constraints cannot express.
+
+        Raises
+        ------
+        ValueError
+            A ``betas*`` parameter that is not two numbers in [0, 1), or a
+            ``callbacks`` entry that is not a skorch callback or (name, callback).
+        """
+        for name, value in self.get_params(deep=False).items():
+            if name.startswith("betas") and not _is_adam_betas(value):
+                raise ValueError(
+                    f"{name} must be two numbers in [0, 1) (Adam's beta1, beta2); got {value!r}."
+                )
+        for entry in self.callbacks or []:
+            named = isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)
+            callback = entry[1] if named else entry
+            if not (callback is None and named or _is_callback(callback)):
+                raise ValueError(
+                    "callbacks must hold skorch callbacks or (name, callback) pairs "
+                    f"(callback None removes a default one); got {entry!r}."
+                )
+
     def _min_samples(self):
         """Fewest training samples the networks can train on."""
         return 1
@@ -124,6 +157,7 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
 
     def _fit_or_raise(self, X):
         self._validate_params()
+        self._check_common_params()
         self._check_params()
         X = self._validate_training_data(X)
         record = self._fit_record(X)

@@ -510,6 +510,10 @@ def _check_candidates(estimator, candidates):
     ------
     ValueError
     """
+    if isinstance(estimator, type):
+        raise ValueError(
+            f"estimator must be an estimator instance, e.g. {estimator.__name__}(); got the class "
+            f"{estimator.__name__} itself.")
     if len(candidates) < 2:
         raise ValueError(
             f"ModelCentralitySelector needs at least 2 candidates to compare; param_grid gives "

@@ -650,8 +650,10 @@ class VAE(GenerativeEstimator):
             raise ValueError(
                 f"tc_estimator must be one of {TC_ESTIMATORS}; got {self.tc_estimator!r}."
             )
-        if not (self.beta >= 0 and self.gamma >= 0):
-            raise ValueError(f"beta and gamma must be >= 0; got {self.beta}, {self.gamma}.")
+        if not (0 <= self.beta < math.inf and 0 <= self.gamma < math.inf):
+            raise ValueError(
+                f"beta and gamma must be finite and >= 0; got {self.beta}, {self.gamma}."
+            )
         if self.objective != "beta" and self.batch_size < 2:
             raise ValueError(
                 f"objective {self.objective!r} estimates the total correlation from the "

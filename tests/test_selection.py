@@ -356,3 +356,8 @@ def test_plot_similarity_matrix(fitted, tmp_path):
     assert labels == candidate_labels(fitted.cv_results_["params"])
     assert labels[fitted.best_index_].startswith(f"{fitted.best_index_}: ")
     assert candidate_labels([{"a": 1}, {"a": 1}]) == ["0", "1"]
+
+
+def test_an_estimator_class_instead_of_an_instance_is_named(X):
+    with pytest.raises(ValueError, match=r"estimator instance, e.g. InfoGANCR\(\)"):
+        ModelCentralitySelector(InfoGANCR, {"random_state": [0, 1]}).fit(X)

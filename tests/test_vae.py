@@ -277,6 +277,7 @@ def test_pickle_round_trip(fitted, images):
         ({"objective": "dip"}, "objective must be one of"),
         ({"tc_estimator": "exact"}, "tc_estimator must be one of"),
         ({"beta": -1.0}, ">= 0"),
+        ({"beta": float("inf")}, "finite"),
         ({"objective": "factor", "batch_size": 1}, "at least 2 images"),
     ],
 )

@@ -342,3 +342,16 @@ def test_negative_sample_count_is_named():
 def test_channels_last_images_get_a_hint():
     with pytest.raises(ValueError, match=r"channels-first, \(n, C, H, W\)"):
         VAE(max_iter=1).fit(np.zeros((4, 64, 64, 1), np.uint8))
+
+
+@pytest.mark.parametrize("betas", [(0.5, 0.9, 0.99), ("a", "b"), (1.0, 2.0)])
+@pytest.mark.parametrize("name", ["betas", "betas_discriminator"])
+def test_adam_betas_are_checked_by_name(name, betas):
+    with pytest.raises(ValueError, match=rf"{name} must be two numbers in \[0, 1\)"):
+        VAE(objective="factor", max_iter=1, **{name: betas}).fit(np.zeros((8, 3)))
+
+
+@pytest.mark.parametrize("callbacks", [[42], [("finite_losses", "x")], ["progress"]])
+def test_callbacks_entries_are_checked(callbacks):
+    with pytest.raises(ValueError, match="callbacks must hold skorch callbacks"):
+        InfoGANCR(max_iter=1, callbacks=callbacks).fit(np.zeros((8, 3)))
