@@ -42,7 +42,13 @@ from disentangle._training import (
     to_tensor,
     training_callbacks,
 )
-from disentangle._validation import data_signature, transform_scale, uint8_scale, validate_input
+from disentangle._validation import (
+    check_latent_matrix,
+    data_signature,
+    transform_scale,
+    uint8_scale,
+    validate_input,
+)
 from disentangle.networks import is_table
 
 #: Batch size used by ``transform`` and ``generate`` (inference only).
@@ -382,13 +388,7 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
             If ``latents`` is not 2-D with ``n_latent_`` columns or is not finite.
         """
         check_is_fitted(self, "net_")
-        latents = np.asarray(latents, dtype=np.float32)
-        if latents.ndim != 2 or latents.shape[1] != self.n_latent_:
-            raise ValueError(
-                f"Expected latents of shape (n, {self.n_latent_}); got {latents.shape}."
-            )
-        if not np.all(np.isfinite(latents)):
-            raise ValueError("Latents contain NaN or infinite values.")
+        latents = check_latent_matrix(latents, self.n_latent_, "latents")
         if len(latents) == 0:
             return np.empty((0, *self.input_shape_), np.float32)
         return _to_batches(lambda batch: self._decode_batch(batch.to(self.device_)), latents)

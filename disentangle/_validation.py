@@ -284,3 +284,30 @@ def data_signature(X):
     rows = np.unique(np.linspace(0, len(X) - 1, min(len(X), 64)).astype(np.int64))
     digest = hashlib.sha256(np.ascontiguousarray(X[rows]).tobytes()).hexdigest()
     return {"shape": list(X.shape), "dtype": X.dtype.str, "digest": digest}
+
+
+def check_latent_matrix(values, n_columns, name):
+    """A finite float32 matrix of ``n_columns`` columns (latents, or a model's codes as factors).
+
+    Parameters
+    ----------
+    values : array-like of shape (n, n_columns)
+    n_columns : int
+    name : str
+        What the values are, for the messages ("latents", "factors").
+
+    Returns
+    -------
+    values : ndarray of shape (n, n_columns), dtype float32
+
+    Raises
+    ------
+    ValueError
+        Not 2-D with ``n_columns`` columns, or NaN / infinite entries.
+    """
+    values = np.asarray(values, dtype=np.float32)
+    if values.ndim != 2 or values.shape[1] != n_columns:
+        raise ValueError(f"Expected {name} of shape (n, {n_columns}); got {values.shape}.")
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{name.capitalize()} contain NaN or infinite values.")
+    return values

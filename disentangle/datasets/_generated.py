@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from disentangle._validation import check_latent_matrix
 from disentangle.datasets._base import GroundTruthDataset
 
 
@@ -123,13 +124,7 @@ class GeneratedDataset(GroundTruthDataset):
         ValueError
             If ``factors`` is not of shape ``(n, n_factors)`` or not finite.
         """
-        factors = np.asarray(factors, dtype=np.float32)
-        if factors.ndim != 2 or factors.shape[1] != self.n_factors:
-            raise ValueError(
-                f"Expected factors of shape (n, {self.n_factors}); got {factors.shape}."
-            )
-        if not np.all(np.isfinite(factors)):
-            raise ValueError("Factors contain NaN or infinite values.")
+        factors = check_latent_matrix(factors, self.n_factors, "factors")
         latents = np.array(self.model.sample_latent(len(factors), check_random_state(random_state)),
                            dtype=np.float32)
         latents[:, : self.n_factors] = factors
