@@ -43,16 +43,21 @@ from disentangle._training import (
     training_callbacks,
 )
 from disentangle._validation import (
+    check_checkpoint_dir,
     check_latent_matrix,
+    check_no_bool_numbers,
     data_signature,
     transform_scale,
     uint8_scale,
     validate_input,
+    warn_far_from_prior,
 )
 from disentangle.networks import is_table
 
 #: Batch size used by ``transform`` and ``generate`` (inference only).
 INFERENCE_BATCH_SIZE = 512
+#: Prior draws that ``generate`` compares its latents with.
+_PRIOR_DRAWS = 1000
 
 
 def _to_batches(fn, array):
@@ -122,14 +127,17 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
         """Checks beyond ``_parameter_constraints`` (subclasses)."""
 
     def _check_common_params(self):
-        """Adam ``betas*`` pairs and ``callbacks`` entries, which the constraints cannot express.
+        """Checks that the constraints cannot express.
 
         Raises
         ------
         ValueError
-            A ``betas*`` parameter that is not two numbers in [0, 1), or a
-            ``callbacks`` entry that is not a skorch callback or (name, callback).
+            A bool for a numeric parameter, a ``betas*`` parameter that is not
+            two numbers in [0, 1), a ``callbacks`` entry that is not a skorch
+            callback or (name, callback), or a ``checkpoint_dir`` that is a file.
         """
+        check_no_bool_numbers(self)
+        check_checkpoint_dir(self.checkpoint_dir)
         for name, value in self.get_params(deep=False).items():
             if name.startswith("betas") and not _is_adam_betas(value):
                 raise ValueError(
@@ -386,9 +394,16 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
         ------
         ValueError
             If ``latents`` is not 2-D with ``n_latent_`` columns or is not finite.
+
+        Warns
+        -----
+        UserWarning
+            Latents farther from 0 than twice the largest of 1,000 prior draws
+            (e.g. beyond ±2 for a U(-1, 1) prior): the generator never saw them.
         """
         check_is_fitted(self, "net_")
         latents = check_latent_matrix(latents, self.n_latent_, "latents")
+        warn_far_from_prior(latents, self._draw_prior(np.random.RandomState(0), _PRIOR_DRAWS))
         if len(latents) == 0:
             return np.empty((0, *self.input_shape_), np.float32)
         return _to_batches(lambda batch: self._decode_batch(batch.to(self.device_)), latents)

@@ -8,9 +8,12 @@ batch at a time during training and inference).
 import hashlib
 import math
 import warnings
+from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 from sklearn.utils.validation import validate_data
 
 from disentangle.networks import check_image_size, is_table
@@ -29,6 +32,23 @@ def _reject_sparse(X):
             "Sparse input is not supported: the networks need dense arrays. "
             "Convert it with X.toarray()."
         )
+
+
+def _as_array(X):
+    """``X`` as an array without copying arrays; ragged input raises a ValueError naming it."""
+    try:
+        X = X if hasattr(X, "shape") else np.asarray(X)
+    except ValueError as error:  # NumPy: "setting an array element with a sequence"
+        raise ValueError(
+            f"X is ragged (samples of different shapes) and cannot be one array: {error}"
+        ) from error
+    if isinstance(X, np.ndarray) and X.dtype == object and any(np.ndim(x) for x in X.flat):
+        shapes = sorted({np.shape(x) for x in X.flat}, key=str)
+        raise ValueError(
+            f"X is an object array of shape {X.shape} holding arrays of shapes {shapes}; "
+            "expected one numeric array: stack samples of one shape with np.stack."
+        )
+    return X
 
 
 def image_shape_chw(image_shape):
@@ -108,9 +128,16 @@ def sample_shape_at_transform(shape, input_shape, name):
     Raises
     ------
     ValueError
-        Images of another shape, or images given to a model fitted on a table.
+        Images of another shape, images given to a model fitted on a table,
+        or one image without the batch axis.
     """
     ndim = len(shape)
+    one_image = tuple(input_shape[1:] if input_shape[0] == 1 else input_shape)
+    if not is_table(input_shape) and tuple(shape) == one_image:
+        raise ValueError(
+            f"Expected a batch of images (n, {', '.join(map(str, input_shape))}); got one image "
+            f"of shape {tuple(shape)}: pass X[None] for a batch of one."
+        )
     if ndim < 2 or ndim == 2:
         return input_shape if ndim == 2 else None
     if is_table(input_shape):
@@ -239,15 +266,14 @@ def validate_input(estimator, X, *, reset, min_samples=1):
     Raises
     ------
     ValueError
-        Sparse, empty, 1-D, >4-D, complex, non-numeric (strings; objects
+        Sparse, ragged, empty, 1-D, >4-D, complex, non-numeric (strings; objects
         that are not numbers, also a TypeError), NaN or infinite input; fewer
         than ``min_samples`` samples; a shape, image size or channel count
         other than supported or seen at fit; images of another dtype than
         bool, uint8 or float, or float images outside [0, 1].
     """
     _reject_sparse(X)
-    if not hasattr(X, "shape"):
-        X = np.asarray(X)
+    X = _as_array(X)
     name = type(estimator).__name__
     if reset:
         sample_shape = sample_shape_at_fit(X.shape, estimator.image_shape)
@@ -268,6 +294,75 @@ def validate_input(estimator, X, *, reset, min_samples=1):
     if not images:
         return flat
     return check_pixel_values(flat.reshape(len(flat), *sample_shape))
+
+
+def check_no_bool_numbers(estimator):
+    """Reject a bool for a numeric parameter.
+
+    scikit-learn's ``Interval(Integral, ...)``, ``Integral`` and ``Real``
+    constraints accept ``True`` and ``False`` (a bool is an int in Python).
+
+    Raises
+    ------
+    sklearn.utils._param_validation.InvalidParameterError
+        A ValueError and TypeError, as scikit-learn's own parameter errors.
+    """
+    for name, constraints in estimator._parameter_constraints.items():
+        value = getattr(estimator, name, None)
+        if not isinstance(value, bool) or "boolean" in constraints or "verbose" in constraints:
+            continue
+        numeric = [c for c in constraints if isinstance(c, Interval) or c in (Integral, Real)]
+        if numeric:
+            expected = " or ".join(str(c) if isinstance(c, Interval) else f"an instance of "
+                                   f"{c.__name__!r}" for c in numeric)
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {type(estimator).__name__} must be {expected}, "
+                f"not a bool; got {value!r}."
+            )
+
+
+def check_checkpoint_dir(checkpoint_dir):
+    """Raise ValueError when ``checkpoint_dir`` or its nearest existing parent is not a directory.
+
+    Raises
+    ------
+    ValueError
+    """
+    if checkpoint_dir is None:
+        return
+    path = Path(checkpoint_dir)
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ValueError(
+            f"checkpoint_dir must be a directory (existing or to create); got {str(path)!r}, "
+            f"where {str(existing)!r} is a file."
+        )
+
+
+def warn_far_from_prior(latents, prior_draws, name="latents"):
+    """Warn about latents farther from 0 than twice the largest magnitude of the prior draws.
+
+    Parameters
+    ----------
+    latents : ndarray of shape (n, n_latent)
+    prior_draws : ndarray of shape (n_draws, n_latent)
+        Draws from the prior (centred at 0), e.g. 1,000 of them.
+    name : str, default="latents"
+
+    Warns
+    -----
+    UserWarning
+        Naming the columns concerned: the generator never saw such values.
+    """
+    bound = 2 * np.abs(prior_draws).max(axis=0)
+    far = np.flatnonzero((np.abs(latents) > bound).any(axis=0))
+    if far.size:
+        warnings.warn(
+            f"{name} far outside the prior: columns {far.tolist()} hold values up to "
+            f"{np.abs(latents[:, far]).max():g}, more than twice the largest magnitude among "
+            f"{len(prior_draws)} prior draws ({bound[far].max() / 2:.3g}); the generator was not "
+            "trained on such values.", UserWarning, stacklevel=3,
+        )
 
 
 def data_signature(X):

@@ -26,6 +26,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
+from joblib._utils import eval_expr
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, _fit_context, clone
 from sklearn.linear_model import Lasso
@@ -35,6 +36,7 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from disentangle._validation import check_no_bool_numbers
 from disentangle.datasets import GeneratedDataset
 from disentangle.metrics._cross import factor_vae_scores
 from disentangle.metrics._factor_vae import _resolve_params
@@ -108,7 +110,8 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         and the protocol is the paper's, model ``j``'s data has 100 votes per
         code, i.e. the paper's 500 for InfoGAN-CR's 5 codes and 1000 for a
         10-latent VAE). UDR: ``n_samples`` (observations drawn from ``X``,
-        default 10,000, our choice), ``alpha`` (Lasso penalty, 0.1) and
+        default 10,000, our choice; all of ``X`` if it has fewer, with a
+        warning when ``n_samples`` was given), ``alpha`` (Lasso penalty, 0.1) and
         ``kl_threshold`` (0.01): as in disentanglement_lib, latents whose mean
         KL to the N(0, 1) prior is at most this are ignored, for models whose
         ``transform(X, return_std=True)`` returns posterior means and standard
@@ -120,7 +123,9 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         Under ``joblib.parallel_backend("dask")`` or ``"ray"`` the same code
         runs on a cluster.
     pre_dispatch : int or str, default="2*n_jobs"
-        Tasks dispatched ahead, as :class:`joblib.Parallel`.
+        Tasks dispatched ahead, as :class:`joblib.Parallel`: an integer >= 1,
+        ``"all"`` or an arithmetic expression in ``n_jobs``; checked at ``fit``
+        whatever ``n_jobs`` is.
     verbose : int, default=0
         0 is silent; 1 prints one line per fitted candidate, per similarity
         task and for the result; 2 and above also joblib's own progress.
@@ -245,11 +250,21 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         ------
         ValueError
             Fewer than 2 candidates, unknown ``similarity_params`` keys,
-            candidates sharing a checkpoint or work directory, or every
-            candidate failed.
+            candidates sharing a checkpoint or work directory, an invalid
+            ``pre_dispatch``, a bool for ``n_jobs`` or ``error_score``, or
+            every candidate failed.
         Exception
             The first candidate's error when ``error_score="raise"``.
+
+        Warns
+        -----
+        UserWarning
+            Candidates with identical parameters (with a fixed seed they are
+            the same model, which pulls the centrality towards it), an explicit
+            UDR ``n_samples`` larger than ``len(X)``, or a failed candidate.
         """
+        check_no_bool_numbers(self)
+        _check_pre_dispatch(self.pre_dispatch)
         candidates = list(ParameterGrid(self.param_grid))
         params = _similarity_params(self.similarity, self.similarity_params)
         _check_candidates(self.estimator, candidates)
@@ -329,6 +344,12 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
     def _udr(self, X, models, alive, params, rng):
         """UDR: encode one sample of X with every model, then one task per row i."""
         observations = _sample_rows(X, params["n_samples"], rng)
+        if len(observations) < params["n_samples"] and "n_samples" in (self.similarity_params
+                                                                        or {}):
+            warnings.warn(
+                f"similarity_params n_samples={params['n_samples']} is larger than len(X)="
+                f"{len(observations)}; UDR encodes all {len(observations)} observations.",
+                UserWarning, stacklevel=4)
         tasks = (delayed(_guarded)(_udr_representation, self.error_score, models[i],
                                    observations, params["kl_threshold"])
                  for i in alive)
@@ -458,7 +479,8 @@ def model_centrality(models, X=None, *, similarity="factor_vae", similarity_para
     if similarity != "factor_vae" and X is None:
         raise ValueError(f"similarity={similarity!r} encodes observations: pass X.")
     params = _similarity_params(similarity, similarity_params)
-    runner = ModelCentralitySelector(None, {}, similarity=similarity, n_jobs=n_jobs,
+    runner = ModelCentralitySelector(None, {}, similarity=similarity,
+                                     similarity_params=similarity_params, n_jobs=n_jobs,
                                      verbose=verbose, error_score="raise")
     rng = check_random_state(random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=len(models))
@@ -503,12 +525,33 @@ def _check_similarity_values(similarity, params):
             raise ValueError(f"{name} must be a number >= 0; got {value!r}.")
 
 
+def _check_pre_dispatch(pre_dispatch):
+    """Raise ValueError unless ``pre_dispatch`` is "all", an integer >= 1 or a positive
+    expression in ``n_jobs``, as joblib reads it (only when it runs more than one job)."""
+    if pre_dispatch == "all":
+        return
+    try:
+        amount = (eval_expr(pre_dispatch.replace("n_jobs", "1")) if isinstance(pre_dispatch, str)
+                  else pre_dispatch)
+    except ValueError:
+        amount = None
+    if isinstance(amount, bool) or not isinstance(amount, Real) or not amount > 0:
+        raise ValueError(
+            "pre_dispatch must be 'all', an integer >= 1 or an arithmetic expression in n_jobs "
+            f"such as '2*n_jobs'; got {pre_dispatch!r}.")
+
+
 def _check_candidates(estimator, candidates):
     """At least two candidates, which never share a path that a fit writes to.
 
     Raises
     ------
     ValueError
+
+    Warns
+    -----
+    UserWarning
+        Candidates with identical parameters, naming them.
     """
     if isinstance(estimator, type):
         raise ValueError(
@@ -533,6 +576,14 @@ def _check_candidates(estimator, candidates):
                     "candidates must not share a checkpoint or work path: give each its own "
                     "value in param_grid.")
             seen[key] = index
+    groups = {}
+    for index, params in enumerate(candidates):
+        groups.setdefault(repr(sorted(params.items())), []).append(index)
+    for indices in (g for g in groups.values() if len(g) > 1):
+        warnings.warn(
+            f"param_grid gives candidates {indices} the same parameters "
+            f"{candidates[indices[0]]}: each is fitted, and with a fixed random_state they are "
+            "the same model, which pulls the centrality towards it.", UserWarning, stacklevel=4)
 
 
 # --- tasks (run by joblib workers) ------------------------------------------------------------

@@ -279,6 +279,40 @@ def test_data_home_defaults_to_the_environment(tmp_path, monkeypatch):
     assert DSprites().cache_path.is_relative_to(os.path.expanduser("~/.cache/disentangle"))
 
 
+def test_data_home_that_is_a_file_is_named(tmp_path, monkeypatch):
+    path = tmp_path / "cache"
+    path.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"data_home \(or \$DISENTANGLE_DATA\) must be a "
+                                         r"directory.*got '.*cache', which is a file"):
+        DSprites(data_home=path)
+    monkeypatch.setenv("DISENTANGLE_DATA", str(path))
+    with pytest.raises(ValueError, match="which is a file"):
+        DSprites()
+
+
+# --- the ground-truth dataset protocol ---------------------------------------
+
+
+def test_the_abstract_base_class_and_incomplete_subclasses_are_named():
+    with pytest.raises(TypeError, match="abstract class GroundTruthDataset .*"
+                                        "sample_observations_from_factors"):
+        GroundTruthDataset()
+
+    class NoRenderer(GroundTruthDataset):
+        factor_sizes = (2, 3)
+
+    with pytest.raises(TypeError, match="abstract class NoRenderer"):
+        NoRenderer()
+
+    class NoFactors(GroundTruthDataset):
+        def sample_observations_from_factors(self, factors, random_state=None):
+            return np.asarray(factors, np.float32)
+
+    with pytest.raises(TypeError, match="NoFactors has no factors: a GroundTruthDataset subclass "
+                                        "must set factor_sizes"):
+        NoFactors().sample(4, random_state=0)
+
+
 # --- the official npz --------------------------------------------------------
 
 

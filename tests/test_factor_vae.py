@@ -130,9 +130,10 @@ def test_noise_codes_score_chance_paper():
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_constant_representation_scores_zero(protocol):
     dataset = FactorDataset((3, 4))
-    score, details = factor_vae_score(lambda x: np.zeros((len(x), 3)), dataset,
-                                      protocol=protocol, random_state=0, return_details=True,
-                                      **SMALL[protocol])
+    with pytest.warns(UserWarning, match="leaves no code dimension active"):
+        score, details = factor_vae_score(lambda x: np.zeros((len(x), 3)), dataset,
+                                          protocol=protocol, random_state=0, return_details=True,
+                                          **SMALL[protocol])
     assert score == 0.0 and details["train_accuracy"] == 0.0
     assert details["active_dims"].size == 0
     np.testing.assert_array_equal(details["mapping"], [-1, -1, -1])
@@ -303,6 +304,14 @@ def test_same_random_state_same_result(protocol):
 
 
 # --- validation -------------------------------------------------------------------------
+
+
+def test_a_prune_threshold_that_prunes_every_code_warns():
+    with pytest.warns(UserWarning, match=r"prune_threshold=100 leaves no code dimension active: "
+                                         r"every global standard deviation \(largest 1.1"):
+        score = factor_vae_score(lambda x: x, FactorDataset((3, 4)), random_state=0,
+                                 prune_threshold=100, **SMALL["community"])
+    assert score == 0.0
 
 
 @pytest.mark.parametrize(

@@ -94,6 +94,8 @@ def test_scorer_validation():
         make_disentanglement_scorer("mig", Grid(), n_votes=3)
     with pytest.raises(TypeError, match="name or a callable"):
         make_disentanglement_scorer(3, Grid())
+    with pytest.raises(TypeError, match="dataset must be a ground-truth dataset.*got ndarray"):
+        make_disentanglement_scorer("mig", np.zeros((10, 3)))
 
 
 def test_scorer_of_a_custom_function():

@@ -15,6 +15,7 @@ from disentangle.metrics import (
     beta_vae_score,
     dci_score,
     explicitness_score,
+    factor_vae_score,
     gaussian_total_correlation,
     mig_score,
     modularity_score,
@@ -414,6 +415,39 @@ def test_bad_arguments_raise(metric, kwargs, message):
 def test_representation_without_transform_raises():
     with pytest.raises(TypeError, match="callable"):
         mig_score(None, FactorDataset((3, 4)))
+
+
+def as_strings(x):
+    return x.astype(str)
+
+
+class ObjectCodes:
+    def transform(self, x):
+        return x.astype(object)
+
+
+@pytest.mark.parametrize(("representation", "message"), [
+    (as_strings, r"representation as_strings must return numeric codes; got an array of dtype <U"),
+    (ObjectCodes(), r"representation ObjectCodes.transform must return numeric codes; got an "
+                    r"array of dtype object"),
+])
+def test_representation_returning_non_numbers_is_named(representation, message):
+    with pytest.raises(TypeError, match=message):
+        mig_score(representation, FactorDataset((3, 4)), n_train=100)
+
+
+@pytest.mark.parametrize("metric", [*SMALL, factor_vae_score], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("value", ["yes", 1])
+def test_return_details_must_be_a_bool(metric, value):
+    with pytest.raises(ValueError, match=rf"'return_details' parameter of {metric.__name__} must "
+                                         rf"be an instance of 'bool'.*Got {value!r} instead"):
+        metric(lambda x: x, FactorDataset((3, 4)), return_details=value)
+
+
+def test_gaussian_total_correlation_needs_more_samples_than_codes():
+    with pytest.raises(ValueError, match="n_train=3 observations give a singular covariance of 3 "
+                                         "codes; n_train must be greater than the number of codes"):
+        gaussian_total_correlation(lambda x: x, FactorDataset((3, 4, 5)), n_train=3)
 
 
 @pytest.mark.parametrize(("metric", "protocol"), CASES, ids=IDS)

@@ -1,6 +1,7 @@
 """Tests of disentangle.ModelCentralitySelector, its similarities and its heatmap."""
 
 import time
+import warnings
 
 import joblib
 import numpy as np
@@ -220,7 +221,11 @@ def test_all_failed_raises(X):
      ({"similarity_params": {"votes_per_code": 0}}, "votes_per_code"),
      ({"similarity": "udr_lasso", "similarity_params": {"alpha": -1.0}}, "alpha"),
      ({"param_grid": {"work_dir": ["/tmp/a", "/tmp/a"]}}, "share work_dir"),
-     ({"estimator": Linear(work_dir="/tmp/run")}, "checkpoint or work path")],
+     ({"estimator": Linear(work_dir="/tmp/run")}, "checkpoint or work path"),
+     ({"pre_dispatch": "two*n_jobs"}, r"pre_dispatch must be 'all', an integer .*'two\*n_jobs'"),
+     ({"pre_dispatch": 0}, "pre_dispatch must be 'all', an integer >= 1 .*got 0"),
+     ({"n_jobs": True}, "'n_jobs' parameter of ModelCentralitySelector must be an instance of "
+                        "'Integral', not a bool")],
 )
 def test_invalid_parameters(X, kwargs, match):
     params = {"estimator": Linear(), "param_grid": {"random_state": [0, 1]}, **kwargs}
@@ -312,6 +317,22 @@ def test_model_centrality_of_fitted_models_matches_the_selector(X, fitted, simil
     np.testing.assert_array_equal(centrality, sel.cv_results_["centrality"])
     with pytest.raises(ValueError, match="pass X"):
         model_centrality(sel.estimators_, similarity="udr_lasso")
+
+
+def test_udr_n_samples_larger_than_x_warns_and_uses_all_of_x(X):
+    with pytest.warns(UserWarning, match=r"n_samples=100 is larger than len\(X\)=50; UDR "
+                                         "encodes all 50"):
+        select(X[:50], similarity="udr_spearman", similarity_params={"n_samples": 100})
+    with warnings.catch_warnings():  # the default (10,000) is an upper bound: silent
+        warnings.simplefilter("error")
+        select(X[:50], similarity="udr_spearman", similarity_params={})
+
+
+def test_duplicate_candidates_warn_with_their_parameters(X):
+    grid = {"columns": [(0, 1, 2), (2, 0, 1), (0, 1, 2)]}
+    with pytest.warns(UserWarning, match=r"candidates \[0, 2\] the same parameters "
+                                         r"\{'columns': \(0, 1, 2\)\}"):
+        select(X, grid, similarity="udr_spearman")
 
 
 def test_relative_strength():

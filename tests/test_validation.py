@@ -10,6 +10,7 @@ import torch
 
 from disentangle import VAE, InfoGANCR
 from disentangle._validation import InputDtypeError, validate_input
+from disentangle.datasets import GeneratedDataset
 from disentangle.networks import (
     CRDiscriminator,
     DiscriminatorQ,
@@ -78,6 +79,9 @@ BAD_FIT_INPUT = {
                                   r"must have values in \[0, 1\]; got values in \[2, 2\]"),
     "image-size": (np.zeros((4, 48, 48), np.uint8), ValueError, "supported sizes: 32x32, 64x64"),
     "non-square": (np.zeros((4, 64, 32), np.uint8), ValueError, "64x32 are not supported"),
+    "ragged-object-array": (np.array([np.zeros((64, 64)), np.zeros((32, 32))], dtype=object),
+                            ValueError, r"object array .* shapes \[\(32, 32\), \(64, 64\)\]"),
+    "ragged-list": ([np.zeros((64, 64)), np.zeros((32, 32))], ValueError, "X is ragged"),
 }
 
 
@@ -132,6 +136,25 @@ def test_bad_parameters_raise_clear_errors(table, params, message):
         InfoGANCR(**{**TINY, **params}).fit(table)
 
 
+@pytest.mark.parametrize(
+    "Estimator, name", [(InfoGANCR, "max_iter"), (InfoGANCR, "n_codes"), (VAE, "max_iter"),
+                        (VAE, "n_latent"), (VAE, "checkpoint_every")],
+)
+def test_a_bool_for_an_integer_parameter_is_rejected(table, Estimator, name):
+    # scikit-learn's Interval(Integral, ...) accepts True (a bool is an int).
+    with pytest.raises(ValueError, match=rf"'{name}' parameter of {Estimator.__name__} must be "
+                                         r"an int in the range \[1, inf\), not a bool; got True"):
+        Estimator(**{**TINY, name: True}).fit(table)
+
+
+def test_a_checkpoint_dir_that_is_a_file_is_named(tmp_path, table):
+    path = tmp_path / "model.joblib"
+    path.write_bytes(b"")
+    for checkpoint_dir in (path, path / "sub"):
+        with pytest.raises(ValueError, match="checkpoint_dir must be a directory.*is a file"):
+            VAE(**TINY, checkpoint_dir=checkpoint_dir).fit(table)
+
+
 # --- Bad input at transform: says what it expected -------------------------------------------
 
 
@@ -152,6 +175,33 @@ def test_transform_images_on_a_table_model(table_model):
 def test_transform_images_of_other_shape(image_model, bad):
     with pytest.raises(ValueError, match=r"images of shape \(n, 1, 64, 64\) as seen at fit"):
         image_model.transform(bad)
+
+
+def test_transform_one_image_without_the_batch_axis(images, image_model):
+    with pytest.raises(ValueError, match=r"Expected a batch of images \(n, 1, 64, 64\); got one "
+                                         r"image of shape \(64, 64\): pass X\[None\]"):
+        image_model.transform(images[0])
+    assert image_model.transform(images[0][None]).shape == (1, 5)  # (1, 64, 64): one image
+
+
+def test_transform_ragged_object_array(image_model):
+    ragged = np.array([np.zeros((64, 64)), np.zeros((32, 32))], dtype=object)
+    with pytest.raises(ValueError, match="object array of shape \\(2,\\) holding arrays"):
+        image_model.transform(ragged)
+
+
+def test_latents_far_outside_the_prior_warn(table_model):
+    latents = table_model.sample_latent(4, random_state=0)
+    with warnings.catch_warnings():  # prior draws and values up to twice their range: silent
+        warnings.simplefilter("error")
+        table_model.generate(np.clip(2 * latents, -1.9, 1.9))
+    latents[1, 2] = 5.0  # InfoGAN-CR's prior is U(-1, 1)
+    with pytest.warns(UserWarning, match=r"latents far outside the prior: columns \[2\] hold "
+                                         r"values up to 5"):
+        table_model.generate(latents)
+    dataset = GeneratedDataset(table_model)
+    with pytest.warns(UserWarning, match=r"far outside the prior: columns \[0, 1, 2, 3, 4\]"):
+        dataset.sample_observations_from_factors(np.full((2, 5), -3.0), random_state=0)
 
 
 def test_transform_flattened_images_of_other_length(image_model):

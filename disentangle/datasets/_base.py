@@ -6,17 +6,25 @@ factors to observations, as in ``disentanglement_lib.data.ground_truth``
 turn them into observations with :meth:`sample_observations_from_factors`.
 """
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 from sklearn.utils import check_random_state
 
 
-class GroundTruthDataset:
-    """Base class of datasets with known ground-truth factors of variation.
+class GroundTruthDataset(ABC):
+    """Abstract base class of datasets with known ground-truth factors of variation.
 
     Subclasses set ``factor_names`` (tuple of str), ``factor_sizes`` (tuple of
     int, the number of values of each factor) and ``observation_shape`` (tuple
     of int, the shape of one observation) and implement
     :meth:`sample_observations_from_factors`.
+
+    Raises
+    ------
+    TypeError
+        On instantiating the class itself or a subclass that does not
+        implement :meth:`sample_observations_from_factors`.
     """
 
     factor_names: tuple = ()
@@ -42,11 +50,22 @@ class GroundTruthDataset:
         -------
         factors : ndarray of shape (n, n_factors), dtype int64
             Column ``k`` holds values in ``[0, factor_sizes[k])``.
+
+        Raises
+        ------
+        TypeError
+            If the subclass sets no ``factor_sizes``.
         """
+        if not self.factor_sizes:
+            raise TypeError(
+                f"{type(self).__name__} has no factors: a GroundTruthDataset subclass must set "
+                "factor_sizes (and factor_names, observation_shape)."
+            )
         rng = check_random_state(random_state)
         columns = [rng.randint(size, size=n) for size in self.factor_sizes]
         return np.stack(columns, axis=1).astype(np.int64).reshape(n, self.n_factors)
 
+    @abstractmethod
     def sample_observations_from_factors(self, factors, random_state=None):
         """Observations for the given factors; implemented by subclasses.
 

@@ -353,7 +353,8 @@ class DSprites(GroundTruthDataset):
         If ``path`` is given and no file is there.
     ValueError
         If the file is not an npz with ``imgs`` (737280, 64, 64),
-        ``latents_classes`` (737280, 6) and ``latents_values`` (737280, 6).
+        ``latents_classes`` (737280, 6) and ``latents_values`` (737280, 6), or,
+        without ``path``, if the data home is an existing regular file.
 
     Notes
     -----
@@ -393,6 +394,11 @@ class DSprites(GroundTruthDataset):
         self._npz_path = self._resolve_path(path)
         if self._npz_path is not None:
             check_npz(self._npz_path, self.factor_sizes)
+        elif (home := default_data_home(data_home)).is_file():
+            raise ValueError(
+                "data_home (or $DISENTANGLE_DATA) must be a directory for the cache of the "
+                f"rendered images; got {str(home)!r}, which is a file."
+            )
         self._images = None
         self._windows = None
 

@@ -36,6 +36,7 @@ from disentangle.metrics._sampling import (
     fixed_factors,
     group_factors,
     resolve_protocol,
+    validate_return_details,
     varying_factors,
 )
 
@@ -50,6 +51,7 @@ _PROTOCOLS = {
 _MINIMUMS = {"batch_size": 1, "n_train": 1, "n_eval": 1}
 
 
+@validate_return_details
 def beta_vae_score(
     representation,
     dataset,
@@ -110,7 +112,8 @@ def beta_vae_score(
         are needed), or a representation returning NaN, infinite or
         mis-shaped codes.
     TypeError
-        If ``representation`` is neither callable nor has ``transform``.
+        If ``representation`` is neither callable nor has ``transform`` or
+        returns codes that are not numbers, or ``return_details`` is not a bool.
 
     Notes
     -----

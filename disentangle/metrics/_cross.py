@@ -68,7 +68,13 @@ def factor_vae_scores(
     ValueError
         As :func:`~disentangle.metrics.factor_vae_score`, for any representation.
     TypeError
-        If a representation is neither callable nor has ``transform``.
+        If a representation is neither callable nor has ``transform`` or
+        returns codes that are not numbers.
+
+    Warns
+    -----
+    UserWarning
+        For each representation without any active code dimension (its score is 0.0).
     """
     params = _resolve_params(protocol, batch_size, n_train, n_eval, n_variance, prune_threshold)
     eligible = _eligible_factors(dataset)

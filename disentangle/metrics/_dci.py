@@ -45,6 +45,7 @@ from disentangle.metrics._sampling import (
     finish,
     resolve_protocol,
     sample_codes,
+    validate_return_details,
     varying_factors,
 )
 
@@ -58,6 +59,7 @@ _MINIMUMS = {"n_train": 2, "n_test": 1}
 _LASSO_ALPHA = 0.02
 
 
+@validate_return_details
 def dci_score(
     representation,
     dataset,
@@ -122,7 +124,8 @@ def dci_score(
         how many samples are needed), or a representation returning NaN,
         infinite or mis-shaped codes.
     TypeError
-        If ``representation`` is neither callable nor has ``transform``.
+        If ``representation`` is neither callable nor has ``transform`` or
+        returns codes that are not numbers, or ``return_details`` is not a bool.
 
     Notes
     -----

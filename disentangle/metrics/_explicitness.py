@@ -28,7 +28,12 @@ from sklearn.utils import check_random_state
 
 from disentangle.metrics._discrete import sample_labelled_codes
 from disentangle.metrics._representation import as_encoder
-from disentangle.metrics._sampling import finish, resolve_protocol, varying_factors
+from disentangle.metrics._sampling import (
+    finish,
+    resolve_protocol,
+    validate_return_details,
+    varying_factors,
+)
 
 _PROTOCOLS = {
     # disentanglement_lib unsupervised_study_v1 modularity_explicitness.gin.
@@ -39,6 +44,7 @@ _PROTOCOLS = {
 _MINIMUMS = {"n_train": 2, "n_test": 2, "n_bins": 2}
 
 
+@validate_return_details
 def explicitness_score(
     representation,
     dataset,
@@ -93,7 +99,8 @@ def explicitness_score(
         factor can be ranked (fewer than two values appear), or a
         representation returning NaN, infinite or mis-shaped codes.
     TypeError
-        If ``representation`` is neither callable nor has ``transform``.
+        If ``representation`` is neither callable nor has ``transform`` or
+        returns codes that are not numbers, or ``return_details`` is not a bool.
 
     Notes
     -----

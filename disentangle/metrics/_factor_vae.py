@@ -25,6 +25,7 @@ Two protocols are implemented:
 """
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -34,7 +35,7 @@ from disentangle.metrics._sampling import check_count as _check_count
 from disentangle.metrics._sampling import fixed_factors as _fixed_factors
 from disentangle.metrics._sampling import group_factors as _vote_factors
 from disentangle.metrics._sampling import sample_factors as _sample_factors
-from disentangle.metrics._sampling import varying_factors
+from disentangle.metrics._sampling import validate_return_details, varying_factors
 
 # Most observations rendered and encoded in one call; whole votes are grouped up to it.
 _ROWS_PER_CALL = 1024
@@ -65,6 +66,7 @@ _PROTOCOLS = {
 }
 
 
+@validate_return_details
 def factor_vae_score(
     representation,
     dataset,
@@ -147,7 +149,14 @@ def factor_vae_score(
         a dataset without any factor of more than one value, or a
         representation returning NaN, infinite or mis-shaped codes.
     TypeError
-        If ``representation`` is neither callable nor has ``transform``.
+        If ``representation`` is neither callable nor has ``transform`` or
+        returns codes that are not numbers, or ``return_details`` is not a bool.
+
+    Warns
+    -----
+    UserWarning
+        When no code dimension is active (every global standard deviation is
+        below ``prune_threshold`` or zero): the score is then 0.0.
 
     References
     ----------
@@ -272,8 +281,19 @@ def _active_dims(global_var, threshold):
     disentanglement_lib's ``_prune_dims`` keeps ``sqrt(var) >= threshold``; a
     zero-variance dimension is dropped too because it cannot be normalised (the
     reference would divide by zero and, through NaN, give it every vote).
+
+    Warns
+    -----
+    UserWarning
+        When no dimension is kept: the FactorVAE score is then 0.0.
     """
     keep = (np.sqrt(global_var) >= threshold) & (global_var > 0)
+    if not keep.any():
+        warnings.warn(
+            f"prune_threshold={threshold:g} leaves no code dimension active: every global "
+            f"standard deviation (largest {np.sqrt(global_var).max(initial=0):.3g}) is below it "
+            "or zero, so the FactorVAE score is 0.0.", UserWarning, stacklevel=4,
+        )
     return np.flatnonzero(keep)
 
 

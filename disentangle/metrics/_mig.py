@@ -30,7 +30,12 @@ from disentangle.metrics._discrete import (
     sample_labelled_codes,
 )
 from disentangle.metrics._representation import as_encoder
-from disentangle.metrics._sampling import finish, resolve_protocol, varying_factors
+from disentangle.metrics._sampling import (
+    finish,
+    resolve_protocol,
+    validate_return_details,
+    varying_factors,
+)
 
 _PROTOCOLS = {
     # disentanglement_lib unsupervised_study_v1 mig.gin: mig.num_train, discretizer.num_bins.
@@ -41,6 +46,7 @@ _PROTOCOLS = {
 _MINIMUMS = {"n_train": 2, "n_bins": 2}
 
 
+@validate_return_details
 def mig_score(
     representation,
     dataset,
@@ -96,7 +102,8 @@ def mig_score(
         the sample (the message says how many samples are needed), or a
         representation returning NaN, infinite or mis-shaped codes.
     TypeError
-        If ``representation`` is neither callable nor has ``transform``.
+        If ``representation`` is neither callable nor has ``transform`` or
+        returns codes that are not numbers, or ``return_details`` is not a bool.
 
     Notes
     -----

@@ -26,7 +26,12 @@ from sklearn.utils import check_random_state
 
 from disentangle.metrics._discrete import discretized_mutual_info, sample_labelled_codes
 from disentangle.metrics._representation import as_encoder
-from disentangle.metrics._sampling import finish, resolve_protocol, varying_factors
+from disentangle.metrics._sampling import (
+    finish,
+    resolve_protocol,
+    validate_return_details,
+    varying_factors,
+)
 
 _PROTOCOLS = {
     # disentanglement_lib unsupervised_study_v1 modularity_explicitness.gin.
@@ -37,6 +42,7 @@ _PROTOCOLS = {
 _MINIMUMS = {"n_train": 2, "n_bins": 2}
 
 
+@validate_return_details
 def modularity_score(
     representation,
     dataset,
@@ -83,7 +89,8 @@ def modularity_score(
     ValueError
         As :func:`~disentangle.metrics.mig_score`.
     TypeError
-        If ``representation`` is neither callable nor has ``transform``.
+        If ``representation`` is neither callable nor has ``transform`` or
+        returns codes that are not numbers, or ``return_details`` is not a bool.
 
     Notes
     -----

@@ -24,7 +24,9 @@ def as_encoder(representation):
     Raises
     ------
     TypeError
-        If ``representation`` has no ``transform`` and is not callable.
+        If ``representation`` has no ``transform`` and is not callable; the
+        returned ``encode`` raises it when the codes are not numbers (strings,
+        objects).
     """
     fn = getattr(representation, "transform", None)
     if fn is None:
@@ -34,9 +36,18 @@ def as_encoder(representation):
                 f"callable from observations to codes; got {type(representation).__name__}."
             )
         fn = representation
+    name = (f"{type(representation).__name__}.transform" if fn is not representation
+            else getattr(representation, "__name__", repr(representation)))
 
     def encode(observations):
-        codes = np.asarray(fn(observations), dtype=np.float64)
+        codes = np.asarray(fn(observations))
+        if codes.dtype.kind not in "biuf":
+            example = f" (e.g. {codes.flat[0]!r})" if codes.size else ""
+            raise TypeError(
+                f"the representation {name} must return numeric codes; got an array of dtype "
+                f"{codes.dtype}{example}."
+            )
+        codes = codes.astype(np.float64, copy=False)
         if codes.ndim == 1:
             codes = codes[:, None]
         if codes.ndim != 2 or codes.shape[0] != len(observations):

@@ -11,11 +11,17 @@ import math
 import numbers
 
 import numpy as np
+from sklearn.utils._param_validation import validate_params
 
 from disentangle.metrics._representation import encode_factors
 
 # Most observations rendered and encoded in one call.
 ROWS_PER_CALL = 1024
+
+#: Decorator of the public metrics: ``return_details`` must be a bool (not ``"yes"`` or 1);
+#: scikit-learn's InvalidParameterError (a ValueError and a TypeError) names it.
+validate_return_details = validate_params({"return_details": ["boolean"]},
+                                          prefer_skip_nested_validation=False)
 
 
 def check_count(name, value, minimum):
@@ -82,6 +88,22 @@ def is_discrete_size(size):
 _PROTOCOL_ATTRIBUTES = ("factor_sizes", "sample_factors", "sample_observations_from_factors")
 
 
+def check_dataset(dataset):
+    """Raise TypeError unless ``dataset`` follows the ground-truth dataset protocol.
+
+    Raises
+    ------
+    TypeError
+        If ``dataset`` lacks one of ``factor_sizes``, ``sample_factors`` and
+        ``sample_observations_from_factors`` (e.g. an array of observations).
+    """
+    if not all(hasattr(dataset, name) for name in _PROTOCOL_ATTRIBUTES):
+        raise TypeError(
+            f"dataset must be a ground-truth dataset (a disentangle.datasets.GroundTruthDataset, "
+            f"with {', '.join(_PROTOCOL_ATTRIBUTES)}); got {type(dataset).__name__}."
+        )
+
+
 def varying_factors(dataset, metric="this metric"):
     """Indices of the factors with more than one value.
 
@@ -102,11 +124,7 @@ def varying_factors(dataset, metric="this metric"):
     ValueError
         If no factor has more than one value.
     """
-    if not all(hasattr(dataset, name) for name in _PROTOCOL_ATTRIBUTES):
-        raise TypeError(
-            f"dataset must be a ground-truth dataset (a disentangle.datasets.GroundTruthDataset, "
-            f"with {', '.join(_PROTOCOL_ATTRIBUTES)}); got {type(dataset).__name__}."
-        )
+    check_dataset(dataset)
     sizes = list(dataset.factor_sizes)
     eligible = np.array([k for k, size in enumerate(sizes) if size != 1], dtype=np.int64)
     if eligible.size == 0:

@@ -34,6 +34,7 @@ from disentangle.metrics._sampling import (
     is_discrete_size,
     resolve_protocol,
     sample_train_test,
+    validate_return_details,
     varying_factors,
 )
 
@@ -48,6 +49,7 @@ _MINIMUMS = {"n_train": 2, "n_test": 1}
 _PAPER_DISCRETE_NAMES = ("shape",)
 
 
+@validate_return_details
 def sap_score(
     representation,
     dataset,
@@ -112,7 +114,8 @@ def sap_score(
         needed), or a representation returning NaN, infinite or mis-shaped
         codes.
     TypeError
-        If ``representation`` is neither callable nor has ``transform``.
+        If ``representation`` is neither callable nor has ``transform`` or
+        returns codes that are not numbers, or ``return_details`` is not a bool.
 
     Notes
     -----

@@ -15,6 +15,7 @@ from disentangle.metrics._explicitness import explicitness_score
 from disentangle.metrics._factor_vae import factor_vae_score
 from disentangle.metrics._mig import mig_score
 from disentangle.metrics._modularity import modularity_score
+from disentangle.metrics._sampling import check_dataset
 from disentangle.metrics._sap import sap_score
 from disentangle.metrics._unsupervised import gaussian_total_correlation
 
@@ -104,7 +105,8 @@ def make_disentanglement_scorer(metric, dataset, **protocol):
         If ``metric`` is an unknown name.
     TypeError
         If ``metric`` is neither a name nor callable, or does not accept the
-        given keyword arguments.
+        given keyword arguments, or ``dataset`` is not a ground-truth dataset
+        (e.g. an array of observations).
 
     Examples
     --------
@@ -112,6 +114,7 @@ def make_disentanglement_scorer(metric, dataset, **protocol):
     >>> scorer = make_disentanglement_scorer("mig", dataset, random_state=0)  # doctest: +SKIP
     >>> GridSearchCV(model, grid, scoring=scorer).fit(X)  # doctest: +SKIP
     """
+    check_dataset(dataset)
     if isinstance(metric, str):
         name = metric.removesuffix("_score")
         if name not in METRICS:

@@ -17,7 +17,12 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from disentangle.metrics._representation import as_encoder
-from disentangle.metrics._sampling import finish, resolve_protocol, sample_codes
+from disentangle.metrics._sampling import (
+    finish,
+    resolve_protocol,
+    sample_codes,
+    validate_return_details,
+)
 
 _PROTOCOLS = {
     # disentanglement_lib unsupervised_study_v1 unsupervised.gin: unsupervised_metrics.num_train.
@@ -26,6 +31,7 @@ _PROTOCOLS = {
 _MINIMUMS = {"n_train": 2}
 
 
+@validate_return_details
 def gaussian_total_correlation(
     representation,
     dataset,
@@ -51,7 +57,8 @@ def gaussian_total_correlation(
         disentanglement_lib's settings; the paper has no such score.
     random_state : int, RandomState instance or None, default=None
     n_train : int, default=None
-        Observations drawn, ``>= 2``. Default 10,000.
+        Observations drawn, ``>= 2`` and more than the number of codes (fewer
+        make the covariance singular). Default 10,000.
     return_details : bool, default=False
         Also return a dict of intermediate results.
 
@@ -68,11 +75,12 @@ def gaussian_total_correlation(
     Raises
     ------
     ValueError
-        On an unknown protocol, ``n_train`` below 2, a representation
-        returning NaN, infinite or mis-shaped codes, or codes so large that
-        their covariance overflows.
+        On an unknown protocol, ``n_train`` below 2 or not above the number
+        of codes, a representation returning NaN, infinite or mis-shaped
+        codes, or codes so large that their covariance overflows.
     TypeError
-        If ``representation`` is neither callable nor has ``transform``.
+        If ``representation`` is neither callable nor has ``transform`` or
+        returns codes that are not numbers, or ``return_details`` is not a bool.
 
     Notes
     -----
@@ -90,6 +98,11 @@ def gaussian_total_correlation(
     params = resolve_protocol(_PROTOCOLS, protocol, {"n_train": n_train}, _MINIMUMS)
     rng = check_random_state(random_state)
     _, codes = sample_codes(as_encoder(representation), dataset, params["n_train"], rng)
+    if params["n_train"] <= codes.shape[1]:
+        raise ValueError(
+            f"n_train={params['n_train']} observations give a singular covariance of "
+            f"{codes.shape[1]} codes; n_train must be greater than the number of codes."
+        )
     covariance = np.cov(codes, rowvar=False, ddof=1).reshape(codes.shape[1], codes.shape[1])
     if not np.all(np.isfinite(covariance)):
         raise ValueError("the code covariance overflows; rescale the representation's codes.")
