@@ -57,9 +57,13 @@ def main():
     parser.add_argument("--max-iter", type=int, default=4000,
                         help="schedule length (fractions such as cr_start refer to it)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch intra-op threads (default: torch's choice)")
     parser.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
                         help="InfoGANCR parameter override, e.g. info_weight=0.5")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     params = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in args.set)}
     dataset = DSprites()
     recorder = ScoreEvery(dataset, args.every, args.minutes, args.seed)

@@ -289,6 +289,7 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
             "iterator_train__n_iter": self.max_iter,
             "iterator_train__seed": record["seeds"][1],
             "iterator_train__dtype": np.float32 if self.image_shape_ is None else None,
+            "iterator_train__pin_memory": self.device_.type == "cuda",
             "callbacks": [*callbacks, *user, ("graceful_interrupt", interrupt)],
             "device": self.device_,
             "verbose": self.verbose,

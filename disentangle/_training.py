@@ -159,10 +159,14 @@ class BatchIterator:
         Seed of the CPU generator that draws the permutations.
     dtype : numpy dtype, optional
         Cast each batch to it (None keeps the input dtype).
+    pin_memory : bool, default=False
+        Yield batches in page-locked memory, so that their copy to a CUDA
+        device (``non_blocking``) runs asynchronously.
     """
 
-    def __init__(self, X, batch_size, n_iter, seed, dtype=None):
+    def __init__(self, X, batch_size, n_iter, seed, dtype=None, pin_memory=False):
         self.X = X
+        self.pin_memory = pin_memory
         self.batch_size = min(batch_size, len(X))
         self.n_iter = n_iter
         self.dtype = dtype
@@ -215,7 +219,8 @@ class BatchIterator:
             batch = self.X[index]
             if self.dtype is not None:
                 batch = batch.astype(self.dtype, copy=False)
-            yield torch.from_numpy(np.ascontiguousarray(batch))
+            batch = torch.from_numpy(np.ascontiguousarray(batch))
+            yield batch.pin_memory() if self.pin_memory else batch
 
     def state_dict(self, n_done=None):
         """The iterator's position as plain data (the generator state as a uint8 tensor).
@@ -541,18 +546,16 @@ class TrainingNet(NeuralNet):
     def train_step(self, batch, **fit_params):
         loss, terms = self.train_iteration(batch)
         self.n_iter_ += 1
-        self.record(**terms)
+        # One device-to-host copy for all the iteration's scalars (one sync on CUDA).
+        values = torch.stack([loss.detach(), *terms.values()]).float().tolist()
+        for name, value in zip(terms, values[1:], strict=True):
+            self.history.record_batch(name, value)
         self.step_open_ = False
-        return {"loss": loss, "y_pred": None}
+        return {"loss": torch.tensor(values[0]), "y_pred": None}
 
     def train_iteration(self, batch):
-        """One training iteration; returns ``(loss, terms)``: a scalar tensor and named scalars."""
+        """One training iteration; returns ``(loss, terms)``: scalar tensors, terms by name."""
         raise NotImplementedError
-
-    def record(self, **values):
-        """Store scalar tensors in the current batch's history row."""
-        for name, value in values.items():
-            self.history.record_batch(name, value.item())
 
     @staticmethod
     def optimizer_step(optimizer, loss, parameters):

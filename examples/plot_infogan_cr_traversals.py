@@ -52,8 +52,9 @@ fig = plot_traversals(model, n_steps=10, random_state=1)
 # %%
 # The training history holds every iteration's losses. ``cr_accuracy`` is H's
 # accuracy at telling which code a pair of generated images shares (chance is
-# 1/5); the dashed line is where alpha switches on and H starts afresh. The
-# curves are averaged over 10 iterations.
+# 1/5), recorded from the dashed line on, where alpha switches on and H starts
+# training (the official code trains H before too, but starts it afresh there).
+# The curves are averaged over 10 iterations.
 history = model.history_
 batches = [row for epoch in history for row in epoch["batches"]]
 
@@ -65,8 +66,9 @@ def smooth(values, width=10):
 fig, axes = plt.subplots(1, 3, figsize=(10, 3), layout="constrained")
 for ax, key in zip(axes, ("cr_accuracy", "info_loss", "discriminator_loss"),
                     strict=True):
-    values = smooth([row[key] for row in batches])
-    ax.plot(np.arange(len(values)) + 10, values, lw=1.5)
+    iterations = [i for i, row in enumerate(batches) if key in row]
+    values = smooth([batches[i][key] for i in iterations])
+    ax.plot(iterations[9:], values, lw=1.5)
     ax.axvline(0.5 * model.max_iter, color="k", ls="--", lw=1)
     ax.set_xlabel("iteration")
     ax.set_title(key, fontsize=10)

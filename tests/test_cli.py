@@ -2,7 +2,7 @@ import joblib
 import numpy as np
 import pytest
 
-from disentangle import cli
+from disentangle import InfoGANCR, cli
 from disentangle.datasets import DSprites
 from disentangle.plotting import traversal_grid
 
@@ -25,16 +25,18 @@ def test_demo_writes_picture_and_loadable_model(small_dsprites, tmp_path, capsys
     score = float(printed.split("FactorVAE score (paper protocol, 500 votes): ")[1].split()[0])
     assert 0 <= score <= 1
     assert "trained 3 iterations" in printed
+    assert "InfoGANCR.from_preset('cpu')" in printed  # no GPU here: the CPU preset
     png = (out / "traversals.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     model = joblib.load(out / "model.joblib")
-    assert model.n_iter_ == 3
+    assert model.n_iter_ == 3 and model.batch_size == 32
+    assert model.get_params() == {**InfoGANCR.from_preset("cpu").get_params(), "max_iter": 3,
+                                  "batch_size": 32, "random_state": 0, "device": model.device,
+                                  "verbose": 0}
     assert model.transform(np.zeros((2, 64, 64), np.uint8)).shape == (2, 5)
 
 
 def test_traversal_grid_sweeps_one_code_per_row(small_dsprites, tmp_path):
-    from disentangle import InfoGANCR
-
     model = InfoGANCR(max_iter=2, batch_size=32, random_state=0).fit(DSprites().images)
     grid = traversal_grid(model, n_steps=4, random_state=0)
     assert grid.shape == (5, 4, 1, 64, 64)

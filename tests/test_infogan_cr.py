@@ -79,6 +79,29 @@ def test_one_h_step_one_d_step_two_g_steps_per_iteration(fitted):
     assert len(fitted.history_[:, "batches"][0]) >= 1
 
 
+def test_h_trains_only_while_alpha_is_on_and_generator_steps_count(images):
+    model = InfoGANCR(max_iter=4, batch_size=32, cr_weight=0.0, generator_steps=1,
+                      random_state=0).fit(images)
+    net = model.net_
+    assert {int(s["step"]) for s in net.optimizer_.state.values()} == {4}
+    assert not net.optimizer_cr_discriminator_.state  # H never stepped
+    rows = [row for epoch in model.history_ for row in epoch["batches"]]
+    assert len(rows) == 4 and not any("cr_loss" in row for row in rows)
+    assert all(np.isfinite(row["info_loss"]) for row in rows)
+
+
+def test_presets_set_parameters_and_overrides_win():
+    from disentangle.infogan_cr import PRESETS
+
+    assert InfoGANCR.from_preset("paper").get_params() == InfoGANCR().get_params()
+    cpu = InfoGANCR.from_preset("cpu", random_state=3, cr_weight=0.0)
+    for name, value in PRESETS["cpu"].items():
+        assert cpu.get_params()[name] == (0.0 if name == "cr_weight" else value)
+    assert cpu.random_state == 3
+    with pytest.raises(ValueError, match="Unknown preset 'gpu'; expected one of"):
+        InfoGANCR.from_preset("gpu")
+
+
 def test_same_seed_same_model_other_seed_other_model(fitted, images):
     again = InfoGANCR(max_iter=6, batch_size=32, cr_start=3, random_state=0).fit(images)
     np.testing.assert_array_equal(fitted.transform(images), again.transform(images))
@@ -113,7 +136,7 @@ def test_discriminator_step_moves_only_discriminator(images):
               for name in ("module_", "discriminator_", "cr_discriminator_")}
     real = torch.from_numpy(images[:32, None]).float()
     latents = torch.rand(32, 10) * 2 - 1
-    net._discriminator_step(real, latents, latents[:, :5])
+    net._discriminator_step(real, net.module_(latents).detach(), latents[:, :5])
     for name, params in before.items():
         now = getattr(net, name).parameters()
         changed = any(not torch.equal(p, q) for p, q in zip(params, now, strict=True))

@@ -1,0 +1,133 @@
+"""The paper's Table 1 (dSprites) at a scale this machine can run, as one markdown table.
+
+InfoGAN without CR, InfoGAN-CR, β-VAE, FactorVAE and β-TCVAE trained on
+``DSprites()`` for several seeds each, scored with the FactorVAE score (the
+community protocol and the paper's), MIG, DCI disentanglement, SAP and the
+β-VAE score (the paper's protocol for the last four, as its Table 1), printed
+as mean ± std over the seeds with the mean training time.
+
+Budget: on a CPU, the InfoGAN models use ``InfoGANCR.from_preset("cpu")``
+(its iterations, ``--gan-iter`` to change them) and the VAEs ``--vae-iter``
+iterations, about the same wall-clock time (a VAE iteration costs about a
+third of a GAN iteration). InfoGAN without CR is the same preset with
+``cr_weight=0``. ``--full`` runs the paper's schedules instead (InfoGAN-CR's
+322,560 iterations, 300,000 for the VAEs): a GPU job, ``--full --device cuda``.
+
+    python benchmarks/table1.py --seeds 3 --n-jobs 2
+    python benchmarks/table1.py --full --device cuda --seeds 5
+"""
+
+import argparse
+import os
+import time
+
+import numpy as np
+from joblib import Parallel, delayed
+
+from disentangle import VAE, InfoGANCR
+from disentangle.datasets import DSprites
+from disentangle.metrics import (
+    beta_vae_score,
+    dci_score,
+    factor_vae_score,
+    mig_score,
+    sap_score,
+)
+
+#: Table 1's rows: label -> (estimator factory, iteration budget key).
+ROWS = {
+    "InfoGAN (no CR)": ("gan", lambda **kw: InfoGANCR.from_preset("cpu", cr_weight=0.0, **kw)),
+    "InfoGAN-CR": ("gan", lambda **kw: InfoGANCR.from_preset("cpu", **kw)),
+    "β-VAE (β = 4)": ("vae", lambda **kw: VAE(objective="beta", beta=4.0, **kw)),
+    "FactorVAE (γ = 10)": ("vae", lambda **kw: VAE(objective="factor", gamma=10.0, **kw)),
+    "β-TCVAE (β = 6)": ("vae", lambda **kw: VAE(objective="beta_tc", beta=6.0, **kw)),
+}
+#: The paper's InfoGAN settings for ``--full``: the class defaults.
+FULL_GAN = {"InfoGAN (no CR)": {"cr_weight": 0.0}, "InfoGAN-CR": {}}
+
+METRICS = {
+    "FactorVAE (community)": lambda m, d, s: factor_vae_score(m, d, random_state=s),
+    "FactorVAE (paper)": lambda m, d, s: factor_vae_score(m, d, protocol="paper", random_state=s),
+    "DCI": lambda m, d, s: dci_score(m, d, protocol="paper", random_state=s),
+    "SAP": lambda m, d, s: sap_score(m, d, protocol="paper", random_state=s),
+    "MIG": lambda m, d, s: mig_score(m, d, protocol="paper", random_state=s),
+    "β-VAE score": lambda m, d, s: beta_vae_score(m, d, protocol="paper", random_state=s),
+}
+
+
+def make_model(label, seed, args):
+    kind, factory = ROWS[label]
+    common = {"random_state": seed, "device": args.device}
+    if args.full and kind == "gan":
+        return InfoGANCR(**FULL_GAN[label], **common)
+    if args.full:
+        return factory(max_iter=300_000, **common)
+    return factory(max_iter=args.gan_iter if kind == "gan" else args.vae_iter, **common)
+
+
+def run(label, seed, args):
+    """Fit one model and score it; returns its row of numbers (and the training time)."""
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    dataset = DSprites()
+    model = make_model(label, seed, args)
+    start = time.perf_counter()
+    model.fit(dataset.images)
+    scores = {"minutes": (time.perf_counter() - start) / 60, "iterations": model.n_iter_}
+    for name, metric in METRICS.items():
+        scores[name] = float(np.mean(metric(model, dataset, seed)))
+    print(f"{label} seed {seed}: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()),
+          flush=True)
+    return label, scores
+
+
+def table(results, seeds):
+    columns = [*METRICS, "minutes", "iterations"]
+    lines = ["| model | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for label in ROWS:
+        rows = [scores for name, scores in results if name == label]
+        if not rows:
+            continue
+        cells = []
+        for column in columns:
+            values = np.array([row[column] for row in rows])
+            cells.append(f"{values.mean():.0f}" if column == "iterations" else
+                         f"{values.mean():.2f} ± {values.std():.2f}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + f"\n\n{len(seeds)} seeds each ({', '.join(map(str, seeds))})."
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--models", nargs="+", default=list(ROWS), choices=list(ROWS))
+    parser.add_argument("--gan-iter", type=int, default=None,
+                        help="InfoGAN iterations (default: the cpu preset's)")
+    parser.add_argument("--vae-iter", type=int, default=None,
+                        help="VAE iterations (default: 3x the InfoGAN iterations)")
+    parser.add_argument("--full", action="store_true", help="the paper's schedules (GPU)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--n-jobs", type=int, default=1, help="fits in parallel processes")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads per fit (default: cores / n_jobs)")
+    args = parser.parse_args()
+    if args.threads is None and args.n_jobs > 1:
+        args.threads = max(1, (os.cpu_count() or 1) // args.n_jobs)
+    args.gan_iter = args.gan_iter or InfoGANCR.from_preset("cpu").max_iter
+    args.vae_iter = args.vae_iter or 3 * args.gan_iter
+    seeds = list(range(args.seeds))
+    budget = ("the paper's schedules" if args.full else
+              f"{args.gan_iter} InfoGAN iterations (cpu preset), {args.vae_iter} VAE iterations")
+    print(f"dSprites, {budget}, device {args.device}\n", flush=True)
+    print(f"{len(DSprites().images):,} images (rendered or loaded once, before the fits)")
+    jobs = [(label, seed) for seed in seeds for label in args.models]
+    results = Parallel(n_jobs=args.n_jobs)(delayed(run)(label, seed, args)
+                                           for label, seed in jobs)
+    print()
+    print(table(results, seeds))
+
+
+if __name__ == "__main__":
+    main()

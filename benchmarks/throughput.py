@@ -1,0 +1,263 @@
+"""Training images/s of the estimators against a bare PyTorch loop of the same computation.
+
+For each model, ``fit`` of the estimator and a bare loop written inline here
+(the same networks, losses, optimiser steps, latents and uint8 batches of
+``DSprites().images``, without skorch, callbacks, history or checks: the
+hardware's pace for the model) train for the same number of iterations in
+the same process. Runs alternate (estimator, bare, estimator, bare, ...) and
+each side keeps its best run, so that a slow moment of the machine does not
+land on one side only. Prints one line per model::
+
+    InfoGANCR estimator/bare ratio: 0.97 (estimator 512 img/s, bare 528 img/s)
+
+then the peak RSS of a fit on the full 737,280-image dSprites, in a fresh
+process, against the size of the uint8 images.
+
+    python benchmarks/throughput.py --quick      # under 5 minutes on 2 CPU cores
+    python benchmarks/throughput.py --device cuda --iterations 2000
+"""
+
+import argparse
+import contextlib
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from disentangle import VAE, InfoGANCR
+from disentangle._training import resolve_device
+from disentangle.datasets import DSprites
+from disentangle.infogan_cr import sample_cr_pairs, sample_uniform_latents
+from disentangle.networks import (
+    CRDiscriminator,
+    DiscriminatorQ,
+    Generator,
+    TCDiscriminator,
+    VAEDecoder,
+    VAEEncoder,
+    init_weights,
+)
+from disentangle.vae import kl_decomposition, permute_dims
+
+#: The models timed: (label, estimator class, parameters). InfoGAN-CR switches its CR
+#: term on half-way, so both phases of the paper's schedule are timed.
+MODELS = [
+    ("InfoGANCR", InfoGANCR, {"cr_start": 0.5}),
+    ("VAE(beta)", VAE, {"objective": "beta", "beta": 4.0}),
+    ("VAE(factor)", VAE, {"objective": "factor", "gamma": 10.0}),
+    ("VAE(beta_tc)", VAE, {"objective": "beta_tc", "beta": 6.0}),
+]
+
+
+def batches(images, batch_size, n_iter, generator):
+    """Random uint8 batches, sorted indices into the (memory-mapped) array, as the estimator."""
+    for _ in range(n_iter):
+        index = np.sort(torch.randint(len(images), (batch_size,), generator=generator).numpy())
+        yield torch.from_numpy(images[index][:, None])
+
+
+def step(optimizer, loss, module):
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward(inputs=list(module.parameters()))
+    optimizer.step()
+
+
+#: Variants of the bare InfoGAN-CR loop (``--variants``): how each module is prepared and
+#: the context its iteration runs in.
+VARIANTS = {
+    "channels_last": (lambda m: m.to(memory_format=torch.channels_last), contextlib.nullcontext),
+    "bf16": (lambda m: m, lambda device: torch.autocast(device.type, dtype=torch.bfloat16)),
+    "compile": (torch.compile, contextlib.nullcontext),
+}
+
+
+def bare_infogan_cr(images, n_iter, device, params, batch_size=64, n_codes=5, n_noise=5,
+                    variant=None):
+    """The InfoGAN-CR iteration, inline: one H step (alpha > 0), one D/Q step, two G steps."""
+    cr_start, alpha, lam = int(params["cr_start"] * n_iter), 2.0, 0.05
+    prepare, context = VARIANTS.get(variant, (lambda m: m, contextlib.nullcontext))
+    torch.manual_seed(0)
+    g, dq, h = Generator(n_codes + n_noise).to(device), DiscriminatorQ(n_codes).to(device), \
+        CRDiscriminator(n_codes).to(device)
+    for module in (g, dq, h):
+        init_weights(module)
+    adam = [torch.optim.Adam(m.parameters(), lr=lr, betas=(0.5, 0.999))
+            for m, lr in ((g, 1e-3), (dq, 2e-3), (h, 2e-3))]
+    g, dq, h = prepare(g), prepare(dq), prepare(h)
+    with context(torch.device(device)):
+        return _bare_infogan_cr_loop(images, n_iter, device, (g, dq, h), adam, cr_start, alpha,
+                                     lam, batch_size, n_codes, n_noise)
+
+
+def _bare_infogan_cr_loop(images, n_iter, device, modules, adam, cr_start, alpha, lam,
+                          batch_size, n_codes, n_noise):
+    g, dq, h = modules
+    rng = torch.Generator(device=device).manual_seed(1)
+    for it, batch in enumerate(batches(images, batch_size, n_iter, torch.Generator())):
+        real = batch.to(device, non_blocking=True).float()
+        latents = sample_uniform_latents(batch_size, n_codes + n_noise, rng, device)
+        codes = latents[:, :n_codes]
+        on = it >= cr_start
+        if on:  # H trains while alpha > 0 (it is re-initialised when alpha switches on)
+            pair_a, pair_b, shared = sample_cr_pairs(batch_size, n_codes, n_noise, 0.0, rng,
+                                                     device)
+            with torch.no_grad():
+                pairs = torch.cat([g(pair_a), g(pair_b)], 1)
+            step(adam[2], F.cross_entropy(h.train()(pairs), shared), h)
+        fake = g(latents)
+        dq.train()
+        d_real, _ = dq(real)
+        dq.eval()
+        d_fake, q_fake = dq(fake.detach())
+        d_loss = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
+                  + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
+                  + lam * 0.5 * (q_fake - codes).pow(2).sum(1).mean())
+        step(adam[1], d_loss, dq)
+        for g_step in range(2):
+            d_fake, q_fake = dq(fake if g_step == 0 else g(latents))
+            g_loss = (F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
+                      + lam * 0.5 * (q_fake - codes).pow(2).sum(1).mean())
+            if on:
+                pairs = torch.cat([g(pair_a), g(pair_b)], 1)
+                g_loss = g_loss + alpha * F.cross_entropy(h.eval()(pairs), shared)
+            step(adam[0], g_loss, g)
+    return g_loss.item()
+
+
+def bare_vae(images, n_iter, device, params, batch_size=64, n_latent=10):
+    """One VAE step (and for FactorVAE one TC-discriminator step) per iteration, inline."""
+    objective = params["objective"]
+    torch.manual_seed(0)
+    encoder, decoder = VAEEncoder(n_latent).to(device), VAEDecoder(n_latent).to(device)
+    init_weights(encoder)
+    init_weights(decoder)
+    vae_params = [*encoder.parameters(), *decoder.parameters()]
+    adam = torch.optim.Adam(vae_params, lr=1e-4, betas=(0.9, 0.999))
+    if objective == "factor":
+        tcd = TCDiscriminator(n_latent).to(device)
+        init_weights(tcd)
+        adam_d = torch.optim.Adam(tcd.parameters(), lr=1e-4, betas=(0.5, 0.9))
+    rng = torch.Generator(device=device).manual_seed(1)
+    for batch in batches(images, batch_size, n_iter, torch.Generator()):
+        x = batch.to(device, non_blocking=True).float()
+        mean, logvar = encoder(x)
+        eps = torch.randn(mean.shape, generator=rng, device=device)
+        z = mean + torch.exp(0.5 * logvar) * eps
+        loss = F.binary_cross_entropy_with_logits(decoder(z), x, reduction="sum") / len(x)
+        kl = 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar).sum(1).mean()
+        if objective == "beta":
+            loss = loss + params["beta"] * kl
+        elif objective == "factor":
+            logits = tcd(z)
+            loss = loss + kl + params["gamma"] * (logits[:, 0] - logits[:, 1]).mean()
+        else:
+            tc = kl_decomposition(z, mean, logvar, len(images)).total_correlation
+            loss = loss + kl + (params["beta"] - 1.0) * tc
+        adam.zero_grad(set_to_none=True)
+        loss.backward(inputs=vae_params)
+        adam.step()
+        if objective == "factor":
+            z = z.detach()
+            logits = tcd(torch.cat([z, permute_dims(z, rng)]))
+            labels = torch.arange(2, device=device).repeat_interleave(len(z))
+            step(adam_d, F.cross_entropy(logits, labels), tcd)
+    return loss.item()
+
+
+BARE = {"InfoGANCR": bare_infogan_cr, "VAE(beta)": bare_vae, "VAE(factor)": bare_vae,
+        "VAE(beta_tc)": bare_vae}
+
+
+def seconds(function):
+    start = time.perf_counter()
+    function()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def compare(label, estimator, params, images, n_iter, device, repeats):
+    """Best-of-``repeats`` seconds of the estimator's fit and of the bare loop, alternated."""
+    fit = estimator(max_iter=n_iter, device=device, random_state=0, **params)
+    timed = {"estimator": [], "bare": []}
+    for _ in range(repeats):
+        timed["estimator"].append(seconds(lambda: fit.fit(images)))
+        timed["bare"].append(seconds(lambda: BARE[label](images, n_iter, device, params)))
+    rate = {side: n_iter * 64 / min(times) for side, times in timed.items()}
+    print(f"{label} estimator/bare ratio: {rate['estimator'] / rate['bare']:.2f} "
+          f"(estimator {rate['estimator']:.0f} img/s, bare {rate['bare']:.0f} img/s)",
+          flush=True)
+
+
+def compare_variants(images, n_iter, device, variants):
+    """Bare InfoGAN-CR loop with each variant against the plain loop, alternated."""
+    params = MODELS[0][2]
+    for variant in variants:
+        timed = {"plain": [], variant: []}
+        for _ in range(2):
+            for name in timed:
+                try:
+                    timed[name].append(seconds(lambda name=name: bare_infogan_cr(
+                        images, n_iter, device, params, variant=name)))
+                except Exception as error:  # a variant this build or device cannot run
+                    print(f"variant {variant}: failed ({type(error).__name__}: {error})")
+                    break
+        if timed[variant]:
+            print(f"bare InfoGANCR {variant}/plain ratio: "
+                  f"{min(timed['plain']) / min(timed[variant]):.2f}", flush=True)
+
+
+def memory_child(n_iter, device):
+    """In a fresh process: fit InfoGAN-CR on the full dSprites, print peak RSS in bytes."""
+    images = DSprites().images
+    InfoGANCR(max_iter=n_iter, device=device, random_state=0).fit(images)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+
+
+def report_memory(n_iter, device):
+    out = subprocess.run([sys.executable, __file__, "--memory-child", str(n_iter),
+                          "--device", device], check=True, capture_output=True, text=True)
+    peak = int(out.stdout.split()[-1])
+    size = DSprites().images.nbytes
+    print(f"peak RSS of InfoGANCR.fit on the full dSprites ({n_iter} iterations): "
+          f"{peak / 2**30:.2f} GiB = {peak / size:.2f}x the uint8 images ({size / 2**30:.2f} GiB)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="short runs: under 5 min on 2 cores")
+    parser.add_argument("--iterations", type=int, default=None,
+                        help="iterations per timed run (default: 100 quick for InfoGANCR, "
+                             "400 quick for the VAEs; 4x more without --quick)")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--models", nargs="+", default=[m[0] for m in MODELS])
+    parser.add_argument("--variants", nargs="*", default=[], choices=list(VARIANTS),
+                        help="also time the bare InfoGAN-CR loop with these variants")
+    parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    device = str(resolve_device(args.device))
+    if args.memory_child is not None:
+        return memory_child(args.memory_child, device)
+    images = DSprites().images
+    print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"batch 64, best of {args.repeats} alternated runs")
+    scale = 1 if args.quick else 4
+    for label, estimator, params in MODELS:
+        if label not in args.models:
+            continue
+        n_iter = args.iterations or scale * (100 if label == "InfoGANCR" else 300)
+        BARE[label](images, 5, device, params)  # warm-up: allocator, kernels
+        compare(label, estimator, params, images, n_iter, device, args.repeats)
+    compare_variants(images, scale * 50, device, args.variants)
+    report_memory(scale * 50, device)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
