@@ -194,6 +194,10 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
     def _validate_training_data(self, X):
         """Validate ``X`` and set the input-dependent fitted attributes; return the array."""
         X = validate_input(self, X, reset=True, min_samples=self._min_samples())
+        if self.batch_size > len(X):
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the {len(X)} training samples: "
+                f"every iteration uses all {len(X)} of them.", UserWarning, stacklevel=3)
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])
         self.image_shape_ = None if is_table(self.input_shape_) else self.input_shape_
         self.input_scale_ = 1.0 if self.image_shape_ is None else uint8_scale(X)

@@ -155,6 +155,13 @@ def test_a_checkpoint_dir_that_is_a_file_is_named(tmp_path, table):
             VAE(**TINY, checkpoint_dir=checkpoint_dir).fit(table)
 
 
+@pytest.mark.parametrize("Estimator", [InfoGANCR, VAE])
+def test_a_batch_larger_than_the_data_warns_and_uses_all_of_it(Estimator, table):
+    with pytest.warns(UserWarning, match="batch_size=64 is larger than the 40 training samples"):
+        model = Estimator(max_iter=1, batch_size=64, random_state=0).fit(table)
+    assert model.n_iter_ == 1
+
+
 # --- Bad input at transform: says what it expected -------------------------------------------
 
 
