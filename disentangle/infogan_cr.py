@@ -91,30 +91,38 @@ def _fraction_or_iteration(value, max_iter):
 
 
 class CRSchedule(Callback):
-    """The CR weight and gap schedule; re-initialises H and its Adam state at each change.
+    """The CR weight and gap schedule; re-initialises H and its Adam state when it (re)starts.
 
-    Before iteration ``cr_start`` the CR weight alpha is 0 (H still trains); from
-    it on alpha = ``cr_weight``. The gap is ``gap`` before iteration
-    ``gap_end`` and 0 from it on. As in the official code, H and its optimiser
-    state are re-initialised whenever alpha rises or the gap falls.
+    Before iteration ``cr_start`` the CR weight alpha is 0; from it on alpha =
+    ``cr_weight``. H trains from ``cr_warmup`` iterations before ``cr_start``
+    (when ``cr_weight`` > 0). The gap is ``gap`` before iteration ``gap_end``
+    and 0 from it on. H and its optimiser state are re-initialised when H
+    starts training and whenever the gap falls while it trains. With
+    ``cr_warmup=0`` this is the official code's schedule, which trains H from
+    the start but re-initialises it when alpha rises (its earlier training
+    never reaches G).
     """
 
-    def __init__(self, cr_weight, cr_start, gap, gap_end):
+    def __init__(self, cr_weight, cr_start, gap, gap_end, cr_warmup=0):
         self.cr_weight = cr_weight
         self.cr_start = cr_start
+        self.cr_warmup = cr_warmup
         self.gap = gap
         self.gap_end = gap_end
+        self.cr_warmup = cr_warmup
 
-    def weight_and_gap(self, iteration):
-        """(alpha, gap) in force at ``iteration`` (0-based)."""
+    def state(self, iteration):
+        """(alpha, gap, whether H trains) in force at ``iteration`` (0-based)."""
         alpha = self.cr_weight if iteration >= self.cr_start else 0.0
         gap = self.gap if self.gap_end is None or iteration < self.gap_end else 0.0
-        return alpha, gap
+        trains_h = self.cr_weight > 0 and iteration >= self.cr_start - self.cr_warmup
+        return alpha, gap, trains_h
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
-        previous = self.weight_and_gap(net.n_iter_ - 1) if net.n_iter_ > 0 else None
-        net.cr_weight_, net.gap_ = self.weight_and_gap(net.n_iter_)
-        if previous is not None and (net.cr_weight_ > previous[0] or net.gap_ < previous[1]):
+        previous = self.state(net.n_iter_ - 1) if net.n_iter_ > 0 else None
+        net.cr_weight_, net.gap_, net.trains_cr_discriminator_ = self.state(net.n_iter_)
+        if (previous is not None and net.trains_cr_discriminator_
+                and (not previous[2] or net.gap_ < previous[1])):
             net.reset_cr_discriminator()
 
 
@@ -123,9 +131,10 @@ class InfoGANCRNet(TrainingNet):
 
     One iteration (official ``train``): on the same real batch and latents,
     one H step, one D/Q step, then ``generator_steps`` G steps (the paper: two).
-    H is trained only while the CR weight alpha is above 0: the official code
-    also trains it before, but re-initialises it (and its Adam state) when
-    alpha switches on, so that training never reaches G. G's forward pass of
+    H is trained from ``cr_warmup`` iterations before alpha switches on (see
+    :class:`CRSchedule`): the official code also trains it before, but
+    re-initialises it (and its Adam state) when alpha switches on, so that
+    training never reaches G. G's forward pass of
     the D/Q step is reused by the first G step (G has not changed in between).
     """
 
@@ -139,7 +148,7 @@ class InfoGANCRNet(TrainingNet):
             for module in (self.module_, self.discriminator_, self.cr_discriminator_):
                 init_weights(module)
         self.n_cr_resets_ = 0
-        self.cr_weight_, self.gap_ = 0.0, 0.0
+        self.cr_weight_, self.gap_, self.trains_cr_discriminator_ = 0.0, 0.0, False
         return self
 
     def initialize_optimizer(self, triggered_directly=None):
@@ -180,7 +189,7 @@ class InfoGANCRNet(TrainingNet):
         latents = sample_uniform_latents(n, cfg["n_codes"] + cfg["n_noise"], rng, device)
         codes = latents[:, : cfg["n_codes"]]
         terms, pairs = {}, None
-        if self.cr_weight_ > 0:
+        if self.trains_cr_discriminator_:
             pairs = sample_cr_pairs(n, cfg["n_codes"], cfg["n_noise"], self.gap_, rng, device)
             terms["cr_loss"], terms["cr_accuracy"] = self._cr_discriminator_step(pairs)
         # G's samples of this iteration serve the D/Q step (detached) and the first G
@@ -242,7 +251,7 @@ class InfoGANCRNet(TrainingNet):
         # Non-saturating generator loss (Goodfellow et al. 2014).
         loss = F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
         loss = loss + self.config["info_weight"] * info
-        if pairs is not None:
+        if self.cr_weight_ > 0:
             self.cr_discriminator_.eval()
             cr = F.cross_entropy(self.cr_discriminator_(self._render_pairs(pairs)), pairs[2])
             loss = loss + self.cr_weight_ * cr
@@ -292,6 +301,11 @@ class InfoGANCR(GenerativeEstimator):
     cr_start : int or float, default=0.893
         Iteration at which alpha switches on; a float is a fraction of
         ``max_iter`` (the paper: 288,000 of 322,560 iterations).
+    cr_warmup : int or float, default=0
+        Iterations (or a fraction of ``max_iter``) before ``cr_start`` from
+        which H, freshly initialised, trains while alpha is still 0, so that
+        G's CR gradient comes from a trained H from the start. 0 is the
+        official schedule (H starts afresh when alpha switches on).
     gap : float, default=0.0
         Minimum distance in [0, 2) between the non-shared codes of a CR pair.
     gap_end : int, float or None, default=None
@@ -379,6 +393,8 @@ class InfoGANCR(GenerativeEstimator):
         "cr_weight": [Interval(Real, 0, None, closed="left")],
         "cr_start": [Interval(Integral, 0, None, closed="left"),
                      Interval(RealNotInt, 0, 1, closed="both")],
+        "cr_warmup": [Interval(Integral, 0, None, closed="left"),
+                      Interval(RealNotInt, 0, 1, closed="both")],
         "gap": [Interval(Real, 0, 2, closed="left")],
         "gap_end": [None, Interval(Integral, 0, None, closed="left"),
                     Interval(RealNotInt, 0, 1, closed="both")],
@@ -397,6 +413,7 @@ class InfoGANCR(GenerativeEstimator):
         info_weight=0.05,
         cr_weight=2.0,
         cr_start=0.893,
+        cr_warmup=0,
         gap=0.0,
         gap_end=None,
         lr_generator=1e-3,
@@ -420,6 +437,7 @@ class InfoGANCR(GenerativeEstimator):
         self.info_weight = info_weight
         self.cr_weight = cr_weight
         self.cr_start = cr_start
+        self.cr_warmup = cr_warmup
         self.gap = gap
         self.gap_end = gap_end
         self.lr_generator = lr_generator
@@ -510,6 +528,7 @@ class InfoGANCR(GenerativeEstimator):
             _fraction_or_iteration(self.cr_start, self.max_iter),
             self.gap,
             _fraction_or_iteration(self.gap_end, self.max_iter),
+            _fraction_or_iteration(self.cr_warmup, self.max_iter),
         )
         return [("cr_schedule", schedule), ("discriminator_dominance", DiscriminatorDominance()),
                 ("sample_collapse", SampleCollapse())]

@@ -43,12 +43,26 @@ def test_cr_pairs_other_codes_cover_the_range():
     assert abs(values.mean()) < 0.03 and abs(values.var() - 1 / 3) < 0.02
 
 
-def test_schedule_switches_weight_and_gap():
+def test_schedule_switches_weight_gap_and_h():
     schedule = CRSchedule(cr_weight=3.0, cr_start=50, gap=1.9, gap_end=85)
-    assert schedule.weight_and_gap(0) == (0.0, 1.9)
-    assert schedule.weight_and_gap(49) == (0.0, 1.9)
-    assert schedule.weight_and_gap(50) == (3.0, 1.9)
-    assert schedule.weight_and_gap(85) == (3.0, 0.0)
+    assert schedule.state(0) == (0.0, 1.9, False)
+    assert schedule.state(49) == (0.0, 1.9, False)
+    assert schedule.state(50) == (3.0, 1.9, True)
+    assert schedule.state(85) == (3.0, 0.0, True)
+    warm = CRSchedule(cr_weight=1.0, cr_start=50, gap=0.0, gap_end=None, cr_warmup=20)
+    assert warm.state(29) == (0.0, 0.0, False)
+    assert warm.state(30) == (0.0, 0.0, True)
+    assert warm.state(50) == (1.0, 0.0, True)
+
+
+def test_cr_warmup_trains_h_before_alpha_and_resets_it_once(images):
+    model = InfoGANCR(max_iter=6, batch_size=32, cr_start=4, cr_warmup=3, random_state=0)
+    net = model.fit(images).net_
+    # H started afresh at iteration 1 and trained for 5 iterations; alpha from iteration 4.
+    assert net.n_cr_resets_ == 1
+    assert {int(s["step"]) for s in net.optimizer_cr_discriminator_.state.values()} == {5}
+    rows = [row for epoch in model.history_ for row in epoch["batches"]]
+    assert ["cr_loss" in row for row in rows] == [False] + [True] * 5
 
 
 def test_fit_transform_sample_shapes_and_dtypes(fitted, images):
