@@ -377,7 +377,7 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
             If ``n_samples`` is not an integer >= 0.
         """
         check_is_fitted(self, "net_")
-        if not isinstance(n_samples, Integral) or n_samples < 0:
+        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 0:
             raise ValueError(f"n_samples must be an integer >= 0; got {n_samples!r}.")
         return self._draw_prior(check_random_state(random_state), n_samples).astype(np.float32)
 

@@ -42,11 +42,16 @@ def resolve_device(device):
     Raises
     ------
     ValueError
-        A CUDA device is asked for on a machine where torch sees none.
+        Not a torch device name, or a CUDA device on a machine where torch sees none.
     """
     if isinstance(device, str) and device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda' or 'cuda:N'."
+        ) from error
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
             f"device={str(device)!r} but torch finds no CUDA GPU here (torch "

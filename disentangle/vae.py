@@ -571,6 +571,7 @@ class VAE(GenerativeEstimator):
 
     def __init__(
         self,
+        *,
         objective="beta",
         n_latent=10,
         beta=1.0,

@@ -514,3 +514,25 @@ def test_no_warning_but_convergence():
 def test_a_dataset_that_is_not_a_ground_truth_dataset_is_named(metric):
     with pytest.raises(TypeError, match="dataset must be a ground-truth dataset.*got ndarray"):
         metric(lambda x: x, np.zeros((10, 3)))
+
+
+class _OneTooMany(FactorDataset):
+    def sample_observations_from_factors(self, factors, random_state=None):
+        observations = super().sample_observations_from_factors(factors, random_state)
+        return np.concatenate([observations, observations[:1]])
+
+
+class _WrongShape(FactorDataset):
+    def sample_observations_from_factors(self, factors, random_state=None):
+        return super().sample_observations_from_factors(factors, random_state)[:, :2]
+
+
+@pytest.mark.parametrize("Dataset, problem", [
+    (_OneTooMany, r"shape \(\d+, 3\) for \d+ factor rows; expected \(\d+, 3\)"),
+    (_WrongShape, r"shape \((\d+), 2\) .*expected \(\1, 3\)"),
+])
+@pytest.mark.parametrize("metric", [factor_vae_score, mig_score])
+def test_a_dataset_returning_the_wrong_observations_is_named(metric, Dataset, problem):
+    pattern = rf"{Dataset.__name__}\.sample_observations_from_factors returned .*{problem}"
+    with pytest.raises(ValueError, match=pattern):
+        metric(lambda x: x, Dataset((3, 4, 5)), n_train=50, random_state=0)

@@ -412,3 +412,13 @@ def test_adam_betas_are_checked_by_name(name, betas):
 def test_callbacks_entries_are_checked(callbacks):
     with pytest.raises(ValueError, match="callbacks must hold skorch callbacks"):
         InfoGANCR(max_iter=1, callbacks=callbacks).fit(np.zeros((8, 3)))
+
+
+def test_unknown_device_names_and_bool_counts_are_rejected(table):
+    with pytest.raises(ValueError, match="device='tpu' is not a torch device"):
+        VAE(max_iter=1, device="tpu").fit(table)
+    model = VAE(max_iter=1, random_state=0).fit(table)
+    with pytest.raises(ValueError, match="n_samples must be an integer >= 0; got True"):
+        model.sample(True)
+    with pytest.raises(TypeError, match="positional"):
+        InfoGANCR(3)

@@ -81,6 +81,25 @@ class GroundTruthDataset(ABC):
         """
         raise NotImplementedError
 
+    def checked_observations(self, factors, random_state=None):
+        """:meth:`sample_observations_from_factors`, checked: one observation per factor row.
+
+        Raises
+        ------
+        ValueError
+            The subclass returned another number of observations, or
+            observations of another shape than ``observation_shape``.
+        """
+        observations = np.asarray(self.sample_observations_from_factors(factors, random_state))
+        expected = (len(factors), *(tuple(self.observation_shape) or observations.shape[1:]))
+        if observations.shape != expected:
+            raise ValueError(
+                f"{type(self).__name__}.sample_observations_from_factors returned observations "
+                f"of shape {observations.shape} for {len(factors)} factor rows; expected "
+                f"{expected} (one observation of observation_shape per row)."
+            )
+        return observations
+
     def sample(self, n, random_state=None):
         """Draw ``n`` factor vectors and their observations.
 

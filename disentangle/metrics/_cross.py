@@ -112,7 +112,7 @@ def _encode_all(encoders, dataset, factors, rng, rows):
     codes : list of ndarray of shape (chunk, n_codes_r), one per encoder
     """
     for start in range(0, len(factors), rows):
-        observations = dataset.sample_observations_from_factors(factors[start:start + rows], rng)
+        observations = dataset.checked_observations(factors[start:start + rows], rng)
         yield [encode(observations) for encode in encoders]
 
 

@@ -82,7 +82,7 @@ def encode_factors(encode, dataset, factors, random_state, batch_size=64):
     codes : ndarray of shape (n, n_codes), dtype float64
     """
     chunks = [
-        encode(dataset.sample_observations_from_factors(factors[i : i + batch_size], random_state))
+        encode(dataset.checked_observations(factors[i : i + batch_size], random_state))
         for i in range(0, len(factors), batch_size)
     ]
     return np.concatenate(chunks, axis=0)
