@@ -21,11 +21,12 @@ from collections.abc import Callable
 from numbers import Integral, Real
 from typing import NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 
-from disentangle._base import GenerativeEstimator
+from disentangle._base import GenerativeEstimator, _to_batches
 from disentangle._training import TrainingNet, to_float, torch_seed
 from disentangle.networks import (
     TCDiscriminator,
@@ -687,6 +688,41 @@ class VAE(GenerativeEstimator):
 
     def _draw_prior(self, rng, n_samples):
         return rng.standard_normal(size=(n_samples, self.n_latent_))
+
+    def transform(self, X, return_std=False):
+        """Encode samples to their posterior means (and standard deviations).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d), (n, H, W), (n, C, H, W) or (n, C*H*W)
+            The kind of input seen at fit (see :meth:`fit`).
+        return_std : bool, default=False
+            Also return the posterior standard deviations, as UDR's KL filter
+            uses them (:class:`~disentangle.ModelCentralitySelector`).
+
+        Returns
+        -------
+        means : ndarray of shape (n, n_latent), dtype float32
+            The posterior means of q(z|x): deterministic.
+        stds : ndarray of shape (n, n_latent), dtype float32, > 0
+            Only with ``return_std=True``: exp(logvar / 2).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            Input unlike the training input (see :meth:`GenerativeEstimator.transform`).
+        """
+        if not return_std:
+            return super().transform(X)
+        X, scale = self._validate(X)
+        encoder = self.net_.encoder_.eval()
+        stats = _to_batches(
+            lambda batch: torch.cat(encoder(to_float(batch, self.device_, scale)), 1), X
+        ).astype(np.float32, copy=False)
+        means, logvars = np.split(stats, 2, axis=1)
+        return means, np.exp(0.5 * logvars)
 
     def _encode_batch(self, inputs):
         return self.net_.encoder_.eval()(inputs)[0]

@@ -382,3 +382,16 @@ def test_plot_similarity_matrix(fitted, tmp_path):
 def test_an_estimator_class_instead_of_an_instance_is_named(X):
     with pytest.raises(ValueError, match=r"estimator instance, e.g. InfoGANCR\(\)"):
         ModelCentralitySelector(InfoGANCR, {"random_state": [0, 1]}).fit(X)
+
+
+def test_udr_kl_filter_drops_the_latents_of_vae_pools():
+    from disentangle import VAE
+
+    table = np.random.RandomState(0).randn(200, 4)
+    pool = [VAE(n_latent=3, max_iter=3, random_state=seed).fit(table) for seed in range(2)]
+    scores = {threshold: model_centrality(pool, table, similarity="udr_spearman",
+                                          similarity_params={"kl_threshold": threshold},
+                                          random_state=0)[1]
+              for threshold in (0.0, 1e9)}
+    assert np.all(scores[0.0][~np.eye(2, dtype=bool)] > 0)
+    np.testing.assert_array_equal(scores[1e9][~np.eye(2, dtype=bool)], 0.0)  # nothing kept

@@ -298,3 +298,14 @@ def test_user_callbacks_see_every_iteration(images):
     count = Count()
     VAE(objective="beta_tc", callbacks=[("count", count)], **SMALL).fit(images)
     assert count.seen == [1, 2, 3, 4]
+
+
+def test_transform_return_std_gives_the_posterior(images):
+    model = VAE(max_iter=2, batch_size=32, random_state=0).fit(images)
+    means, stds = model.transform(images[:7], return_std=True)
+    np.testing.assert_array_equal(means, model.transform(images[:7]))
+    inputs = torch.from_numpy(images[:7, None]).float()
+    with torch.no_grad():
+        _, logvar = model.net_.encoder_.eval()(inputs)
+    np.testing.assert_allclose(stds, np.exp(0.5 * logvar.numpy()), rtol=1e-6)
+    assert stds.shape == (7, 10) and stds.dtype == np.float32 and np.all(stds > 0)
