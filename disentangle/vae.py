@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import Interval
 
 from disentangle._base import GenerativeEstimator, _to_batches
@@ -688,6 +689,9 @@ class VAE(GenerativeEstimator):
 
     def _draw_prior(self, rng, n_samples):
         return rng.standard_normal(size=(n_samples, self.n_latent_))
+
+    # ``return_std`` is an option of the call, not metadata to route (no set_transform_request).
+    __metadata_request__transform = {"return_std": metadata_routing.UNUSED}
 
     def transform(self, X, return_std=False):
         """Encode samples to their posterior means (and standard deviations).
