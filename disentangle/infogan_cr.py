@@ -109,7 +109,6 @@ class CRSchedule(Callback):
         self.cr_warmup = cr_warmup
         self.gap = gap
         self.gap_end = gap_end
-        self.cr_warmup = cr_warmup
 
     def state(self, iteration):
         """(alpha, gap, whether H trains) in force at ``iteration`` (0-based)."""
@@ -349,7 +348,7 @@ class InfoGANCR(GenerativeEstimator):
         as an uninterrupted fit on CPU. It needs the same data and
         parameters (only ``max_iter``, ``device``, ``random_state``,
         ``verbose``, ``callbacks`` and the checkpoint parameters may change;
-        a fractional ``cr_start`` or ``gap_end`` follows ``max_iter``). False:
+        a fractional ``cr_start``, ``cr_warmup`` or ``gap_end`` follows ``max_iter``). False:
         every ``fit`` starts afresh (and overwrites the checkpoint).
 
     Attributes
