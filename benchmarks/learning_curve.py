@@ -23,8 +23,9 @@ from disentangle.metrics import factor_vae_score
 class ScoreEvery(Callback):
     """Score Q every ``every`` iterations; stop after ``minutes`` of training time."""
 
-    def __init__(self, dataset, every, minutes, seed):
+    def __init__(self, dataset, every, minutes, seed, quiet=False):
         self.dataset, self.every, self.minutes, self.seed = dataset, every, minutes, seed
+        self.quiet = quiet
         self.rows = []
 
     def on_train_begin(self, net, **kwargs):
@@ -45,7 +46,9 @@ class ScoreEvery(Callback):
                                  random_state=self.seed)
         self.paused += time.perf_counter() - start
         self.rows.append((net.n_iter_, minutes, net.cr_weight_, score))
-        print(f"| {net.n_iter_} | {minutes:.1f} | {net.cr_weight_:g} | {score:.3f} |", flush=True)
+        if not self.quiet:
+            print(f"| {net.n_iter_} | {minutes:.1f} | {net.cr_weight_:g} | {score:.3f} |",
+                  flush=True)
         if minutes >= self.minutes:
             raise KeyboardInterrupt  # skorch ends training cleanly on KeyboardInterrupt
 

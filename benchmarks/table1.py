@@ -15,6 +15,7 @@ third of a GAN iteration). InfoGAN without CR is the same preset with
 322,560 iterations, 300,000 for the VAEs): a GPU job, ``--full --device cuda``.
 
     python benchmarks/table1.py --seeds 3 --n-jobs 2
+    python benchmarks/table1.py --seeds 2 --curve-every 500   # with the score-vs-minutes curve
     python benchmarks/table1.py --full --device cuda --seeds 5
 """
 
@@ -24,6 +25,7 @@ import time
 
 import numpy as np
 from joblib import Parallel, delayed
+from learning_curve import ScoreEvery  # benchmarks/ is on sys.path when run as a script
 
 from disentangle import VAE, InfoGANCR
 from disentangle.datasets import DSprites
@@ -74,14 +76,20 @@ def run(label, seed, args):
         torch.set_num_threads(args.threads)
     dataset = DSprites()
     model = make_model(label, seed, args)
+    curve = None
+    if args.curve_every and ROWS[label][0] == "gan":
+        curve = ScoreEvery(dataset, args.curve_every, float("inf"), seed, quiet=True)
+        model.set_params(callbacks=[("curve", curve)])
     start = time.perf_counter()
     model.fit(dataset.images)
-    scores = {"minutes": (time.perf_counter() - start) / 60, "iterations": model.n_iter_}
+    paused = curve.paused if curve else 0.0
+    scores = {"minutes": (time.perf_counter() - start - paused) / 60,
+              "iterations": model.n_iter_, "curve": curve.rows if curve else []}
     for name, (metric, protocol) in METRICS.items():
         scores[name] = float(np.mean(metric(model, dataset, protocol=protocol or args.protocol,
                                             random_state=seed)))
-    print(f"{label} seed {seed}: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()),
-          flush=True)
+    print(f"{label} seed {seed}: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()
+                                                if k != "curve"), flush=True)
     return label, scores
 
 
@@ -101,6 +109,19 @@ def table(results, seeds):
     return "\n".join(lines) + f"\n\n{len(seeds)} seeds each ({', '.join(map(str, seeds))})."
 
 
+def curve_table(results):
+    """FactorVAE score (paper protocol) against training minutes, mean ± std over the seeds."""
+    lines = ["| model | iteration | train minutes | alpha | FactorVAE (paper) |", "|---" * 5 + "|"]
+    for label in ROWS:
+        curves = [scores["curve"] for name, scores in results if name == label and scores["curve"]]
+        for points in zip(*curves, strict=False):
+            columns = (np.array(column) for column in zip(*points, strict=True))
+            iteration, minutes, alpha, score = columns
+            lines.append(f"| {label} | {iteration[0]} | {minutes.mean():.1f} | {alpha[0]:g} | "
+                         f"{score.mean():.2f} ± {score.std():.2f} |")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -114,6 +135,9 @@ def main():
                         help="protocol of DCI, SAP, MIG and the β-VAE score (default: the "
                              "paper's, as its Table 1; disentanglement_lib's DCI fits gradient-"
                              "boosted trees, many minutes per model on a CPU)")
+    parser.add_argument("--curve-every", type=int, default=0, metavar="N",
+                        help="also score the InfoGAN models every N iterations (FactorVAE, "
+                             "paper protocol; scoring time off the clock) and print the curve")
     parser.add_argument("--full", action="store_true", help="the paper's schedules (GPU)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--n-jobs", type=int, default=1, help="fits in parallel processes")
@@ -134,6 +158,9 @@ def main():
                                            for label, seed in jobs)
     print()
     print(table(results, seeds))
+    if args.curve_every:
+        print()
+        print(curve_table(results))
 
 
 if __name__ == "__main__":
