@@ -7,6 +7,7 @@ as extra modules with their own Adam optimisers. Every detail follows SPEC.md
 and the official code (``InfoGAN-CR_dSprites/gan/infogan_cr.py``).
 """
 
+import warnings
 from numbers import Integral, Real
 
 import torch
@@ -123,6 +124,32 @@ class CRSchedule(Callback):
         if (previous is not None and net.trains_cr_discriminator_
                 and (not previous[2] or net.gap_ < previous[1])):
             net.reset_cr_discriminator()
+
+
+def check_cr_schedule(schedule):
+    """Reject a warm-up that starts before iteration 0; warn about a gap that never applies.
+
+    Raises
+    ------
+    ValueError
+        ``cr_warmup`` longer than ``cr_start`` (both in iterations), with a
+        CR weight above 0.
+    """
+    if schedule.cr_weight <= 0:
+        return
+    if schedule.cr_warmup > schedule.cr_start:
+        raise ValueError(
+            f"cr_warmup ({schedule.cr_warmup} iterations) is longer than cr_start "
+            f"({schedule.cr_start}): H would start training before iteration 0. Expected "
+            "cr_warmup <= cr_start (with cr_warmup = cr_start H trains from the start)."
+        )
+    h_start = schedule.cr_start - schedule.cr_warmup
+    if schedule.gap > 0 and schedule.gap_end is not None and schedule.gap_end <= h_start:
+        warnings.warn(
+            f"gap={schedule.gap} ends at iteration {schedule.gap_end}, before H starts "
+            f"training at {h_start} (cr_start - cr_warmup): it never applies to a CR pair.",
+            UserWarning, stacklevel=7,  # the caller of fit
+        )
 
 
 class InfoGANCRNet(TrainingNet):
@@ -305,11 +332,13 @@ class InfoGANCR(GenerativeEstimator):
         Iterations (or a fraction of ``max_iter``) before ``cr_start`` from
         which H, freshly initialised, trains while alpha is still 0, so that
         G's CR gradient comes from a trained H from the start. 0 is the
-        official schedule (H starts afresh when alpha switches on).
+        official schedule (H starts afresh when alpha switches on). At most
+        ``cr_start`` (``fit`` raises ValueError otherwise).
     gap : float, default=0.0
         Minimum distance in [0, 2) between the non-shared codes of a CR pair.
     gap_end : int, float or None, default=None
-        Iteration (or fraction of ``max_iter``) from which the gap is 0; None keeps it.
+        Iteration (or fraction of ``max_iter``) from which the gap is 0; None
+        keeps it. ``fit`` warns when it comes before H starts training.
     lr_generator, lr_discriminator, lr_cr_discriminator : float, default=1e-3, 2e-3, 2e-3
         Adam learning rates of G, D/Q and H.
     betas : tuple of float, default=(0.5, 0.999)
@@ -508,7 +537,8 @@ class InfoGANCR(GenerativeEstimator):
         ------
         ValueError
             Invalid parameters or input (see :func:`disentangle._validation.validate_input`),
-            or a ``warm_start`` state from another fit (see ``warm_start``).
+            ``cr_warmup`` longer than ``cr_start``, or a ``warm_start`` state
+            from another fit (see ``warm_start``).
         FloatingPointError
             When a loss becomes NaN or infinite (with the iteration).
         """
@@ -531,6 +561,7 @@ class InfoGANCR(GenerativeEstimator):
             _fraction_or_iteration(self.gap_end, self.max_iter),
             _fraction_or_iteration(self.cr_warmup, self.max_iter),
         )
+        check_cr_schedule(schedule)
         return [("cr_schedule", schedule), ("discriminator_dominance", DiscriminatorDominance()),
                 ("sample_collapse", SampleCollapse())]
 

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -63,6 +65,26 @@ def test_cr_warmup_trains_h_before_alpha_and_resets_it_once(images):
     assert {int(s["step"]) for s in net.optimizer_cr_discriminator_.state.values()} == {5}
     rows = [row for epoch in model.history_ for row in epoch["batches"]]
     assert ["cr_loss" in row for row in rows] == [False] + [True] * 5
+
+
+def test_cr_warmup_longer_than_cr_start_is_rejected_before_training(images):
+    model = InfoGANCR(max_iter=6, batch_size=32, cr_start=0.5, cr_warmup=4)
+    expected = r"cr_warmup \(4 iterations\) is longer than cr_start \(3\)"
+    with pytest.raises(ValueError, match=expected):
+        model.fit(images)
+    assert not hasattr(model, "net_")
+    # Without CR there is no H to warm up: nothing to reject.
+    InfoGANCR(max_iter=2, batch_size=32, cr_weight=0.0, cr_start=1, cr_warmup=2).fit(images)
+
+
+def test_gap_ending_before_h_trains_warns(images):
+    model = InfoGANCR(max_iter=4, batch_size=32, cr_start=3, gap=1.0, gap_end=2)
+    with pytest.warns(UserWarning, match="gap=1.0 ends at iteration 2, before H starts") as record:
+        model.fit(images)
+    assert record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        InfoGANCR(max_iter=4, batch_size=32, cr_start=3, gap=1.0, gap_end=4).fit(images)
 
 
 def test_fit_transform_sample_shapes_and_dtypes(fitted, images):
