@@ -17,7 +17,7 @@ def _demo_parser(subparsers):
     )
     demo.add_argument("--preset", choices=["auto", "cpu", "paper"], default="auto",
                       help="InfoGANCR.from_preset settings; 'auto' (default): 'cpu' on a CPU "
-                           "(about 15 minutes on 2 cores), 'paper' (the official 322,560-"
+                           "(about 12 minutes on 2 cores), 'paper' (the official 322,560-"
                            "iteration schedule) on a GPU")
     demo.add_argument("--max-iter", type=int, default=None,
                       help="training iterations (default: the preset's)")
