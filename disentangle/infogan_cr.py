@@ -126,32 +126,6 @@ class CRSchedule(Callback):
             net.reset_cr_discriminator()
 
 
-def check_cr_schedule(schedule):
-    """Reject a warm-up that starts before iteration 0; warn about a gap that never applies.
-
-    Raises
-    ------
-    ValueError
-        ``cr_warmup`` longer than ``cr_start`` (both in iterations), with a
-        CR weight above 0.
-    """
-    if schedule.cr_weight <= 0:
-        return
-    if schedule.cr_warmup > schedule.cr_start:
-        raise ValueError(
-            f"cr_warmup ({schedule.cr_warmup} iterations) is longer than cr_start "
-            f"({schedule.cr_start}): H would start training before iteration 0. Expected "
-            "cr_warmup <= cr_start (with cr_warmup = cr_start H trains from the start)."
-        )
-    h_start = schedule.cr_start - schedule.cr_warmup
-    if schedule.gap > 0 and schedule.gap_end is not None and schedule.gap_end <= h_start:
-        warnings.warn(
-            f"gap={schedule.gap} ends at iteration {schedule.gap_end}, before H starts "
-            f"training at {h_start} (cr_start - cr_warmup): it never applies to a CR pair.",
-            UserWarning, stacklevel=7,  # the caller of fit
-        )
-
-
 class InfoGANCRNet(TrainingNet):
     """skorch engine of :class:`InfoGANCR`: G is ``module_``, D/Q and H are extra modules.
 
@@ -554,16 +528,38 @@ class InfoGANCR(GenerativeEstimator):
     def _latent_sizes(self):
         return self.n_codes, self.n_codes + self.n_noise
 
-    def _extra_callbacks(self):
-        schedule = CRSchedule(
+    def _cr_schedule(self):
+        """The :class:`CRSchedule` of this ``max_iter``, schedule points in iterations."""
+        return CRSchedule(
             self.cr_weight,
             _fraction_or_iteration(self.cr_start, self.max_iter),
             self.gap,
             _fraction_or_iteration(self.gap_end, self.max_iter),
             _fraction_or_iteration(self.cr_warmup, self.max_iter),
         )
-        check_cr_schedule(schedule)
-        return [("cr_schedule", schedule), ("discriminator_dominance", DiscriminatorDominance()),
+
+    def _check_params(self):
+        """Reject a warm-up that starts before iteration 0; warn about a gap that never applies."""
+        schedule = self._cr_schedule()
+        if schedule.cr_weight <= 0:
+            return
+        if schedule.cr_warmup > schedule.cr_start:
+            raise ValueError(
+                f"cr_warmup ({schedule.cr_warmup} iterations) is longer than cr_start "
+                f"({schedule.cr_start}): H would start training before iteration 0. Expected "
+                "cr_warmup <= cr_start (with cr_warmup = cr_start H trains from the start)."
+            )
+        h_start = schedule.cr_start - schedule.cr_warmup
+        if schedule.gap > 0 and schedule.gap_end is not None and schedule.gap_end <= h_start:
+            warnings.warn(
+                f"gap={schedule.gap} ends at iteration {schedule.gap_end}, before H starts "
+                f"training at {h_start} (cr_start - cr_warmup): it never applies to a CR pair.",
+                UserWarning, stacklevel=5,  # the caller of fit
+            )
+
+    def _extra_callbacks(self):
+        return [("cr_schedule", self._cr_schedule()),
+                ("discriminator_dominance", DiscriminatorDominance()),
                 ("sample_collapse", SampleCollapse())]
 
     def _make_net(self, n_samples, seed, engine_params):
