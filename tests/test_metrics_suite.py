@@ -444,6 +444,18 @@ def test_return_details_must_be_a_bool(metric, value):
         metric(lambda x: x, FactorDataset((3, 4)), return_details=value)
 
 
+@pytest.mark.parametrize("metric", [*SMALL, factor_vae_score], ids=lambda m: m.__name__)
+def test_unknown_keyword_names_the_metric(metric):
+    with pytest.raises(TypeError, match=rf"^{metric.__name__}\(\): got an unexpected keyword "
+                                         r"argument 'n_evals'$"):
+        metric(lambda x: x, FactorDataset((3, 4)), n_evals=10)
+
+
+def test_missing_dataset_names_the_metric():
+    with pytest.raises(TypeError, match=r"^mig_score\(\): missing a required argument: 'dataset'"):
+        mig_score(lambda x: x)
+
+
 def test_gaussian_total_correlation_needs_more_samples_than_codes():
     with pytest.raises(ValueError, match="n_train=3 observations give a singular covariance of 3 "
                                          "codes; n_train must be greater than the number of codes"):

@@ -7,6 +7,8 @@ so that every observation is rendered and encoded exactly once, and they
 validate the protocol parameters the same way for every metric.
 """
 
+import functools
+import inspect
 import math
 import numbers
 
@@ -18,10 +20,28 @@ from disentangle.metrics._representation import encode_factors
 # Most observations rendered and encoded in one call.
 ROWS_PER_CALL = 1024
 
-#: Decorator of the public metrics: ``return_details`` must be a bool (not ``"yes"`` or 1);
-#: scikit-learn's InvalidParameterError (a ValueError and a TypeError) names it.
-validate_return_details = validate_params({"return_details": ["boolean"]},
-                                          prefer_skip_nested_validation=False)
+
+def validate_return_details(metric):
+    """Decorator of the public metrics: the arguments must fit ``metric``'s signature and
+    ``return_details`` must be a bool (not ``"yes"`` or 1).
+
+    scikit-learn's ``validate_params`` names the parameter in its InvalidParameterError
+    (a ValueError and a TypeError); an unknown or missing argument is a TypeError that
+    names the metric (``validate_params`` alone would not).
+    """
+    validated = validate_params({"return_details": ["boolean"]},
+                                prefer_skip_nested_validation=False)(metric)
+    signature = inspect.signature(metric)
+
+    @functools.wraps(metric)
+    def checked(*args, **kwargs):
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{metric.__name__}(): {error}") from None
+        return validated(*args, **kwargs)
+
+    return checked
 
 
 def check_count(name, value, minimum):
