@@ -327,7 +327,9 @@ class InfoGANCR(GenerativeEstimator):
     device : str or torch.device, default="auto"
         ``"auto"`` uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
-        Seeds weights, batches and latents: the same seed gives the same model on CPU.
+        Seeds weights, batches and latents: the same seed gives the same model on
+        CPU with the same number of torch threads (``torch.get_num_threads()``;
+        the order of floating-point sums, and so the model, depends on it).
     verbose : int, default=0
         1 prints a progress bar and a log row per pass over the data.
     callbacks : list of skorch callbacks or (name, callback) tuples, optional

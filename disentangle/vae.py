@@ -495,7 +495,9 @@ class VAE(GenerativeEstimator):
         ``"auto"`` uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, batches, posterior noise and permutations: the same seed
-        gives the same model on CPU.
+        gives the same model on CPU with the same number of torch threads
+        (``torch.get_num_threads()``; the order of floating-point sums, and so
+        the model, depends on it).
     verbose : int, default=0
         1 prints a progress bar and a log row per pass over the data.
     callbacks : list of skorch callbacks or (name, callback) tuples, optional
