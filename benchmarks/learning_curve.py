@@ -5,6 +5,7 @@ Scores Q every ``--every`` iterations with the paper's FactorVAE protocol
 
     python benchmarks/learning_curve.py --minutes 15 --every 250
     python benchmarks/learning_curve.py --minutes 15 --set info_weight=0.5 --set cr_start=0.5
+    python benchmarks/learning_curve.py --max-iter 7000 --every 0 --at 3000 6251 7000 --minutes 60
 """
 
 import argparse
@@ -21,11 +22,12 @@ from disentangle.metrics import factor_vae_score
 
 
 class ScoreEvery(Callback):
-    """Score Q every ``every`` iterations; stop after ``minutes`` of training time."""
+    """Score Q every ``every`` iterations (0: never) and at the iterations in ``at``;
+    stop after ``minutes`` of training time."""
 
-    def __init__(self, dataset, every, minutes, seed, quiet=False):
+    def __init__(self, dataset, every, minutes, seed, quiet=False, at=()):
         self.dataset, self.every, self.minutes, self.seed = dataset, every, minutes, seed
-        self.quiet = quiet
+        self.quiet, self.at = quiet, set(at)
         self.rows = []
 
     def on_train_begin(self, net, **kwargs):
@@ -38,7 +40,7 @@ class ScoreEvery(Callback):
         return encode
 
     def on_batch_end(self, net, **kwargs):
-        if net.n_iter_ % self.every:
+        if not (self.every and net.n_iter_ % self.every == 0 or net.n_iter_ in self.at):
             return
         start = time.perf_counter()
         minutes = (start - self.clock - self.paused) / 60
@@ -56,7 +58,11 @@ class ScoreEvery(Callback):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=15)
-    parser.add_argument("--every", type=int, default=250)
+    parser.add_argument("--every", type=int, default=250, help="score every N iterations (0: "
+                        "only at --at)")
+    parser.add_argument("--at", type=int, nargs="*", default=[], metavar="ITERATION",
+                        help="also score after these iterations (e.g. the one before CR "
+                             "switches on)")
     parser.add_argument("--max-iter", type=int, default=4000,
                         help="schedule length (fractions such as cr_start refer to it)")
     parser.add_argument("--seed", type=int, default=0)
@@ -69,7 +75,7 @@ def main():
         torch.set_num_threads(args.threads)
     params = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in args.set)}
     dataset = DSprites()
-    recorder = ScoreEvery(dataset, args.every, args.minutes, args.seed)
+    recorder = ScoreEvery(dataset, args.every, args.minutes, args.seed, at=args.at)
     model = InfoGANCR(max_iter=args.max_iter, random_state=args.seed,
                       callbacks=[("score", recorder)], **params)
     print(f"params: {params or 'paper defaults'}; torch threads: {torch.get_num_threads()}")

@@ -17,7 +17,7 @@ def _demo_parser(subparsers):
     )
     demo.add_argument("--preset", choices=["auto", "cpu", "paper"], default="auto",
                       help="InfoGANCR.from_preset settings; 'auto' (default): 'cpu' on a CPU "
-                           "(about 12 minutes on 2 cores), 'paper' (the official 322,560-"
+                           "(about 16 minutes on 2 cores), 'paper' (the official 322,560-"
                            "iteration schedule) on a GPU")
     demo.add_argument("--max-iter", type=int, default=None,
                       help="training iterations (default: the preset's)")
@@ -68,8 +68,8 @@ def run_demo(args):
     score = factor_vae_score(model, dataset, random_state=args.seed, **DEMO_SCORE)
     print(f"FactorVAE score (paper protocol, 500 votes): {score:.3f} in "
           f"{time.perf_counter() - start:.1f} s (chance 0.2; the paper reaches 0.88 after "
-          "322,560 iterations on a GPU, the cpu preset 0.41-0.58 over three seeds after its 3,000 "
-          "iterations, about 10 minutes on 2 CPU cores)")
+          "322,560 iterations on a GPU, the cpu preset 0.57-0.67 over three seeds after its 7,000 "
+          "iterations, about 15 minutes on 2 CPU cores)")
 
     plot_traversals(model, path=args.output / "traversals.png")
     joblib.dump(model, args.output / "model.joblib")
