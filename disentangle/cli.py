@@ -68,7 +68,7 @@ def run_demo(args):
     score = factor_vae_score(model, dataset, random_state=args.seed, **DEMO_SCORE)
     print(f"FactorVAE score (paper protocol, 500 votes): {score:.3f} in "
           f"{time.perf_counter() - start:.1f} s (chance 0.2; the paper reaches 0.88 after "
-          "322,560 iterations on a GPU, the cpu preset 0.57-0.67 over three seeds after its 7,000 "
+          "322,560 iterations on a GPU, the cpu preset 0.55-0.67 over four seeds after its 7,000 "
           "iterations, about 15 minutes on 2 CPU cores)")
 
     plot_traversals(model, path=args.output / "traversals.png")

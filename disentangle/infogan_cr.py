@@ -264,7 +264,7 @@ PRESETS = {
     # The official dSprites configuration (SPEC.md): the class defaults.
     "paper": {},
     # The official settings with the schedule compressed 46x, to 7,000 iterations (about
-    # 15 minutes on 2 CPU cores; CR on for the last 11% as in the paper). Over seeds 0-2 it
+    # 15 minutes on 2 CPU cores; CR on for the last 11% as in the paper). Over four seeds it
     # scored higher than the stronger-lambda, earlier-CR settings tried before (the user
     # guide's presets section; benchmarks/learning_curve.py).
     "cpu": {"max_iter": 7000},
@@ -473,7 +473,7 @@ class InfoGANCR(GenerativeEstimator):
             ``"cpu"``: the same settings with the schedule compressed to
             7,000 iterations (alpha = 2 from iteration 6,251), for dSprites in
             about 15 minutes of training on 2 cores (the user guide's presets
-            section has the curves: FactorVAE score 0.57-0.67 over three seeds).
+            section has the curves: FactorVAE score 0.55-0.67 over four seeds).
         **params
             Any other parameters of :class:`InfoGANCR`.
 
