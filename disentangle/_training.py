@@ -525,6 +525,7 @@ class TrainingNet(NeuralNet):
         self.step_open_ = False
         self.iterator_state_ = None
         self._batch_iterator = None
+        self._batch = None
         return super().initialize()
 
     def get_dataset(self, X, y=None):
@@ -549,7 +550,11 @@ class TrainingNet(NeuralNet):
         self.step_open_ = True  # before the callbacks: the CR schedule may reset H
 
     def train_step(self, batch, **fit_params):
-        loss, terms = self.train_iteration(batch)
+        self._batch = batch  # for on_grad_computed
+        try:
+            loss, terms = self.train_iteration(batch)
+        finally:
+            self._batch = None
         self.n_iter_ += 1
         # One device-to-host copy for all the iteration's scalars (one sync on CUDA).
         values = torch.stack([loss.detach(), *terms.values()]).float().tolist()
@@ -562,19 +567,29 @@ class TrainingNet(NeuralNet):
         """One training iteration; returns ``(loss, terms)``: scalar tensors, terms by name."""
         raise NotImplementedError
 
-    @staticmethod
-    def optimizer_step(optimizer, loss, parameters):
-        """Backward into ``parameters`` only (no other leaf gets a gradient), then one step.
+    def optimizer_step(self, optimizer, loss, modules):
+        """Backward into the parameters of ``modules`` only, then skorch's
+        ``on_grad_computed``, then one step of ``optimizer``.
+
+        No other leaf gets a gradient. Callbacks that act on gradients
+        (``GradientNormClipping``, gradient logging) see the named parameters
+        of the modules being stepped, as skorch's own ``train_step`` gives them
+        (the names prefixed with the module's attribute, e.g. ``"module_.fc.0.weight"``).
 
         Parameters
         ----------
         optimizer : torch.optim.Optimizer
         loss : Tensor, scalar
-        parameters : iterable of Parameter
-            The parameters ``optimizer`` updates.
+        modules : sequence of str
+            skorch names of the modules whose parameters ``optimizer`` updates
+            (``"module"``, ``"discriminator"``, ...), in the optimiser's order.
         """
+        named = [(f"{name}_.{key}", parameter) for name in modules
+                 for key, parameter in getattr(self, name + "_").named_parameters()]
         optimizer.zero_grad(set_to_none=True)
-        loss.backward(inputs=list(parameters))
+        loss.backward(inputs=[parameter for _, parameter in named])
+        self.notify("on_grad_computed", named_parameters=named, batch=self._batch,
+                    training=True)
         optimizer.step()
 
     def counters(self):

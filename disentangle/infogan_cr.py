@@ -214,9 +214,7 @@ class InfoGANCRNet(TrainingNet):
         self.cr_discriminator_.train()
         logits = self.cr_discriminator_(images)
         loss = F.cross_entropy(logits, pairs[2])
-        self.optimizer_step(
-            self.optimizer_cr_discriminator_, loss, self.cr_discriminator_.parameters()
-        )
+        self.optimizer_step(self.optimizer_cr_discriminator_, loss, ["cr_discriminator"])
         accuracy = (logits.argmax(1) == pairs[2]).float().mean()
         return loss.detach(), accuracy
 
@@ -237,7 +235,7 @@ class InfoGANCRNet(TrainingNet):
             + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
         )
         loss = adversarial + self.config["info_weight"] * info
-        self.optimizer_step(self.optimizer_discriminator_, loss, self.discriminator_.parameters())
+        self.optimizer_step(self.optimizer_discriminator_, loss, ["discriminator"])
         return {"discriminator_loss": loss.detach(), "adversarial_loss": adversarial.detach(),
                 "sample_diversity": sample_diversity(fake, real)}
 
@@ -255,7 +253,7 @@ class InfoGANCRNet(TrainingNet):
             self.cr_discriminator_.eval()
             cr = F.cross_entropy(self.cr_discriminator_(self._render_pairs(pairs)), pairs[2])
             loss = loss + self.cr_weight_ * cr
-        self.optimizer_step(self.optimizer_, loss, self.module_.parameters())
+        self.optimizer_step(self.optimizer_, loss, ["module"])
         return loss.detach(), info.detach()
 
 
@@ -338,6 +336,9 @@ class InfoGANCR(GenerativeEstimator):
         (:class:`~disentangle._training.FiniteLosses`), "discriminator_dominance"
         (:class:`~disentangle._training.DiscriminatorDominance`), "sample_collapse"
         (:class:`~disentangle._training.SampleCollapse`), "checkpoint".
+        Gradient callbacks (``on_grad_computed``, e.g. skorch's
+        ``GradientNormClipping``) run before each of the iteration's
+        optimiser steps (H, D/Q, then each G step) on the parameters it updates.
     image_shape : tuple of int (H, W) or (C, H, W), optional
         Read a 2-D training array as flattened images of this shape (rows of
         C*H*W pixels) instead of a table.

@@ -51,6 +51,8 @@ LOSS_NAMES = {
 }
 
 _LOG_2PI = math.log(2.0 * math.pi)
+#: The modules of the VAE step, in the order of their optimiser's parameters.
+VAE_MODULES = ("encoder", "module")
 
 
 # --- Loss terms -------------------------------------------------------------------------------
@@ -363,7 +365,7 @@ class VAENet(TrainingNet):
     def train_iteration(self, batch):
         inputs = to_float(batch, self.device, self.config["input_scale"])
         loss, z, terms = self.vae_loss(inputs)
-        self.optimizer_step(self.optimizer_, loss, self.vae_parameters())
+        self.optimizer_step(self.optimizer_, loss, VAE_MODULES)
         if self.config["objective"] == "factor":
             terms["discriminator_loss"] = self.discriminator_step(z)
         return loss.detach(), terms
@@ -418,9 +420,7 @@ class VAENet(TrainingNet):
         logits = self.tc_discriminator_(torch.cat([z, permute_dims(z, self.rng_)]))
         labels = torch.arange(2, device=z.device).repeat_interleave(len(z))
         loss = F.cross_entropy(logits, labels)
-        self.optimizer_step(
-            self.optimizer_discriminator_, loss, self.tc_discriminator_.parameters()
-        )
+        self.optimizer_step(self.optimizer_discriminator_, loss, ["tc_discriminator"])
         return loss.detach()
 
 
@@ -504,7 +504,9 @@ class VAE(GenerativeEstimator):
         Extra callbacks of the training net; they see ``net.n_iter_``. A
         callback named like a default one replaces it, ``(name, None)``
         removes it: "finite_losses" (:class:`~disentangle._training.FiniteLosses`),
-        "checkpoint".
+        "checkpoint". Gradient callbacks (``on_grad_computed``, e.g. skorch's
+        ``GradientNormClipping``) run before each optimiser step (the encoder
+        and decoder's, then FactorVAE's discriminator's) on the parameters it updates.
     image_shape : tuple of int (H, W) or (C, H, W), optional
         Read a 2-D training array as flattened images of this shape (rows of
         C*H*W pixels) instead of a table.

@@ -10,6 +10,7 @@ from disentangle import VAE
 from disentangle.vae import (
     LOSS_NAMES,
     OBJECTIVES,
+    VAE_MODULES,
     gaussian_kl,
     gaussian_log_density,
     kl_decomposition,
@@ -203,7 +204,7 @@ def test_vae_step_leaves_the_discriminator_alone(images):
     before = _snapshot(net)
     _clear_grads(net)
     loss, _, _ = net.vae_loss(torch.from_numpy(images[:16, None]).float())
-    net.optimizer_step(net.optimizer_, loss, net.vae_parameters())
+    net.optimizer_step(net.optimizer_, loss, VAE_MODULES)
     assert _changed(net, before) == {"encoder_", "module_"}
     assert all(p.grad is None for p in net.tc_discriminator_.parameters())
 
