@@ -569,13 +569,15 @@ def _check_candidates(estimator, candidates):
                 m in name.rsplit("__", 1)[-1] for m in _WRITE_PATH_MARKERS
             ):
                 continue
-            key = (name, str(value))
-            if key in seen:
+            key = os.path.realpath(os.path.expanduser(os.fspath(value)))
+            if key in seen and seen[key][0] != index:
+                other, other_name, other_value = seen[key]
                 raise ValueError(
-                    f"Candidates {seen[key]} and {index} share {name}={value!r}; parallel "
+                    f"Candidates {other} and {index} share {name}={value!r} (candidate "
+                    f"{other}: {other_name}={other_value!r}; both are {key!r}); parallel "
                     "candidates must not share a checkpoint or work path: give each its own "
                     "value in param_grid.")
-            seen[key] = index
+            seen[key] = (index, name, value)
     groups = {}
     for index, params in enumerate(candidates):
         groups.setdefault(repr(sorted(params.items())), []).append(index)

@@ -221,6 +221,10 @@ def test_all_failed_raises(X):
      ({"similarity_params": {"votes_per_code": 0}}, "votes_per_code"),
      ({"similarity": "udr_lasso", "similarity_params": {"alpha": -1.0}}, "alpha"),
      ({"param_grid": {"work_dir": ["/tmp/a", "/tmp/a"]}}, "share work_dir"),
+     ({"param_grid": {"work_dir": ["/tmp/a/same", "/tmp/a/./same/"]}},
+      "Candidates 0 and 1 share work_dir='/tmp/a/./same/' .*work_dir='/tmp/a/same'; both are "
+      "'/tmp/a/same'"),
+     ({"param_grid": {"work_dir": ["/tmp/a/same", "/tmp/b/../a/same"]}}, "share work_dir"),
      ({"estimator": Linear(work_dir="/tmp/run")}, "checkpoint or work path"),
      ({"pre_dispatch": "two*n_jobs"}, r"pre_dispatch must be 'all', an integer .*'two\*n_jobs'"),
      ({"pre_dispatch": 0}, "pre_dispatch must be 'all', an integer >= 1 .*got 0"),
@@ -395,3 +399,17 @@ def test_udr_kl_filter_drops_the_latents_of_vae_pools():
               for threshold in (0.0, 1e9)}
     assert np.all(scores[0.0][~np.eye(2, dtype=bool)] > 0)
     np.testing.assert_array_equal(scores[1e9][~np.eye(2, dtype=bool)], 0.0)  # nothing kept
+
+
+def test_one_checkpoint_folder_spelled_two_ways_is_rejected_before_any_fit(tmp_path, images):
+    (tmp_path / "same").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "same")
+    for spellings in ([tmp_path / "same", f"{tmp_path}/./same/"],
+                      [tmp_path / "same", tmp_path / "link"]):
+        selector = ModelCentralitySelector(
+            InfoGANCR(max_iter=1, batch_size=32, device="cpu"),
+            {"checkpoint_dir": spellings, "random_state": [0]},
+            similarity_params={"batch_size": 10, "votes_per_code": 2, "n_variance": 200})
+        with pytest.raises(ValueError, match="Candidates 0 and 1 share checkpoint_dir"):
+            selector.fit(images)
+        assert list((tmp_path / "same").iterdir()) == []  # nothing was fitted
