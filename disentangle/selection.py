@@ -18,6 +18,7 @@ the map between two models' codes is (``google-research/disentanglement_lib``,
 ``disentanglement_lib/evaluation/udr/metrics/udr.py``).
 """
 
+import copy
 import inspect
 import os
 import time
@@ -29,9 +30,10 @@ from joblib import Parallel, delayed, effective_n_jobs
 from joblib._utils import eval_expr
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, _fit_context, clone
+from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import Lasso
 from sklearn.model_selection import ParameterGrid
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
@@ -40,6 +42,7 @@ from disentangle._validation import check_no_bool_numbers
 from disentangle.datasets import GeneratedDataset
 from disentangle.metrics._cross import factor_vae_scores
 from disentangle.metrics._factor_vae import _resolve_params
+from disentangle.metrics._representation import with_feature_names
 from disentangle.metrics._sampling import check_count
 
 SIMILARITIES = ("factor_vae", "udr_lasso", "udr_spearman")
@@ -132,9 +135,10 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
     error_score : "raise" or float, default=np.nan
         Centrality given to a candidate that failed (an exception during
         ``fit``, a diverged model whose generator or encoder outputs NaN or
-        infinite values, or an error while generating its data). A
-        ``UserWarning`` names it and the others are still ranked. ``"raise"``
-        raises the error instead.
+        infinite values, or an error while generating its data). One
+        :class:`~sklearn.exceptions.FitFailedWarning` names every failed
+        candidate with its error, as in ``GridSearchCV``, and the others are
+        still ranked. ``"raise"`` raises the error instead.
     random_state : int, RandomState instance or None, default=None
         Seeds the similarity computation (one seed per generated dataset, and
         UDR's sample of ``X``). The candidates' own seeds are parameters in
@@ -156,6 +160,9 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
     best_params_ : dict
     best_estimator_ : estimator
         The selected model, already fitted (there is no refit).
+    best_score_ : float
+        The medoid's centrality, ``cv_results_["centrality"][best_index_]``
+        (NaN when it is the only candidate that did not fail).
     estimators_ : list of estimators
         Every fitted candidate; None for a failed one.
     pairwise_scores_ : ndarray of shape (n_candidates, n_candidates)
@@ -170,6 +177,8 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
     n_candidates_ : int
     n_features_in_ : int
         Of ``best_estimator_``.
+    feature_names_in_ : ndarray of str
+        Of ``best_estimator_``, when fitted on a DataFrame with string column names.
 
     Notes
     -----
@@ -231,6 +240,15 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         self.error_score = error_score
         self.random_state = random_state
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Input, output dtype and determinism are the candidates', as GridSearchCV's.
+        estimator_tags = get_tags(self.estimator)
+        tags.input_tags = copy.deepcopy(estimator_tags.input_tags)
+        tags.transformer_tags = copy.deepcopy(estimator_tags.transformer_tags)
+        tags.non_deterministic = estimator_tags.non_deterministic
+        return tags
+
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
         """Fit every candidate, compute their similarities and keep the medoid.
@@ -261,7 +279,10 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         UserWarning
             Candidates with identical parameters (with a fixed seed they are
             the same model, which pulls the centrality towards it), an explicit
-            UDR ``n_samples`` larger than ``len(X)``, or a failed candidate.
+            UDR ``n_samples`` larger than ``len(X)``, or a lone candidate that
+            did not fail.
+        sklearn.exceptions.FitFailedWarning
+            Some candidates failed (one warning naming them all).
         """
         check_no_bool_numbers(self)
         _check_pre_dispatch(self.pre_dispatch)
@@ -373,13 +394,7 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
     def _set_results(self, candidates, models, errors, pairwise, fit_time, sim_time):
         """Centralities, ranks, the medoid and every fitted attribute."""
         failed = np.array([e is not None for e in errors])
-        for i in np.flatnonzero(failed):
-            warnings.warn(
-                f"Candidate {i} {candidates[i]} failed and gets error_score="
-                f"{self.error_score}: {errors[i]}", UserWarning, stacklevel=4)
-        if failed.all():
-            raise ValueError(
-                f"All {len(candidates)} candidates failed; the first error: {errors[0]}")
+        _warn_or_raise_about_failures(candidates, errors, self.error_score)
         if (~failed).sum() == 1:
             warnings.warn("Only one candidate did not fail; it is selected without comparison "
                           "and its centrality is NaN.", UserWarning, stacklevel=4)
@@ -387,6 +402,7 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         centrality = _centrality(pairwise, ~failed, self.similarity)
         centrality[failed] = self.error_score
         self.best_index_ = _medoid(centrality, ~failed)
+        self.best_score_ = float(centrality[self.best_index_])
         self.estimators_ = [None if f else m for m, f in zip(models, failed, strict=True)]
         self.best_estimator_ = self.estimators_[self.best_index_]
         self.best_params_ = candidates[self.best_index_]
@@ -427,11 +443,35 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.generate(latents)
 
+    @available_if(lambda self: _best_has(self, "get_feature_names_out"))
+    def get_feature_names_out(self, input_features=None):
+        """Names of the code columns of ``best_estimator_`` (see its ``get_feature_names_out``).
+
+        With them ``set_output(transform="pandas")`` gives DataFrames.
+
+        Parameters
+        ----------
+        input_features : array-like of str, optional
+            Checked by ``best_estimator_`` against the input seen at fit.
+
+        Returns
+        -------
+        names : ndarray of str objects, shape (n_codes,)
+        """
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.get_feature_names_out(input_features)
+
     @property
     def n_features_in_(self):
         """int: Number of features of one input, as seen by ``best_estimator_``."""
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.n_features_in_
+
+    @property
+    def feature_names_in_(self):
+        """ndarray of str: Column names seen by ``best_estimator_`` (fitted on a DataFrame)."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.feature_names_in_
 
 
 def model_centrality(models, X=None, *, similarity="factor_vae", similarity_params=None,
@@ -636,7 +676,7 @@ def _check_generative(model, n_samples=_N_HEALTH_CHECK):
     images = np.asarray(model.generate(model.sample_latent(n_samples, 0)))
     if not np.all(np.isfinite(images)):
         raise ValueError("diverged model: generate returned NaN or infinite values.")
-    codes = np.asarray(model.transform(images))
+    codes = np.asarray(model.transform(with_feature_names(model, images)))
     if not np.all(np.isfinite(codes)):
         raise ValueError("diverged model: transform returned NaN or infinite codes.")
     if codes.shape != (n_samples, model.n_codes_):
@@ -670,11 +710,15 @@ def _factor_vae_column(models, j, params, seed):
 
 
 def _sample_rows(X, n_samples, rng):
-    """``n_samples`` rows of ``X`` without replacement (all of them if fewer), in order."""
-    X = np.asarray(X)
+    """``n_samples`` rows of ``X`` without replacement (all of them if fewer), in order.
+
+    A DataFrame stays one, so that models fitted on it see their column names.
+    """
+    X = X if hasattr(X, "iloc") else np.asarray(X)  # a DataFrame keeps its column names
     if len(X) <= n_samples:
         return X
-    return X[np.sort(rng.choice(len(X), size=n_samples, replace=False))]
+    rows = np.sort(rng.choice(len(X), size=n_samples, replace=False))
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
 def _encode_with_kl(model, observations):
@@ -799,6 +843,32 @@ def _centrality(pairwise, alive, similarity):
         else:
             centrality[i] = np.median(pairwise[others, i])
     return centrality
+
+
+def _warn_or_raise_about_failures(candidates, errors, error_score):
+    """One ``FitFailedWarning`` for all the failed candidates, as GridSearchCV gives.
+
+    Raises
+    ------
+    ValueError
+        Every candidate failed.
+    """
+    failed = [i for i, error in enumerate(errors) if error is not None]
+    if not failed:
+        return
+    details = "\n".join(f"{'-' * 80}\nCandidate {i} {candidates[i]}: {errors[i]}"
+                        for i in failed)
+    if len(failed) == len(candidates):
+        raise ValueError(
+            f"All {len(candidates)} candidates failed; the first error: {errors[0]}\n"
+            "You can debug it by setting error_score='raise'.\n\nBelow are more details "
+            f"about the failures:\n{details}")
+    warnings.warn(
+        f"\n{len(failed)} candidates failed out of a total of {len(candidates)}.\nTheir "
+        f"centrality is set to error_score={error_score} and they rank last.\nIf these "
+        "failures are not expected, you can debug them by setting error_score='raise'.\n\n"
+        f"Below are more details about the failures:\n{details}",
+        FitFailedWarning, stacklevel=5)
 
 
 def _medoid(centrality, alive):

@@ -11,7 +11,7 @@ from sklearn.base import clone
 from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from disentangle import VAE, InfoGANCR
+from disentangle import VAE, InfoGANCR, ModelCentralitySelector
 
 TINY = dict(max_iter=2, batch_size=8, device="cpu")
 
@@ -118,3 +118,43 @@ def test_set_output_pandas_gives_named_code_columns(Estimator):
                                   .transform(X))
     with pytest.raises(ValueError, match="input_features is not equal to feature_names_in_"):
         model.get_feature_names_out(["a", "b", "c"])
+
+
+# --- ModelCentralitySelector ------------------------------------------------------------------
+
+#: A pool of two tiny VAEs with a cheap FactorVAE similarity.
+SELECTOR = ModelCentralitySelector(
+    VAE(n_latent=2, **TINY), {"random_state": [0, 1]}, random_state=0,
+    similarity_params={"batch_size": 4, "votes_per_code": 2, "n_variance": 20})
+
+
+#: Checks the selector fails on purpose, each with its reason.
+SELECTOR_EXPECTED_FAILURES = {
+    # The check wants fit to raise the TypeError of a dict in X. As GridSearchCV, the
+    # selector fits every candidate and reports that all of them failed as one ValueError,
+    # whose message holds the candidates' error ("X could not be read as numbers: float()
+    # argument must be a string or a real number, not 'dict'"); the candidates raise it.
+    "check_dtype_object": "all candidates failed: one ValueError naming their TypeError",
+}
+
+
+@parametrize_with_checks([SELECTOR], expected_failed_checks=lambda _: SELECTOR_EXPECTED_FAILURES)
+def test_selector_is_a_sklearn_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("name", EXTRA_CHECKS)
+def test_sklearn_checks_for_the_selector(name):
+    if "pandas" in name:
+        pytest.importorskip("pandas")
+    getattr(estimator_checks, name)("ModelCentralitySelector", clone(SELECTOR))
+
+
+def test_selector_set_output_gives_the_medoids_code_names():
+    pd = pytest.importorskip("pandas")
+    X = np.random.RandomState(0).randn(30, 3)
+    selector = clone(SELECTOR).set_output(transform="pandas").fit(X)
+    codes = selector.transform(X)
+    assert isinstance(codes, pd.DataFrame) and list(codes.columns) == ["code0", "code1"]
+    np.testing.assert_array_equal(codes.to_numpy(), selector.best_estimator_.transform(X))
+    np.testing.assert_array_equal(selector.get_feature_names_out(), ["code0", "code1"])

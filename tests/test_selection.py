@@ -7,6 +7,7 @@ import joblib
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import check_random_state
 
 from disentangle import InfoGANCR, ModelCentralitySelector
@@ -106,6 +107,8 @@ def test_medoid_is_an_agreeing_model_and_outlier_ranks_last(fitted):
     assert np.all(results["centrality"][:3] > results["centrality"][OUTLIER])
     assert fitted.best_params_ == results["params"][fitted.best_index_]
     assert fitted.best_estimator_ is fitted.estimators_[fitted.best_index_]
+    assert fitted.best_score_ == results["centrality"].max() == np.delete(
+        fitted.similarity_matrix_[fitted.best_index_], fitted.best_index_).mean()
     # Agreeing models read each other's codes perfectly.
     np.testing.assert_array_equal(fitted.pairwise_scores_[:3, :3], 1.0)
     assert fitted.pairwise_scores_[OUTLIER, 0] < 0.9
@@ -161,12 +164,13 @@ def test_different_numbers_of_codes(X):
 def test_failed_candidates_get_error_score_and_a_warning(X):
     grid = [{"columns": AGREEING}, {"fail": [True]}, {"diverge": [True]},
             {"columns": [(0, 1, 2)], "angle": [np.pi / 4]}]
-    with pytest.warns(UserWarning) as record:
+    with pytest.warns(FitFailedWarning) as record:
         sel = select(X, grid)
-    messages = [str(w.message) for w in record if "failed" in str(w.message)]
-    assert len(messages) == 2
-    assert "Candidate 3 {'fail': True}" in messages[0] and "boom" in messages[0]
-    assert "Candidate 4 {'diverge': True}" in messages[1] and "diverged" in messages[1]
+    messages = [str(w.message) for w in record if isinstance(w.message, FitFailedWarning)]
+    assert len(messages) == 1  # one warning for all the failures, as GridSearchCV
+    assert "2 candidates failed out of a total of 6" in messages[0]
+    assert "Candidate 3 {'fail': True}: RuntimeError: boom" in messages[0]
+    assert "Candidate 4 {'diverge': True}: ValueError: diverged" in messages[0]
     results = sel.cv_results_
     assert np.isnan(results["centrality"][3:5]).all()
     assert "RuntimeError: boom" in results["error"][3] and "diverged" in results["error"][4]
@@ -178,13 +182,13 @@ def test_failed_candidates_get_error_score_and_a_warning(X):
 
 
 def test_numeric_error_score(X):
-    with pytest.warns(UserWarning, match="error_score=0.0"):
+    with pytest.warns(FitFailedWarning, match="error_score=0.0"):
         sel = select(X, [{"columns": AGREEING}, {"fail": [True]}], error_score=0.0)
     assert sel.cv_results_["centrality"][3] == 0.0 and sel.best_index_ != 3
 
 
 def test_failed_candidates_rank_last_whatever_their_error_score(X):
-    with pytest.warns(UserWarning, match="error_score=5.0"):
+    with pytest.warns(FitFailedWarning, match="error_score=5.0"):
         sel = select(X, [{"columns": AGREEING}, {"fail": [True]}], error_score=5.0)
     results = sel.cv_results_
     assert results["centrality"][3] == 5.0
@@ -205,11 +209,15 @@ def test_lone_survivor_is_selected_with_a_warning(X):
     assert any("Only one candidate" in str(w.message) for w in record)
     assert all(w.filename == __file__ for w in record)  # points at the caller's fit
     assert sel.best_index_ == 0 and np.isnan(sel.cv_results_["centrality"]).all()
+    assert np.isnan(sel.best_score_)
 
 
 def test_all_failed_raises(X):
-    with pytest.raises(ValueError, match="All 2 candidates failed"), pytest.warns(UserWarning):
-        select(X, {"fail": [True], "random_state": [0, 1]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning: the error says it all
+        with pytest.raises(ValueError, match="All 2 candidates failed") as error:
+            select(X, {"fail": [True], "random_state": [0, 1]})
+    assert "Candidate 1 {'fail': True, 'random_state': 1}: RuntimeError: boom" in str(error.value)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,30 @@ callable mapping a batch of observations (float32 ndarray of shape
 import numpy as np
 
 
+def with_feature_names(estimator, observations):
+    """``observations`` as a DataFrame with the estimator's column names, when it was fitted on one.
+
+    Rows rendered by a dataset or a generator are arrays; an estimator fitted
+    on a DataFrame would warn on every call that they lack its feature names.
+
+    Parameters
+    ----------
+    estimator : object
+        With ``feature_names_in_`` when fitted on a DataFrame with string column names.
+    observations : ndarray of shape (n, ...)
+
+    Returns
+    -------
+    observations : ndarray or pandas.DataFrame
+    """
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None or np.ndim(observations) != 2 or np.shape(observations)[1] != len(names):
+        return observations
+    import pandas as pd  # the estimator was fitted on a DataFrame: pandas is there
+
+    return pd.DataFrame(observations, columns=names)
+
+
 def as_encoder(representation):
     """Return a function ``observations -> codes`` for ``representation``.
 
@@ -40,7 +64,7 @@ def as_encoder(representation):
             else getattr(representation, "__name__", repr(representation)))
 
     def encode(observations):
-        codes = np.asarray(fn(observations))
+        codes = np.asarray(fn(with_feature_names(representation, observations)))
         if codes.dtype.kind not in "biuf":
             example = f" (e.g. {codes.flat[0]!r})" if codes.size else ""
             raise TypeError(
