@@ -47,6 +47,7 @@ from disentangle._validation import (
     check_latent_matrix,
     check_no_bool_numbers,
     data_signature,
+    open_npy,
     transform_scale,
     uint8_scale,
     validate_input,
@@ -324,6 +325,7 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
     def _validate(self, X):
         """Validate ``X`` for ``transform``; return the array and its uint8 pixel scale."""
         check_is_fitted(self, "net_")
+        X = open_npy(X)
         was_bool = getattr(X, "dtype", None) == np.bool_
         X = validate_input(self, X, reset=False)
         if self.image_shape_ is None or was_bool:
@@ -464,6 +466,21 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
 
     # --- persistence ---
 
+    def __sizeof__(self):
+        """Bytes held, the fitted networks' and optimisers' tensors included.
+
+        Dask (and joblib's Dask backend, which scatters large task arguments
+        once instead of copying them into every task) reads it through
+        ``sys.getsizeof``.
+        """
+        size = object.__sizeof__(self)
+        net = self.__dict__.get("net_")
+        if net is not None:
+            state = net.training_state()
+            tensors = [*_tensors(state["modules"]), *_tensors(state["optimizers"])]
+            size += sum(t.nelement() * t.element_size() for t in tensors)
+        return size
+
     def __getstate__(self):
         state = dict(super().__getstate__())  # object.__getstate__ gives the live __dict__
         state["_disentangle_version"] = __version__
@@ -489,6 +506,17 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
                 )
             state["net_"], state["device_"] = _load_net(payload, state["device_"], name)
         super().__setstate__(state)
+
+
+def _tensors(tree):
+    """The tensors in nested dicts, lists and tuples (state dicts)."""
+    if isinstance(tree, torch.Tensor):
+        return [tree]
+    if isinstance(tree, dict):
+        tree = list(tree.values())
+    if isinstance(tree, (list, tuple)):
+        return [tensor for item in tree for tensor in _tensors(item)]
+    return []
 
 
 def _load_net(payload, device, name):

@@ -7,6 +7,7 @@ batch at a time during training and inference).
 
 import hashlib
 import math
+import os
 import warnings
 from numbers import Integral, Real
 from pathlib import Path
@@ -34,8 +35,32 @@ def _reject_sparse(X):
         )
 
 
+def open_npy(X):
+    """A path to a ``.npy`` file opened memory-mapped, read-only; any other ``X`` as it is.
+
+    A path travels to worker processes (joblib, Dask) as a few bytes, where a
+    memory-mapped array is pickled with all its data under Dask; every worker
+    opens the file itself (on a filesystem they share).
+
+    Raises
+    ------
+    ValueError
+        A path that is not a readable ``.npy`` file of a plain array.
+    """
+    if not isinstance(X, (str, os.PathLike)):
+        return X
+    try:
+        return np.load(X, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise ValueError(
+            f"X={os.fspath(X)!r} is a path, but not a readable .npy file of an array (as "
+            f"np.save writes): {error}"
+        ) from error
+
+
 def _as_array(X):
     """``X`` as an array without copying arrays; ragged input raises a ValueError naming it."""
+    X = open_npy(X)
     try:
         X = X if hasattr(X, "shape") else np.asarray(X)
     except ValueError as error:  # NumPy: "setting an array element with a sequence"
@@ -250,9 +275,10 @@ def validate_input(estimator, X, *, reset, min_samples=1):
     Parameters
     ----------
     estimator : GenerativeEstimator
-    X : array-like or DataFrame
+    X : array-like, DataFrame, or path of a ``.npy`` file
         A table (n, d), images (n, H, W) or (n, C, H, W), or images flattened
-        to (n, C*H*W) (with the ``image_shape`` parameter at fit).
+        to (n, C*H*W) (with the ``image_shape`` parameter at fit); a path is
+        opened memory-mapped (:func:`open_npy`).
     reset : bool
         True at fit: the sample shape is set (``input_shape_``); False: it is checked.
     min_samples : int, default=1

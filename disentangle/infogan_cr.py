@@ -497,7 +497,8 @@ class InfoGANCR(GenerativeEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n, H, W), (n, C, H, W), (n, d) or DataFrame
+        X : array-like of shape (n, H, W), (n, C, H, W), (n, d), DataFrame or path
+            A path names a ``.npy`` file (``np.save``), opened memory-mapped.
             Images of size 64x64 or 32x32, bool, uint8 (0..1 or 0..255) or
             float in [0, 1], not copied: batches become float one at a time.
             Or a table of n samples of d numeric features (float32 per batch),

@@ -38,7 +38,7 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from disentangle._validation import check_no_bool_numbers
+from disentangle._validation import check_no_bool_numbers, open_npy
 from disentangle.datasets import GeneratedDataset
 from disentangle.metrics._cross import factor_vae_scores
 from disentangle.metrics._factor_vae import _resolve_params
@@ -122,8 +122,8 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
     n_jobs : int, default=None
         Parallel jobs for the fits and the similarity tasks
         (:class:`joblib.Parallel`, default backend: ``None`` means 1 unless in
-        a :func:`joblib.parallel_backend` context, ``-1`` all processors).
-        Under ``joblib.parallel_backend("dask")`` or ``"ray"`` the same code
+        a :func:`joblib.parallel_config` context, ``-1`` all processors).
+        Under ``joblib.parallel_config("dask")`` or ``"ray"`` the same code
         runs on a cluster.
     pre_dispatch : int or str, default="2*n_jobs"
         Tasks dispatched ahead, as :class:`joblib.Parallel`: an integer >= 1,
@@ -184,11 +184,12 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
     -----
     Cost: each model renders its data once (``n_train * batch_size +
     n_variance`` observations: 123,728 with the paper's settings) and every
-    encoder sees every model's data once, in batches, inside one joblib task
-    per model. The tasks receive every fitted model, so the work is shared out
-    by ``n_jobs`` without any shared file: the selector writes nothing to
-    disk, and candidates whose parameters name the same checkpoint or work
-    directory are rejected.
+    encoder sees every model's data once, in batches, inside about two joblib
+    tasks per worker. The tasks receive every fitted model, each as its own
+    argument (under Dask each model is scattered once and each worker fetches
+    it once), so the work is shared out by ``n_jobs`` without any shared
+    file: the selector writes nothing to disk, and candidates whose
+    parameters name the same checkpoint or work directory are rejected.
 
     Every task gets its own seed, so the result does not depend on ``n_jobs``
     or the backend for deterministic estimators. Torch models trained or run
@@ -255,9 +256,11 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
 
         Parameters
         ----------
-        X : array-like
+        X : array-like or path of a ``.npy`` file
             Training data for every candidate (e.g. images of shape (n, H, W));
-            UDR also draws its observations from it.
+            UDR also draws its observations from it. A path travels to the
+            workers as a path: each opens the file memory-mapped itself (the
+            user guide's Dask section).
         y : ignored
 
         Returns
@@ -351,14 +354,17 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
     def _factor_vae(self, models, alive, params, seeds):
         """Column j: render model j's data once, score every encoder on it.
 
-        Columns are grouped into about two blocks per worker so that each task
-        receives the pool of models once per block, not once per column.
+        Columns are grouped into about two blocks per worker. Every model is
+        its own task argument, never a list: joblib's Dask backend scatters
+        each one once (a fitted model reports its size through ``__sizeof__``)
+        and each worker fetches it once, where a list would travel inside
+        every task. Other backends pickle the pool once per block.
         """
         pool = [models[i] for i in alive]
         n_blocks = min(len(alive), 2 * effective_n_jobs(self.n_jobs))
         blocks = np.array_split(np.arange(len(alive)), n_blocks)
-        tasks = (delayed(_factor_vae_block)(pool, block, params, seeds[np.asarray(alive)[block]],
-                                            self.error_score)
+        tasks = (delayed(_factor_vae_block)(block, params, seeds[np.asarray(alive)[block]],
+                                            self.error_score, *pool)
                  for block in blocks)
         return [outcome for block in self._parallel()(tasks) for outcome in block]
 
@@ -378,8 +384,10 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         ok = [k for k, (_, _, error) in enumerate(encoded) if error is None]
         reps = [encoded[k][0] for k in ok]
         kind, alpha = self.similarity, params.get("alpha")
-        rows = iter(self._parallel()(delayed(_guarded)(_udr_row, self.error_score, reps, r, kind,
-                                                       alpha) for r in range(len(reps))))
+        # Each array its own argument, so that a Dask backend scatters it once (as the models).
+        arrays = [array for rep in reps for array in rep]
+        rows = iter(self._parallel()(delayed(_guarded)(_udr_row, self.error_score, r, kind, alpha,
+                                                       *arrays) for r in range(len(reps))))
         outcomes = []
         for _, seconds, error in encoded:
             if error is not None:
@@ -685,7 +693,7 @@ def _check_generative(model, n_samples=_N_HEALTH_CHECK):
             f"({n_samples}, n_codes_={model.n_codes_}).")
 
 
-def _factor_vae_block(models, columns, params, seeds, error_score):
+def _factor_vae_block(columns, params, seeds, error_score, *models):
     """:func:`_factor_vae_column` for each of ``columns``, each guarded by :func:`_guarded`."""
     return [_guarded(_factor_vae_column, error_score, models, j, params, seed)
             for j, seed in zip(columns, seeds, strict=True)]
@@ -714,7 +722,7 @@ def _sample_rows(X, n_samples, rng):
 
     A DataFrame stays one, so that models fitted on it see their column names.
     """
-    X = X if hasattr(X, "iloc") else np.asarray(X)  # a DataFrame keeps its column names
+    X = X if hasattr(X, "iloc") else np.asarray(open_npy(X))  # a DataFrame keeps its names
     if len(X) <= n_samples:
         return X
     rows = np.sort(rng.choice(len(X), size=n_samples, replace=False))
@@ -757,13 +765,17 @@ def _udr_representation(model, observations, kl_threshold):
     return rep * informative, informative
 
 
-def _udr_row(reps, i, kind, alpha):
+def _udr_row(i, kind, alpha, *arrays):
     """UDR pair scores of model ``i`` against every model ``j`` (``j == i`` included).
+
+    ``arrays`` are each model's representation and informative mask in turn
+    (:func:`_udr_representation`).
 
     Returns
     -------
     row : ndarray of shape (len(reps),), values in [0, 1]
     """
+    reps = list(zip(arrays[::2], arrays[1::2], strict=True))
     rep_i, mask_i = reps[i]
     row = np.empty(len(reps))
     for j, (rep_j, mask_j) in enumerate(reps):

@@ -1,7 +1,10 @@
 """Tests of disentangle.ModelCentralitySelector, its similarities and its heatmap."""
 
+import pickle
+import sys
 import time
 import warnings
+import weakref
 
 import joblib
 import numpy as np
@@ -10,7 +13,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import check_random_state
 
-from disentangle import InfoGANCR, ModelCentralitySelector
+from disentangle import InfoGANCR, ModelCentralitySelector, selection
 from disentangle.datasets import GeneratedDataset
 from disentangle.metrics import factor_vae_score
 from disentangle.metrics._cross import factor_vae_scores
@@ -277,6 +280,74 @@ def test_dask_cluster_same_result(X, fitted):
 @pytest.fixture(scope="module")
 def images():
     return (np.random.RandomState(0).rand(64, 64, 64) > 0.8).astype(np.uint8)
+
+
+#: Two tiny InfoGAN-CR candidates and a cheap FactorVAE similarity.
+TINY_GAN_POOL = dict(
+    estimator=InfoGANCR(max_iter=2, batch_size=32, device="cpu"),
+    param_grid={"random_state": [0, 1]}, random_state=0,
+    similarity_params={"batch_size": 10, "votes_per_code": 2, "n_variance": 200})
+
+
+def test_dask_worker_processes_give_the_in_process_result(images):
+    """Candidates fitted and scored in two Dask worker processes (every model pickled)."""
+    distributed = pytest.importorskip(
+        "distributed", reason="dask[distributed] (the `test` extra) is not installed")
+    in_process = ModelCentralitySelector(**TINY_GAN_POOL, n_jobs=1).fit(images)
+    with (distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                   dashboard_address=None) as cluster,
+          distributed.Client(cluster),
+          joblib.parallel_config("dask")):
+        on_dask = ModelCentralitySelector(**TINY_GAN_POOL, n_jobs=-1).fit(images)
+    assert_same_selection(on_dask, in_process)
+    for a, b in zip(on_dask.estimators_, in_process.estimators_, strict=True):
+        np.testing.assert_array_equal(a.transform(images[:8]), b.transform(images[:8]))
+
+
+class RecordShipping:
+    """A joblib.Parallel stand-in that runs the tasks in turn and counts, with the rule of
+    joblib's Dask backend, the bytes each task carries: a top-level argument that is
+    weakref-able and of Dask size > 1 kB is scattered once; anything else is pickled into
+    the task."""
+
+    def __init__(self, *args, **kwargs):
+        self.sizeof = pytest.importorskip("dask.sizeof").sizeof
+
+    def __call__(self, tasks):
+        results = []
+        for function, args, kwargs in tasks:
+            for arg in args:
+                try:
+                    weakref.ref(arg)
+                    scattered = self.sizeof(arg) > 1e3
+                except TypeError:
+                    scattered = False
+                key = "scattered" if scattered else "in_tasks"
+                SHIPPED[key][id(arg)] = len(pickle.dumps(arg)) if scattered else (
+                    SHIPPED[key].get(id(arg), 0) + len(pickle.dumps(arg)))
+            results.append(function(*args, **kwargs))
+        return results
+
+
+SHIPPED = {"scattered": {}, "in_tasks": {}}
+
+
+@pytest.mark.parametrize("similarity", ["factor_vae", "udr_spearman"])
+def test_models_travel_to_dask_workers_once_not_inside_every_task(images, similarity,
+                                                                  monkeypatch):
+    models = [InfoGANCR(max_iter=1, batch_size=32, device="cpu", random_state=seed).fit(images)
+              for seed in range(4)]
+    assert sys.getsizeof(models[0]) > 1e6  # Dask sees its size, so joblib scatters it
+    monkeypatch.setattr(selection, "Parallel", RecordShipping)
+    monkeypatch.setattr(selection, "effective_n_jobs", lambda n_jobs: 2)  # 4 blocks
+    for store in SHIPPED.values():
+        store.clear()
+    params = ({"batch_size": 10, "votes_per_code": 2, "n_variance": 100}
+              if similarity == "factor_vae" else {"n_samples": 50})
+    model_centrality(models, images, similarity=similarity, similarity_params=params,
+                     random_state=0)
+    in_tasks, scattered = sum(SHIPPED["in_tasks"].values()), sum(SHIPPED["scattered"].values())
+    assert scattered > 4 * 1e6 and in_tasks < 20_000  # was 4 blocks x the pool in the tasks
 
 
 def test_infogan_cr_pool_in_worker_processes(images):

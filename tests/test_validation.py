@@ -1,5 +1,6 @@
 """Input validation (issue 6, part 1); input kinds: tables, 64x64, 32x32, flattened (part 2)."""
 
+import pickle
 import tracemalloc
 import warnings
 
@@ -422,3 +423,16 @@ def test_unknown_device_names_and_bool_counts_are_rejected(table):
         model.sample(True)
     with pytest.raises(TypeError, match="positional"):
         InfoGANCR(3)
+
+
+def test_a_npy_path_is_opened_memory_mapped_and_fits_as_the_array(tmp_path):
+    images = (np.random.RandomState(0).rand(16, 32, 32) > 0.5)
+    path = tmp_path / "images.npy"
+    np.save(path, images)
+    params = dict(max_iter=2, batch_size=8, device="cpu", random_state=0)
+    from_path = VAE(**params).fit(path)
+    from_array = VAE(**params).fit(images)
+    np.testing.assert_array_equal(from_path.transform(str(path)), from_array.transform(images))
+    assert len(pickle.dumps(str(path))) < 200  # what travels to a worker
+    with pytest.raises(ValueError, match="is a path, but not a readable .npy file"):
+        VAE(**params).fit(tmp_path / "missing.npy")
