@@ -18,12 +18,12 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 from skorch.exceptions import DeviceWarning
 
 from disentangle import __version__
+from disentangle._compat import Interval
 from disentangle._training import (
     CHECKPOINT_FILE,
     CHECKPOINT_FORMAT,

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse
-from sklearn.utils._param_validation import Interval, InvalidParameterError
 from sklearn.utils.validation import validate_data
 
+from disentangle._compat import Interval, InvalidParameterError
 from disentangle.networks import check_image_size, is_table
 
 

@@ -12,10 +12,10 @@ from numbers import Integral, Real
 
 import torch
 import torch.nn.functional as F
-from sklearn.utils._param_validation import Interval, RealNotInt
 from skorch.callbacks import Callback
 
 from disentangle._base import GenerativeEstimator
+from disentangle._compat import Interval, RealNotInt
 from disentangle._training import (
     DiscriminatorDominance,
     SampleCollapse,

@@ -27,17 +27,16 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
-from joblib._utils import eval_expr
 from scipy.stats import rankdata
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import Lasso
 from sklearn.model_selection import ParameterGrid
 from sklearn.utils import check_random_state, get_tags
-from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from disentangle._compat import HasMethods, StrOptions, _fit_context, eval_expr
 from disentangle._validation import check_no_bool_numbers, open_npy
 from disentangle.datasets import GeneratedDataset
 from disentangle.metrics._cross import factor_vae_scores

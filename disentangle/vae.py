@@ -25,9 +25,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.utils import metadata_routing
-from sklearn.utils._param_validation import Interval
 
 from disentangle._base import GenerativeEstimator, _to_batches
+from disentangle._compat import Interval
 from disentangle._training import TrainingNet, to_float, torch_seed
 from disentangle.networks import (
     TCDiscriminator,

@@ -13,8 +13,8 @@ import math
 import numbers
 
 import numpy as np
-from sklearn.utils._param_validation import validate_params
 
+from disentangle._compat import validate_params
 from disentangle.metrics._representation import encode_factors
 
 # Most observations rendered and encoded in one call.
