@@ -39,8 +39,7 @@ from sklearn.utils.validation import check_is_fitted
 from disentangle._compat import HasMethods, StrOptions, _fit_context, eval_expr
 from disentangle._validation import check_no_bool_numbers, open_npy
 from disentangle.datasets import GeneratedDataset
-from disentangle.metrics._cross import factor_vae_scores
-from disentangle.metrics._factor_vae import _resolve_params
+from disentangle.metrics._factor_vae import _resolve_params, factor_vae_scores
 from disentangle.metrics._representation import with_feature_names
 from disentangle.metrics._sampling import check_count
 

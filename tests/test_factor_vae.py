@@ -282,7 +282,7 @@ def test_encoding_chunk_size_does_not_change_result(protocol, monkeypatch):
                                 random_state=3, return_details=True, **SMALL[protocol])
 
     score, details = run()
-    monkeypatch.setattr(_factor_vae, "_ROWS_PER_CALL", 7)  # one vote per call
+    monkeypatch.setattr(_factor_vae, "ROWS_PER_CALL", 7)  # one vote per call
     score_small, details_small = run()
     assert score == score_small
     np.testing.assert_array_equal(details["train_votes"], details_small["train_votes"])

@@ -15,8 +15,7 @@ from sklearn.utils import check_random_state
 
 from disentangle import InfoGANCR, ModelCentralitySelector, selection
 from disentangle.datasets import GeneratedDataset
-from disentangle.metrics import factor_vae_score
-from disentangle.metrics._cross import factor_vae_scores
+from disentangle.metrics import factor_vae_score, factor_vae_scores
 from disentangle.plotting import candidate_labels, plot_similarity_matrix
 from disentangle.selection import model_centrality, relative_strength
 

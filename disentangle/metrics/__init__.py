@@ -15,7 +15,7 @@ into a scikit-learn scorer.
 from disentangle.metrics._beta_vae import beta_vae_score
 from disentangle.metrics._dci import dci_score
 from disentangle.metrics._explicitness import explicitness_score
-from disentangle.metrics._factor_vae import factor_vae_score
+from disentangle.metrics._factor_vae import factor_vae_score, factor_vae_scores
 from disentangle.metrics._mig import mig_score
 from disentangle.metrics._modularity import modularity_score
 from disentangle.metrics._sap import sap_score
@@ -27,6 +27,7 @@ __all__ = [
     "dci_score",
     "explicitness_score",
     "factor_vae_score",
+    "factor_vae_scores",
     "gaussian_total_correlation",
     "make_disentanglement_scorer",
     "mig_score",

@@ -1,5 +1,11 @@
 """The FactorVAE disentanglement score (Kim & Mnih 2018, "Disentangling by Factorising").
 
+One vote machinery for one or many encoders: :func:`factor_vae_scores`
+renders every observation of a dataset once and hands it to every encoder
+(ModelCentrality scores every model's encoder on every model's generated
+data, Lin et al., ICML 2020, Sec. 5), and :func:`factor_vae_score` is its
+one-encoder case.
+
 A *vote* fixes one ground-truth factor across a batch of ``L`` observations and
 redraws every other factor; the code dimension whose variance, normalised by its
 variance over the whole dataset, is smallest in that batch is the vote's
@@ -30,15 +36,16 @@ import warnings
 import numpy as np
 from sklearn.utils import check_random_state
 
-from disentangle.metrics._representation import as_encoder, encode_factors
-from disentangle.metrics._sampling import check_count as _check_count
-from disentangle.metrics._sampling import fixed_factors as _fixed_factors
-from disentangle.metrics._sampling import group_factors as _vote_factors
-from disentangle.metrics._sampling import sample_factors as _sample_factors
-from disentangle.metrics._sampling import validate_return_details, varying_factors
-
-# Most observations rendered and encoded in one call; whole votes are grouped up to it.
-_ROWS_PER_CALL = 1024
+from disentangle.metrics._representation import as_encoder
+from disentangle.metrics._sampling import (
+    ROWS_PER_CALL,
+    check_count,
+    fixed_factors,
+    group_factors,
+    sample_factors,
+    validate_return_details,
+    varying_factors,
+)
 
 _PROTOCOLS = {
     # disentanglement_lib, unsupervised_study_v1 metric config (factor_vae_score.*, prune_dims).
@@ -166,50 +173,100 @@ def factor_vae_score(
     Z. Lin et al., "InfoGAN-CR and ModelCentrality", ICML 2020.
     """
     params = _resolve_params(protocol, batch_size, n_train, n_eval, n_variance, prune_threshold)
-    eligible = _eligible_factors(dataset)
-    rng = check_random_state(random_state)
-    encode = as_encoder(representation)
-
-    global_var = _global_variances(encode, dataset, params, rng)
-    active = _active_dims(global_var, params["prune_threshold"])
-    n_codes, n_factors = len(global_var), len(dataset.factor_sizes)
-    if active.size == 0:
-        # disentanglement_lib returns accuracies of 0 when every dimension is pruned.
-        empty = np.zeros((n_codes, n_factors), dtype=np.int64)
-        mapping = np.full(n_codes, -1, dtype=np.int64)
-        return _finish(0.0, 0.0, global_var, active, eligible, empty, empty, mapping,
-                       params, return_details)
-
-    def votes(n_votes):
-        return _vote_matrix(encode, dataset, n_votes, eligible, global_var, active, params, rng)
-
-    train_votes = votes(params["n_train"])
-    eval_votes = votes(params["n_eval"]) if params["split"] else train_votes
-    mapping = _majority_vote(train_votes, eligible, active)
-    train_acc = _accuracy(train_votes, mapping)
-    eval_acc = _accuracy(eval_votes, mapping)
-    return _finish(eval_acc, train_acc, global_var, active, eligible, train_votes, eval_votes,
-                   mapping, params, return_details)
-
-
-def _finish(score, train_acc, global_var, active, eligible, train_votes, eval_votes, mapping,
-            params, return_details):
-    """Return the score, with the details dict if asked."""
-    score = float(score)
+    (result,) = _votes_of_each(check_random_state(random_state), [representation], dataset,
+                               params)
     if not return_details:
-        return score
-    return score, {
-        "protocol": params["protocol"],
-        "global_variance": global_var,
-        "global_std": np.sqrt(global_var),
-        "active_dims": active,
-        "eligible_factors": eligible,
-        "train_votes": train_votes,
-        "eval_votes": eval_votes,
-        "mapping": mapping,
-        "train_accuracy": float(train_acc),
-        "eval_accuracy": score,
-    }
+        return result["eval_accuracy"]
+    return result["eval_accuracy"], result
+
+
+def factor_vae_scores(
+    representations,
+    dataset,
+    *,
+    protocol="community",
+    random_state=None,
+    batch_size=None,
+    n_train=None,
+    n_eval=None,
+    n_variance=None,
+    prune_threshold=None,
+):
+    """FactorVAE score of each of several representations on one dataset.
+
+    Every observation (the global-variance sample and every vote) is rendered
+    once and encoded by each representation; otherwise the same computation
+    as :func:`factor_vae_score`, whose parameters these are. ModelCentrality
+    calls it with every model's encoder on one model's generated data.
+
+    Parameters
+    ----------
+    representations : sequence of estimators with ``transform`` or callables
+        Each maps float32 observations of shape ``(n, *observation_shape)`` to
+        codes of shape ``(n, n_codes)``; ``n_codes`` may differ between them and
+        from ``dataset.n_factors``.
+    dataset : GroundTruthDataset
+    protocol : {"community", "paper"}, default="community"
+    random_state : int, RandomState instance or None, default=None
+    batch_size, n_train, n_eval, n_variance : int, default=None
+    prune_threshold : float, default=None
+        See :func:`factor_vae_score`.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_representations,), dtype float64
+        Majority-vote accuracies in ``[0, 1]``; entry ``r`` equals
+        ``factor_vae_score(representations[r], dataset, ...)`` with the same
+        arguments (both draw the same factors, noise and votes in the same order).
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`factor_vae_score`, for any representation.
+
+    Warns
+    -----
+    UserWarning
+        For each representation without any active code dimension (its score is 0.0).
+    """
+    params = _resolve_params(protocol, batch_size, n_train, n_eval, n_variance, prune_threshold)
+    results = _votes_of_each(check_random_state(random_state), representations, dataset, params)
+    return np.array([result["eval_accuracy"] for result in results], dtype=np.float64)
+
+
+def _votes_of_each(rng, representations, dataset, params):
+    """The vote machinery: global variances, votes and classifier of every representation.
+
+    Returns
+    -------
+    results : list of dict, one per representation
+        The ``details`` of :func:`factor_vae_score`.
+    """
+    eligible = varying_factors(dataset, "the FactorVAE score")
+    encoders = [as_encoder(r) for r in representations]
+    global_vars = _global_variances(encoders, dataset, params, rng)
+    actives = [_active_dims(v, params["prune_threshold"]) for v in global_vars]
+    n_factors = len(dataset.factor_sizes)
+    if any(active.size for active in actives):
+        train_votes = _vote_matrices(encoders, dataset, params["n_train"], eligible,
+                                     global_vars, actives, params, rng)
+        eval_votes = (_vote_matrices(encoders, dataset, params["n_eval"], eligible, global_vars,
+                                     actives, params, rng) if params["split"] else train_votes)
+    else:  # disentanglement_lib returns accuracies of 0 when every dimension is pruned
+        train_votes = eval_votes = [np.zeros((len(v), n_factors), dtype=np.int64)
+                                    for v in global_vars]
+    results = []
+    for variance, active, train, evaluate in zip(global_vars, actives, train_votes, eval_votes,
+                                                 strict=True):
+        mapping = _majority_vote(train, eligible, active)
+        results.append({
+            "protocol": params["protocol"], "global_variance": variance,
+            "global_std": np.sqrt(variance), "active_dims": active,
+            "eligible_factors": eligible, "train_votes": train, "eval_votes": evaluate,
+            "mapping": mapping, "train_accuracy": _accuracy(train, mapping),
+            "eval_accuracy": _accuracy(evaluate, mapping),
+        })
+    return results
 
 
 def _resolve_params(protocol, batch_size, n_train, n_eval, n_variance, prune_threshold):
@@ -238,7 +295,7 @@ def _resolve_params(protocol, batch_size, n_train, n_eval, n_variance, prune_thr
     minimum = {"batch_size": 2, "n_train": 1, "n_eval": 1, "n_variance": 2}
     for name, value in given.items():
         if value is not None:
-            params[name] = _check_count(name, value, minimum[name])
+            params[name] = check_count(name, value, minimum[name])
     if prune_threshold is not None:
         if (isinstance(prune_threshold, bool) or not isinstance(prune_threshold, numbers.Real)
                 or not np.isfinite(prune_threshold) or prune_threshold < 0):
@@ -249,30 +306,37 @@ def _resolve_params(protocol, batch_size, n_train, n_eval, n_variance, prune_thr
     return params
 
 
-def _eligible_factors(dataset):
-    """Indices of the factors that can be fixed: those with more than one value.
+def _encode_all(encoders, dataset, factors, rng, rows):
+    """Render ``factors`` ``rows`` at a time; yield each chunk's codes under every encoder.
 
-    See :func:`~disentangle.metrics._sampling.varying_factors`.
+    Yields
+    ------
+    codes : list of ndarray of shape (chunk, n_codes_r), one per encoder
     """
-    return varying_factors(dataset, "the FactorVAE score")
+    for start in range(0, len(factors), rows):
+        observations = dataset.checked_observations(factors[start:start + rows], rng)
+        yield [encode(observations) for encode in encoders]
 
 
-def _global_variances(encode, dataset, params, rng):
-    """Variance of each code dimension over ``n_variance`` random observations.
+def _global_variances(encoders, dataset, params, rng):
+    """Per-encoder variance of each code over one shared sample of ``n_variance`` observations.
 
     disentanglement_lib (``_compute_variances``) uses ``np.var(ddof=1)``; the
     InfoGAN-CR code uses ``np.std`` (ddof=0).
 
     Returns
     -------
-    global_var : ndarray of shape (n_codes,), dtype float64, finite, ``>= 0``
+    global_vars : list of ndarray of shape (n_codes_r,), float64, finite, ``>= 0``
     """
-    factors = _sample_factors(dataset, params["n_variance"], rng)
-    codes = encode_factors(encode, dataset, factors, rng, batch_size=_ROWS_PER_CALL)
-    global_var = np.var(codes, axis=0, ddof=params["ddof"])
-    if not np.all(np.isfinite(global_var)):
-        raise ValueError("the code variances overflow; rescale the representation's codes.")
-    return global_var
+    factors = sample_factors(dataset, params["n_variance"], rng)
+    chunks = list(_encode_all(encoders, dataset, factors, rng, ROWS_PER_CALL))
+    global_vars = []
+    for r in range(len(encoders)):
+        variance = np.var(np.concatenate([c[r] for c in chunks]), axis=0, ddof=params["ddof"])
+        if not np.all(np.isfinite(variance)):
+            raise ValueError("the code variances overflow; rescale the representation's codes.")
+        global_vars.append(variance)
+    return global_vars
 
 
 def _active_dims(global_var, threshold):
@@ -321,23 +385,33 @@ def _vote_winners(codes, vote_size, global_var, active, ddof):
     return active[np.argmin(ratio, axis=1)]
 
 
-def _vote_matrix(encode, dataset, n_votes, eligible, global_var, active, params, rng):
-    """Vote counts, shape (n_codes, n_factors), int64.
+def _vote_matrices(encoders, dataset, n_votes, eligible, global_vars, actives, params, rng):
+    """Vote counts of every encoder on the same votes.
 
-    Every observation is rendered and encoded once, whole votes at a time
-    (up to ``_ROWS_PER_CALL`` observations per call).
+    Every observation is rendered once and encoded by every encoder, whole
+    votes at a time (up to ``ROWS_PER_CALL`` observations per call).
+
+    Returns
+    -------
+    counts : list of ndarray of shape (n_codes_r, n_factors), int64
+        All zeros for an encoder without active dimensions.
     """
     vote_size = params["batch_size"]
-    fixed = _fixed_factors(n_votes, eligible, params["cycle"], rng)
-    factors = _vote_factors(dataset, fixed, vote_size, rng)
-    rows = max(1, _ROWS_PER_CALL // vote_size) * vote_size
-    winners = np.concatenate([
-        _vote_winners(encode_factors(encode, dataset, factors[i:i + rows], rng, batch_size=rows),
-                      vote_size, global_var, active, params["ddof"])
-        for i in range(0, len(factors), rows)
-    ])
-    counts = np.zeros((len(global_var), len(dataset.factor_sizes)), dtype=np.int64)
-    np.add.at(counts, (winners, fixed), 1)
+    fixed = fixed_factors(n_votes, eligible, params["cycle"], rng)
+    factors = group_factors(dataset, fixed, vote_size, rng)
+    rows = max(1, ROWS_PER_CALL // vote_size) * vote_size
+    winners = [[] for _ in encoders]
+    for codes in _encode_all(encoders, dataset, factors, rng, rows):
+        for r, active in enumerate(actives):
+            if active.size:
+                winners[r].append(_vote_winners(codes[r], vote_size, global_vars[r], active,
+                                                params["ddof"]))
+    counts = []
+    for r, variance in enumerate(global_vars):
+        count = np.zeros((len(variance), len(dataset.factor_sizes)), dtype=np.int64)
+        if winners[r]:
+            np.add.at(count, (np.concatenate(winners[r]), fixed), 1)
+        counts.append(count)
     return counts
 
 
