@@ -16,45 +16,42 @@ Representation Learning", ICLR 2020), the alternative the paper compares with,
 instead encodes real observations with every model and scores how one-to-one
 the map between two models' codes is (``google-research/disentanglement_lib``,
 ``disentanglement_lib/evaluation/udr/metrics/udr.py``).
+
+This module is the search shell (fit the candidates, rank them, keep the
+medoid); the similarities themselves are
+:func:`~disentangle.metrics.pairwise_similarity`
+(:mod:`disentangle.metrics._similarity`, :mod:`disentangle.metrics._udr`).
 """
 
 import copy
-import inspect
 import os
-import time
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import delayed
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
 from sklearn.exceptions import FitFailedWarning
-from sklearn.linear_model import Lasso
 from sklearn.model_selection import ParameterGrid
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from disentangle._compat import HasMethods, StrOptions, _fit_context, eval_expr
-from disentangle._validation import check_no_bool_numbers, open_npy
-from disentangle.datasets import GeneratedDataset
-from disentangle.metrics._factor_vae import _resolve_params, factor_vae_scores
+from disentangle._validation import check_no_bool_numbers
 from disentangle.metrics._representation import with_feature_names
-from disentangle.metrics._sampling import check_count
+from disentangle.metrics._similarity import (
+    SIMILARITIES,
+    SIMILARITY_DEFAULTS,
+    PairwiseRun,
+    guarded,
+    pairwise_similarity,
+)
+from disentangle.metrics._udr import relative_strength
 
-SIMILARITIES = ("factor_vae", "udr_lasso", "udr_spearman")
-
-#: Default ``similarity_params`` of each similarity.
-SIMILARITY_DEFAULTS = {
-    # factor_vae_score's arguments; n_train=None with the paper protocol means
-    # votes_per_code votes per code of the generating model.
-    "factor_vae": {"protocol": "paper", "batch_size": None, "n_train": None, "n_eval": None,
-                   "n_variance": None, "prune_threshold": None, "votes_per_code": 100},
-    # disentanglement_lib: Lasso(alpha=0.1), latents with mean KL <= 0.01 ignored.
-    "udr_lasso": {"n_samples": 10_000, "alpha": 0.1, "kl_threshold": 0.01},
-    "udr_spearman": {"n_samples": 10_000, "kl_threshold": 0.01},
-}
+__all__ = ["SIMILARITIES", "SIMILARITY_DEFAULTS", "ModelCentralitySelector", "model_centrality",
+           "pairwise_similarity", "relative_strength"]
 
 # Parameter names treated as paths a fit writes to; candidates must not share them.
 _WRITE_PATH_MARKERS = ("checkpoint", "work_dir", "output_dir", "log_dir", "dirname",
@@ -288,116 +285,38 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         check_no_bool_numbers(self)
         _check_pre_dispatch(self.pre_dispatch)
         candidates = list(ParameterGrid(self.param_grid))
-        params = _similarity_params(self.similarity, self.similarity_params)
+        run = PairwiseRun(self.similarity, self.similarity_params, n_jobs=self.n_jobs,
+                          pre_dispatch=self.pre_dispatch, verbose=self.verbose,
+                          error_score=self.error_score, prefix="ModelCentralitySelector")
         _check_candidates(self.estimator, candidates)
-        rng = check_random_state(self.random_state)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=len(candidates))
         self.n_candidates_ = len(candidates)
 
-        models, fit_time, errors = self._fit_candidates(X, candidates)
-        pairwise, sim_time = self._similarities(X, models, errors, params, seeds, rng)
-        self._set_results(candidates, models, errors, pairwise, fit_time, sim_time)
+        models, fit_time, errors = self._fit_candidates(X, candidates, run)
+        pairwise, sim_time = run(models, errors, X, self.random_state)
+        self._set_results(candidates, models, errors, pairwise, fit_time, sim_time, run.log)
         return self
 
     # --- fitting --------------------------------------------------------------------------
 
-    def _parallel(self):
-        return Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch,
-                        verbose=max(0, self.verbose - 1), return_as="generator")
-
-    def _log(self, message):
-        if self.verbose:
-            print(f"[ModelCentralitySelector] {message}", flush=True)
-
-    def _fit_candidates(self, X, candidates):
-        """Fit a clone per candidate in parallel; failures become None plus a message."""
+    def _fit_candidates(self, X, candidates, run):
+        """Fit a clone per candidate with ``run``'s joblib settings; failures become None
+        plus a message."""
         n = len(candidates)
-        self._log(f"fitting {n} candidates")
-        tasks = (delayed(_guarded)(_fit_and_check, self.error_score, self.estimator, params, X)
+        run.log(f"fitting {n} candidates")
+        tasks = (delayed(guarded)(_fit_and_check, self.error_score, self.estimator, params, X)
                  for params in candidates)
         models, times, errors = [None] * n, np.zeros(n), [None] * n
-        for i, (model, seconds, error) in enumerate(self._parallel()(tasks)):
+        for i, (model, seconds, error) in enumerate(run.parallel()(tasks)):
             models[i], times[i], errors[i] = model, seconds, error
             status = "FAILED" if error else "fitted"
-            self._log(f"[{i + 1}/{n}] {candidates[i]} {status} in {seconds:.1f} s")
+            run.log(f"[{i + 1}/{n}] {candidates[i]} {status} in {seconds:.1f} s")
         return models, times, errors
 
     # --- similarities ---------------------------------------------------------------------
 
-    def _similarities(self, X, models, errors, params, seeds, rng):
-        """Pairwise scores among the candidates that did not fail, in candidate indexing."""
-        n = len(models)
-        pairwise, times = np.full((n, n), np.nan), np.zeros(n)
-        alive = [i for i in range(n) if errors[i] is None]
-        if len(alive) < 2:
-            return pairwise, times
-        self._log(f"similarity {self.similarity!r} of {len(alive)} models")
-        if self.similarity == "factor_vae":
-            outcomes = self._factor_vae(models, alive, params, seeds)
-        else:
-            outcomes = self._udr(X, models, alive, params, rng)
-        by_column = self.similarity == "factor_vae"  # FactorVAE tasks give columns, UDR rows
-        for k, (i, (scores, seconds, error)) in enumerate(zip(alive, outcomes, strict=True)):
-            times[i] += seconds
-            if error is not None:
-                errors[i] = error
-            elif by_column:
-                pairwise[alive, i] = scores
-            else:
-                pairwise[i, alive] = scores
-            self._log(f"similarity task {k + 1}/{len(alive)} (candidate {i}) "
-                      f"{'FAILED' if error else 'done'} in {seconds:.1f} s")
-        return pairwise, times
-
-    def _factor_vae(self, models, alive, params, seeds):
-        """Column j: render model j's data once, score every encoder on it.
-
-        Columns are grouped into about two blocks per worker. Every model is
-        its own task argument, never a list: joblib's Dask backend scatters
-        each one once (a fitted model reports its size through ``__sizeof__``)
-        and each worker fetches it once, where a list would travel inside
-        every task. Other backends pickle the pool once per block.
-        """
-        pool = [models[i] for i in alive]
-        n_blocks = min(len(alive), 2 * effective_n_jobs(self.n_jobs))
-        blocks = np.array_split(np.arange(len(alive)), n_blocks)
-        tasks = (delayed(_factor_vae_block)(block, params, seeds[np.asarray(alive)[block]],
-                                            self.error_score, *pool)
-                 for block in blocks)
-        return [outcome for block in self._parallel()(tasks) for outcome in block]
-
-    def _udr(self, X, models, alive, params, rng):
-        """UDR: encode one sample of X with every model, then one task per row i."""
-        observations = _sample_rows(X, params["n_samples"], rng)
-        if len(observations) < params["n_samples"] and "n_samples" in (self.similarity_params
-                                                                        or {}):
-            warnings.warn(
-                f"similarity_params n_samples={params['n_samples']} is larger than len(X)="
-                f"{len(observations)}; UDR encodes all {len(observations)} observations.",
-                UserWarning, stacklevel=4)
-        tasks = (delayed(_guarded)(_udr_representation, self.error_score, models[i],
-                                   observations, params["kl_threshold"])
-                 for i in alive)
-        encoded = list(self._parallel()(tasks))
-        ok = [k for k, (_, _, error) in enumerate(encoded) if error is None]
-        reps = [encoded[k][0] for k in ok]
-        kind, alpha = self.similarity, params.get("alpha")
-        # Each array its own argument, so that a Dask backend scatters it once (as the models).
-        arrays = [array for rep in reps for array in rep]
-        rows = iter(self._parallel()(delayed(_guarded)(_udr_row, self.error_score, r, kind, alpha,
-                                                       *arrays) for r in range(len(reps))))
-        outcomes = []
-        for _, seconds, error in encoded:
-            if error is not None:
-                outcomes.append((None, seconds, error))
-                continue
-            row, row_seconds, row_error = next(rows)
-            outcomes.append((_spread(row, ok, len(alive)), seconds + row_seconds, row_error))
-        return outcomes
-
     # --- results --------------------------------------------------------------------------
 
-    def _set_results(self, candidates, models, errors, pairwise, fit_time, sim_time):
+    def _set_results(self, candidates, models, errors, pairwise, fit_time, sim_time, log):
         """Centralities, ranks, the medoid and every fitted attribute."""
         failed = np.array([e is not None for e in errors])
         _warn_or_raise_about_failures(candidates, errors, self.error_score)
@@ -415,7 +334,7 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         self.pairwise_scores_ = pairwise
         self.similarity_matrix_ = (pairwise + pairwise.T) / 2
         self.cv_results_ = _results(candidates, centrality, fit_time, sim_time, errors)
-        self._log(f"medoid: candidate {self.best_index_} {self.best_params_}, centrality "
+        log(f"medoid: candidate {self.best_index_} {self.best_params_}, centrality "
                   f"{centrality[self.best_index_]:.4f}")
 
     # --- delegation to the medoid ---------------------------------------------------------
@@ -518,19 +437,9 @@ def model_centrality(models, X=None, *, similarity="factor_vae", similarity_para
         ``X``, or an error of any model (nothing is tolerated here).
     """
     models = list(models)
-    if similarity not in SIMILARITIES:
-        raise ValueError(f"similarity must be one of {SIMILARITIES}; got {similarity!r}.")
-    if len(models) < 2:
-        raise ValueError(f"model_centrality needs at least 2 models; got {len(models)}.")
-    if similarity != "factor_vae" and X is None:
-        raise ValueError(f"similarity={similarity!r} encodes observations: pass X.")
-    params = _similarity_params(similarity, similarity_params)
-    runner = ModelCentralitySelector(None, {}, similarity=similarity,
-                                     similarity_params=similarity_params, n_jobs=n_jobs,
-                                     verbose=verbose, error_score="raise")
-    rng = check_random_state(random_state)
-    seeds = rng.randint(np.iinfo(np.int32).max, size=len(models))
-    pairwise, _ = runner._similarities(X, models, [None] * len(models), params, seeds, rng)
+    pairwise = pairwise_similarity(models, X, similarity=similarity,
+                                   similarity_params=similarity_params, n_jobs=n_jobs,
+                                   verbose=verbose, random_state=random_state)
     return _centrality(pairwise, np.ones(len(models), bool), similarity), pairwise
 
 
@@ -542,33 +451,6 @@ def _best_has(selector, name):
 
 
 # --- validation -------------------------------------------------------------------------------
-
-
-def _similarity_params(similarity, overrides):
-    """The similarity's defaults updated with ``overrides``; unknown keys raise ValueError."""
-    params = dict(SIMILARITY_DEFAULTS[similarity])
-    unknown = sorted(set(overrides or {}) - set(params))
-    if unknown:
-        raise ValueError(
-            f"Unknown similarity_params {unknown} for similarity={similarity!r}; "
-            f"expected keys among {sorted(params)}.")
-    params.update(overrides or {})
-    _check_similarity_values(similarity, params)
-    return params
-
-
-def _check_similarity_values(similarity, params):
-    """Raise ValueError on an out-of-range similarity parameter, before any fit."""
-    if similarity == "factor_vae":
-        check_count("votes_per_code", params["votes_per_code"], 1)
-        fvae = {k: v for k, v in params.items() if k != "votes_per_code"}
-        _resolve_params(**fvae)  # factor_vae_score's own validation
-        return
-    check_count("n_samples", params["n_samples"], 2)
-    for name in ("alpha", "kl_threshold"):
-        value = params.get(name, 0.0)
-        if isinstance(value, bool) or not isinstance(value, Real) or not value >= 0:
-            raise ValueError(f"{name} must be a number >= 0; got {value!r}.")
 
 
 def _check_pre_dispatch(pre_dispatch):
@@ -637,25 +519,6 @@ def _check_candidates(estimator, candidates):
 # --- tasks (run by joblib workers) ------------------------------------------------------------
 
 
-def _describe(exc):
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _guarded(fn, error_score, *args):
-    """Run ``fn(*args)``; return ``(value, seconds, None)`` or ``(None, seconds, message)``.
-
-    With ``error_score="raise"`` the exception propagates.
-    """
-    start = time.perf_counter()
-    try:
-        value = fn(*args)
-    except Exception as exc:
-        if isinstance(error_score, str) and error_score == "raise":
-            raise
-        return None, time.perf_counter() - start, _describe(exc)
-    return value, time.perf_counter() - start, None
-
-
 def _fit_and_check(estimator, params, X):
     """Fit a clone with ``params`` and check that it generates and encodes finite values."""
     model = clone(estimator).set_params(**clone(params, safe=False)).fit(X)
@@ -689,146 +552,6 @@ def _check_generative(model, n_samples=_N_HEALTH_CHECK):
         raise ValueError(
             f"transform returned codes of shape {codes.shape}; expected "
             f"({n_samples}, n_codes_={model.n_codes_}).")
-
-
-def _factor_vae_block(columns, params, seeds, error_score, *models):
-    """:func:`_factor_vae_column` for each of ``columns``, each guarded by :func:`_guarded`."""
-    return [_guarded(_factor_vae_column, error_score, models, j, params, seed)
-            for j, seed in zip(columns, seeds, strict=True)]
-
-
-def _factor_vae_column(models, j, params, seed):
-    """FactorVAE score of every model's encoder on model ``j``'s generated data.
-
-    Returns
-    -------
-    scores : ndarray of shape (len(models),)
-        ``scores[i]`` = pairwise score (encoder i, data j).
-    """
-    dataset = GeneratedDataset(models[j])
-    kwargs = {k: v for k, v in params.items() if k != "votes_per_code"}
-    if kwargs["n_train"] is None and kwargs["protocol"] == "paper":
-        kwargs["n_train"] = params["votes_per_code"] * dataset.n_factors
-    return factor_vae_scores(models, dataset, random_state=seed, **kwargs)
-
-
-# --- UDR ----------------------------------------------------------------------------------------
-
-
-def _sample_rows(X, n_samples, rng):
-    """``n_samples`` rows of ``X`` without replacement (all of them if fewer), in order.
-
-    A DataFrame stays one, so that models fitted on it see their column names.
-    """
-    X = X if hasattr(X, "iloc") else np.asarray(open_npy(X))  # a DataFrame keeps its names
-    if len(X) <= n_samples:
-        return X
-    rows = np.sort(rng.choice(len(X), size=n_samples, replace=False))
-    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
-
-
-def _encode_with_kl(model, observations):
-    """Codes and, when the model exposes its posterior, the mean KL of each latent to N(0, 1).
-
-    A ``transform`` that accepts ``return_std=True`` (returning posterior
-    means and standard deviations) gives the KL that disentanglement_lib
-    filters uninformative latents with; otherwise the KL is None.
-    """
-    if "return_std" in inspect.signature(model.transform).parameters:
-        mean, std = (np.asarray(a, dtype=np.float64)
-                     for a in model.transform(observations, return_std=True))
-        kl = np.mean(0.5 * (mean**2 + std**2 - 2 * np.log(std) - 1), axis=0)
-        return mean, kl
-    return np.asarray(model.transform(observations), dtype=np.float64), None
-
-
-def _udr_representation(model, observations, kl_threshold):
-    """Standardised codes with uninformative latents zeroed, and the informative mask.
-
-    As disentanglement_lib: each code is standardised over the sample and
-    latents whose mean KL is at most ``kl_threshold`` are zeroed and ignored.
-    Without a KL (a GAN's encoder), every code is kept.
-
-    Returns
-    -------
-    rep : ndarray of shape (n_samples, n_codes), float64
-    informative : ndarray of shape (n_codes,), bool
-    """
-    codes, kl = _encode_with_kl(model, observations)
-    if codes.ndim != 2 or not np.all(np.isfinite(codes)):
-        raise ValueError("diverged model: transform returned NaN, infinite or mis-shaped codes.")
-    informative = np.ones(codes.shape[1], bool) if kl is None else kl > kl_threshold
-    std = codes.std(axis=0)
-    rep = (codes - codes.mean(axis=0)) / np.where(std > 0, std, 1.0)
-    return rep * informative, informative
-
-
-def _udr_row(i, kind, alpha, *arrays):
-    """UDR pair scores of model ``i`` against every model ``j`` (``j == i`` included).
-
-    ``arrays`` are each model's representation and informative mask in turn
-    (:func:`_udr_representation`).
-
-    Returns
-    -------
-    row : ndarray of shape (len(reps),), values in [0, 1]
-    """
-    reps = list(zip(arrays[::2], arrays[1::2], strict=True))
-    rep_i, mask_i = reps[i]
-    row = np.empty(len(reps))
-    for j, (rep_j, mask_j) in enumerate(reps):
-        strength = (_lasso_strength(rep_i, rep_j, alpha) if kind == "udr_lasso"
-                    else _spearman_strength(rep_i, rep_j))
-        row[j] = relative_strength(strength[np.ix_(mask_i, mask_j)])
-    return row
-
-
-def _lasso_strength(rep_i, rep_j, alpha):
-    """|Lasso coefficients| predicting ``rep_j`` from ``rep_i``, shape (d_i, d_j)."""
-    coef = Lasso(alpha=alpha).fit(rep_i, rep_j).coef_
-    return np.abs(coef.reshape(rep_j.shape[1], rep_i.shape[1])).T
-
-
-def _spearman_strength(rep_i, rep_j):
-    """|Spearman correlation| of every code of ``rep_i`` with every code of ``rep_j``.
-
-    Shape (d_i, d_j); a constant code correlates 0 with everything.
-    """
-    ranks = [rankdata(rep, axis=0) for rep in (rep_i, rep_j)]
-    ranks = [(r - r.mean(0)) / np.where(r.std(0) > 0, r.std(0), np.inf) for r in ranks]
-    return np.abs(ranks[0].T @ ranks[1] / len(rep_i))
-
-
-def relative_strength(strength):
-    """UDR's disentanglement of a non-negative correspondence matrix (Duan et al. 2020, Eq. 3).
-
-    The mean over columns of ``max(column)^2 / sum(column)`` and over rows of
-    the same, averaged: 1 for a permutation-like (one-to-one) matrix with unit
-    entries, smaller when a code spreads over several codes.
-
-    Parameters
-    ----------
-    strength : ndarray of shape (d_i, d_j), non-negative
-
-    Returns
-    -------
-    score : float
-        In ``[0, max(strength)]``; 0.0 for an empty matrix. All-zero rows and
-        columns count as 0.
-    """
-    if strength.size == 0:
-        return 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cols = np.nan_to_num(strength.max(axis=0) ** 2 / strength.sum(axis=0))
-        rows = np.nan_to_num(strength.max(axis=1) ** 2 / strength.sum(axis=1))
-    return float((cols.mean() + rows.mean()) / 2)
-
-
-def _spread(row, ok, n):
-    """Place a row over the ``ok`` models into an array of ``n`` with NaN elsewhere."""
-    full = np.full(n, np.nan)
-    full[ok] = row
-    return full
 
 
 # --- centrality and results ---------------------------------------------------------------------

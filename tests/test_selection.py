@@ -13,9 +13,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import check_random_state
 
-from disentangle import InfoGANCR, ModelCentralitySelector, selection
+from disentangle import InfoGANCR, ModelCentralitySelector
 from disentangle.datasets import GeneratedDataset
-from disentangle.metrics import factor_vae_score, factor_vae_scores
+from disentangle.metrics import (
+    _similarity,
+    factor_vae_score,
+    factor_vae_scores,
+    pairwise_similarity,
+)
 from disentangle.plotting import candidate_labels, plot_similarity_matrix
 from disentangle.selection import model_centrality, relative_strength
 
@@ -337,8 +342,8 @@ def test_models_travel_to_dask_workers_once_not_inside_every_task(images, simila
     models = [InfoGANCR(max_iter=1, batch_size=32, device="cpu", random_state=seed).fit(images)
               for seed in range(4)]
     assert sys.getsizeof(models[0]) > 1e6  # Dask sees its size, so joblib scatters it
-    monkeypatch.setattr(selection, "Parallel", RecordShipping)
-    monkeypatch.setattr(selection, "effective_n_jobs", lambda n_jobs: 2)  # 4 blocks
+    monkeypatch.setattr(_similarity, "Parallel", RecordShipping)
+    monkeypatch.setattr(_similarity, "effective_n_jobs", lambda n_jobs: 2)  # 4 blocks
     for store in SHIPPED.values():
         store.clear()
     params = ({"batch_size": 10, "votes_per_code": 2, "n_variance": 100}
@@ -399,6 +404,13 @@ def test_model_centrality_of_fitted_models_matches_the_selector(X, fitted, simil
     np.testing.assert_array_equal(centrality, sel.cv_results_["centrality"])
     with pytest.raises(ValueError, match="pass X"):
         model_centrality(sel.estimators_, similarity="udr_lasso")
+    # The selector and model_centrality share one public similarity function.
+    np.testing.assert_array_equal(
+        pairwise_similarity(sel.estimators_, X, similarity=similarity,
+                            similarity_params=sel.similarity_params, random_state=0,
+                            n_jobs=2), sel.pairwise_scores_)
+    with pytest.raises(ValueError, match="at least 2 models"):
+        pairwise_similarity(sel.estimators_[:1])
 
 
 def test_udr_n_samples_larger_than_x_warns_and_uses_all_of_x(X):

@@ -20,6 +20,7 @@ from disentangle.metrics._mig import mig_score
 from disentangle.metrics._modularity import modularity_score
 from disentangle.metrics._sap import sap_score
 from disentangle.metrics._scorer import make_disentanglement_scorer
+from disentangle.metrics._similarity import pairwise_similarity
 from disentangle.metrics._unsupervised import gaussian_total_correlation
 
 __all__ = [
@@ -32,5 +33,6 @@ __all__ = [
     "make_disentanglement_scorer",
     "mig_score",
     "modularity_score",
+    "pairwise_similarity",
     "sap_score",
 ]
