@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from disentangle import VAE, InfoGANCR
-from disentangle._training import resolve_device
+from disentangle._engine import resolve_device
 from disentangle.datasets import DSprites
 from disentangle.infogan_cr import sample_cr_pairs, sample_uniform_latents
 from disentangle.networks import (

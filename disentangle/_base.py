@@ -1,18 +1,16 @@
 """What every generative estimator shares: the :class:`GenerativeEstimator` base class.
 
-Fitting through the skorch engine of :mod:`disentangle._training`, the
+Fitting through the skorch engine of :mod:`disentangle._engine`, the
 generative interface (``transform``, ``sample_latent``, ``generate``,
 ``sample``, ``get_feature_names_out``), and persistence with a version check,
 a checksum, and loading of CUDA-fitted models on CPU-only machines.
 """
 
-import copy
 import hashlib
 import os
 import pickle
 import warnings
 from numbers import Integral, Real
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,19 +21,18 @@ from skorch.callbacks import Callback
 from skorch.exceptions import DeviceWarning
 
 from disentangle import __version__
+from disentangle._checkpoint import (
+    TrainingCheckpoint,
+    checkpoint_path,
+    fit_record,
+    resume_snapshot,
+)
 from disentangle._compat import Interval
-from disentangle._training import (
-    CHECKPOINT_FILE,
-    CHECKPOINT_FORMAT,
+from disentangle._engine import (
     BatchIterator,
     FiniteLosses,
     GracefulInterrupt,
-    TrainingCheckpoint,
     TrainingWarning,
-    check_snapshot,
-    load_checkpoint,
-    make_snapshot,
-    param_fingerprint,
     resolve_device,
     seed_from,
     to_float,
@@ -46,7 +43,6 @@ from disentangle._validation import (
     check_checkpoint_dir,
     check_latent_matrix,
     check_no_bool_numbers,
-    data_signature,
     open_npy,
     transform_scale,
     uint8_scale,
@@ -175,8 +171,8 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
         self._check_common_params()
         self._check_params()
         X = self._validate_training_data(X)
-        record = self._fit_record(X)
-        snapshot = self._resume_snapshot(record)
+        record = fit_record(self, X)
+        snapshot = resume_snapshot(self, record)
         record["seeds"] = snapshot["seeds"] if snapshot else list(self._fit_seeds())
         interrupt = GracefulInterrupt()
         iterator_state = snapshot["net"]["iterator"] if snapshot else None
@@ -210,48 +206,6 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
         rng = np.random.RandomState(seed_from(self.random_state))
         return seed_from(rng), seed_from(rng)
 
-    def _fit_record(self, X):
-        """What identifies a fit: package version, estimator, training parameters, data."""
-        params = {name: param_fingerprint(value)
-                  for name, value in self.get_params(deep=False).items()
-                  if name not in self._resumable_params}
-        return {"format": CHECKPOINT_FORMAT, "version": __version__,
-                "estimator": type(self).__name__, "params": params, "data": data_signature(X)}
-
-    def _checkpoint_path(self):
-        return None if self.checkpoint_dir is None else Path(self.checkpoint_dir) / CHECKPOINT_FILE
-
-    def _resume_snapshot(self, record):
-        """The state ``warm_start`` continues: the previous fit's, else the checkpoint's.
-
-        The previous fit's state comes first, unless it was interrupted inside
-        an iteration and a checkpoint exists. Returns None for a fresh fit.
-
-        Raises
-        ------
-        ValueError
-            The state belongs to another version, estimator, parameters or data.
-        """
-        if not self.warm_start:
-            return None
-        path = self._checkpoint_path()
-        in_memory = hasattr(self, "net_")
-        if in_memory and not (self.net_.step_open_ and path is not None and path.exists()):
-            snapshot, source = copy.deepcopy(make_snapshot(self._record, self.net_)), "The fit"
-            if self.net_.step_open_:
-                warnings.warn(
-                    "The previous fit was interrupted inside an iteration: continuing from it "
-                    "is not bit-for-bit reproducible (a checkpoint_dir would make it so).",
-                    TrainingWarning, stacklevel=5,
-                )
-        elif path is not None and path.exists():
-            source = f"The checkpoint {path}"
-            snapshot = load_checkpoint(path, self.device_)
-        else:
-            return None
-        check_snapshot(snapshot, record, source)
-        return snapshot
-
     def _engine_params(self, n_samples, record, iterator_state, interrupt):
         """Keyword arguments of the skorch engine shared by all estimators.
 
@@ -280,7 +234,8 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
                                 self._loss_names(), self.max_iter),
         ]
         if self.checkpoint_dir is not None:
-            checkpoint = TrainingCheckpoint(self._checkpoint_path(), self.checkpoint_every, record)
+            checkpoint = TrainingCheckpoint(checkpoint_path(self.checkpoint_dir),
+                                            self.checkpoint_every, record)
             defaults.append(("checkpoint", checkpoint))
         user = list(self.callbacks or [])
         named = {item[0] for item in user if isinstance(item, tuple)}
@@ -310,7 +265,8 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
         self.n_codes_, self.n_latent_ = self._latent_sizes()
         self.n_iter_ = net.n_iter_
         if net.n_iter_ < self.max_iter:
-            where = "" if self.checkpoint_dir is None else f" (or from {self._checkpoint_path()})"
+            path = checkpoint_path(self.checkpoint_dir)
+            where = "" if path is None else f" (or from {path})"
             inside = (f" inside iteration {net.n_iter_ + 1}, whose changes stay" if net.step_open_
                       else "")
             warnings.warn(

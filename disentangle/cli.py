@@ -39,7 +39,7 @@ def run_demo(args):
     import joblib
 
     from disentangle import InfoGANCR
-    from disentangle._training import resolve_device
+    from disentangle._engine import resolve_device
     from disentangle.datasets import DSprites
     from disentangle.metrics import factor_vae_score
     from disentangle.plotting import plot_traversals

@@ -16,14 +16,7 @@ from skorch.callbacks import Callback
 
 from disentangle._base import GenerativeEstimator
 from disentangle._compat import Interval, RealNotInt
-from disentangle._training import (
-    DiscriminatorDominance,
-    SampleCollapse,
-    TrainingNet,
-    sample_diversity,
-    to_float,
-    torch_seed,
-)
+from disentangle._engine import StretchMonitor, TrainingNet, to_float, torch_seed
 from disentangle.networks import (
     CRDiscriminator,
     DiscriminatorQ,
@@ -80,6 +73,74 @@ def sample_cr_pairs(n, n_codes, n_noise, gap, generator, device="cpu"):
     codes_b[rows, shared] = codes_a[rows, shared] = u[0, rows, shared]
     noise = sample_uniform_latents(n, n_noise, generator, device)
     return torch.cat([codes_a, noise], 1), torch.cat([codes_b, noise], 1), shared
+
+
+# --- GAN monitors ---------------------------------------------------------------------------------
+
+
+def sample_diversity(generated, data):
+    """Spread of generated samples relative to the data's, over a batch.
+
+    The mean over features of the standard deviation across the batch, of
+    ``generated`` divided by that of ``data``: about 1 for a healthy
+    generator, near 0 when all samples collapse to one. 1 when the data
+    batch has no spread.
+
+    Parameters
+    ----------
+    generated, data : Tensor of shape (M, ...)
+
+    Returns
+    -------
+    diversity : Tensor, scalar
+    """
+    spread = generated.detach().flatten(1).std(0, unbiased=False).mean()
+    reference = data.flatten(1).std(0, unbiased=False).mean()
+    return torch.where(reference > 0, spread / reference.clamp_min(1e-12), torch.ones_like(spread))
+
+
+class DiscriminatorDominance(StretchMonitor):
+    """Warn when the GAN discriminator wins completely for a long stretch.
+
+    Its real/fake loss (``adversarial_loss``: the two cross-entropies,
+    ``2 log 2`` at the balance point) below ``threshold`` means it tells every
+    real and generated sample apart with near certainty: the generator then
+    gets no useful gradient.
+
+    Parameters
+    ----------
+    threshold : float, default=0.01
+    patience : int, default=500
+    """
+
+    key = "adversarial_loss"
+    problem = ("the discriminator has won completely (the generator gets no useful gradient; "
+               "try a lower lr_discriminator or a higher lr_generator)")
+
+    def __init__(self, threshold=0.01, patience=500):
+        super().__init__(threshold, patience)
+
+
+class SampleCollapse(StretchMonitor):
+    """Warn when the generated samples collapse to (nearly) one sample.
+
+    ``sample_diversity`` (see :func:`sample_diversity`) below ``threshold``:
+    the generated batch spreads less than ``threshold`` times the data batch.
+
+    Parameters
+    ----------
+    threshold : float, default=0.02
+    patience : int, default=500
+    """
+
+    key = "sample_diversity"
+    problem = "the generated samples have collapsed to nearly one sample"
+
+    def __init__(self, threshold=0.02, patience=500):
+        super().__init__(threshold, patience)
+
+
+# --- The CR schedule ------------------------------------------------------------------------------
 
 
 def _fraction_or_iteration(value, max_iter):
@@ -333,9 +394,9 @@ class InfoGANCR(GenerativeEstimator):
         Extra callbacks of the training net (e.g. a score logged every few
         iterations); they see ``net.n_iter_``. A callback named like a
         default one replaces it, ``(name, None)`` removes it: "finite_losses"
-        (:class:`~disentangle._training.FiniteLosses`), "discriminator_dominance"
-        (:class:`~disentangle._training.DiscriminatorDominance`), "sample_collapse"
-        (:class:`~disentangle._training.SampleCollapse`), "checkpoint".
+        (:class:`~disentangle._engine.FiniteLosses`), "discriminator_dominance"
+        (:class:`DiscriminatorDominance`), "sample_collapse"
+        (:class:`SampleCollapse`), "checkpoint".
         Gradient callbacks (``on_grad_computed``, e.g. skorch's
         ``GradientNormClipping``) run before each of the iteration's
         optimiser steps (H, D/Q, then each G step) on the parameters it updates.

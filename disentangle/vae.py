@@ -28,7 +28,7 @@ from sklearn.utils import metadata_routing
 
 from disentangle._base import GenerativeEstimator, _to_batches
 from disentangle._compat import Interval
-from disentangle._training import TrainingNet, to_float, torch_seed
+from disentangle._engine import TrainingNet, to_float, torch_seed
 from disentangle.networks import (
     TCDiscriminator,
     VAEDecoder,
@@ -230,7 +230,7 @@ def log_importance_weights(batch_size, dataset_size, estimator="mws", device=Non
       Appendix C.2, in its symmetric form): w[i, i] = 1 / N and the other M - 1
       images share (N - 1) / N equally, so each row sums to 1. Unbiased for
       q(z_i) when those M - 1 are drawn without replacement from the other
-      N - 1 images (as :class:`~disentangle._training.BatchIterator` does) and exact
+      N - 1 images (as :class:`~disentangle._engine.BatchIterator` does) and exact
       when the batch is the whole dataset: each term is a consistent estimate.
       (Chen et al. single out one of the M - 1 with weight (N - M + 1) / (N (M - 1))
       and give the others 1 / (M - 1); same row sum, same limit.)
@@ -503,7 +503,7 @@ class VAE(GenerativeEstimator):
     callbacks : list of skorch callbacks or (name, callback) tuples, optional
         Extra callbacks of the training net; they see ``net.n_iter_``. A
         callback named like a default one replaces it, ``(name, None)``
-        removes it: "finite_losses" (:class:`~disentangle._training.FiniteLosses`),
+        removes it: "finite_losses" (:class:`~disentangle._engine.FiniteLosses`),
         "checkpoint". Gradient callbacks (``on_grad_computed``, e.g. skorch's
         ``GradientNormClipping``) run before each optimiser step (the encoder
         and decoder's, then FactorVAE's discriminator's) on the parameters it updates.

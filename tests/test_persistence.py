@@ -10,9 +10,10 @@ import torch
 from skorch.exceptions import DeviceWarning
 
 import disentangle._base as base
-import disentangle._training as training
+import disentangle._checkpoint as checkpoints
+import disentangle._engine as engine
 from disentangle import VAE, InfoGANCR
-from disentangle._training import TrainingWarning, generator_state, restore_generator
+from disentangle._engine import TrainingWarning, generator_state, restore_generator
 
 RNG = np.random.RandomState(0)
 DATA = {"table": RNG.randn(40, 5), "images": (RNG.rand(24, 64, 64) > 0.8).astype(np.uint8)}
@@ -76,7 +77,7 @@ def _pretend_fitted_on_cuda(model, monkeypatch):
     def cuda_generator_state(generator):
         return {**generator_state(generator), "device": "cuda"}
 
-    monkeypatch.setattr(training, "generator_state", cuda_generator_state)
+    monkeypatch.setattr(engine, "generator_state", cuda_generator_state)
     payload = pickle.dumps(model)
     monkeypatch.undo()
     return payload
@@ -112,9 +113,9 @@ def test_generators_restore_on_the_same_device_type_only():
 def test_resuming_a_checkpoint_from_another_device_type_warns(tmp_path, monkeypatch):
     X = DATA["table"]
     VAE(**COMMON, checkpoint_dir=tmp_path).fit(X)
-    checkpoint = torch.load(tmp_path / training.CHECKPOINT_FILE, weights_only=True)
+    checkpoint = torch.load(tmp_path / checkpoints.CHECKPOINT_FILE, weights_only=True)
     checkpoint["net"]["rng"]["device"] = "cuda"
-    torch.save(checkpoint, tmp_path / training.CHECKPOINT_FILE)
+    torch.save(checkpoint, tmp_path / checkpoints.CHECKPOINT_FILE)
     with pytest.warns(TrainingWarning, match="Resuming on cpu a fit that ran on cuda"):
         VAE(**{**COMMON, "max_iter": 5}, checkpoint_dir=tmp_path, warm_start=True).fit(X)
 

@@ -11,14 +11,9 @@ from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback
 
 from disentangle import VAE, InfoGANCR
-from disentangle._training import (
-    CHECKPOINT_FILE,
-    BatchIterator,
-    DiscriminatorDominance,
-    SampleCollapse,
-    TrainingWarning,
-    load_checkpoint,
-)
+from disentangle._checkpoint import CHECKPOINT_FILE, load_checkpoint
+from disentangle._engine import BatchIterator, TrainingWarning
+from disentangle.infogan_cr import DiscriminatorDominance, SampleCollapse
 
 RNG = np.random.RandomState(0)
 IMAGES = (RNG.rand(40, 32, 32) > 0.7).astype(np.uint8)  # 5 batches of 8 a pass
