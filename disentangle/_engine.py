@@ -356,8 +356,10 @@ def _json_default(value):
 class TrainingNet(NeuralNet):
     """skorch engine with a ``config`` dict, extra modules and optimisers, a resumable state.
 
-    Subclasses build their modules in ``initialize_module`` and optimisers in
-    ``initialize_optimizer`` and implement :meth:`train_iteration`.
+    Subclasses build their modules in ``initialize_module`` (``module`` is
+    the factory of the main one: the generator or the decoder) and
+    optimisers in ``initialize_optimizer``, and implement
+    :meth:`train_iteration`; there is no skorch criterion (``criterion=None``).
     ``get_dataset`` passes the array through untouched: :class:`BatchIterator`
     indexes it itself. :meth:`training_state` / :meth:`load_training_state`
     capture everything that the next iteration depends on.
@@ -391,6 +393,11 @@ class TrainingNet(NeuralNet):
         self._batch_iterator = None
         self._batch = None
         return super().initialize()
+
+    def initialize_criterion(self):
+        """No criterion: the losses are computed in :meth:`train_iteration`."""
+        self.criterion_ = None
+        return self
 
     def get_dataset(self, X, y=None):
         return X

@@ -9,10 +9,10 @@ and the official code (``InfoGAN-CR_dSprites/gan/infogan_cr.py``).
 
 import warnings
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
-from skorch.callbacks import Callback
 
 from disentangle._base import GenerativeEstimator
 from disentangle._compat import Interval, RealNotInt
@@ -20,9 +20,8 @@ from disentangle._engine import StretchMonitor, TrainingNet, to_float, torch_see
 from disentangle.networks import (
     CRDiscriminator,
     DiscriminatorQ,
-    Generator,
     build_generator,
-    init_weights,
+    initialize_if_default,
 )
 
 #: Batch-level history keys besides ``train_loss`` (G's loss). ``adversarial_loss`` is D's
@@ -152,8 +151,21 @@ def _fraction_or_iteration(value, max_iter):
     return int(value)
 
 
-class CRSchedule(Callback):
-    """The CR weight and gap schedule; re-initialises H and its Adam state when it (re)starts.
+class CRState(NamedTuple):
+    """What the CR schedule sets for one iteration."""
+
+    #: alpha, the weight of the CR term in G's loss.
+    cr_weight: float
+    #: Minimum distance between the non-shared codes of a CR pair.
+    gap: float
+    #: Whether H trains in this iteration.
+    trains_cr_discriminator: bool
+    #: Whether H and its Adam state start afresh before this iteration.
+    resets_cr_discriminator: bool
+
+
+class CRSchedule(NamedTuple):
+    """The CR weight and gap schedule, a pure function of the iteration (:meth:`state`).
 
     Before iteration ``cr_start`` the CR weight alpha is 0; from it on alpha =
     ``cr_weight``. H trains from ``cr_warmup`` iterations before ``cr_start``
@@ -162,29 +174,33 @@ class CRSchedule(Callback):
     starts training and whenever the gap falls while it trains. With
     ``cr_warmup=0`` this is the official code's schedule, which trains H from
     the start but re-initialises it when alpha rises (its earlier training
-    never reaches G).
+    never reaches G). All points are iterations (0-based).
     """
 
-    def __init__(self, cr_weight, cr_start, gap, gap_end, cr_warmup=0):
-        self.cr_weight = cr_weight
-        self.cr_start = cr_start
-        self.cr_warmup = cr_warmup
-        self.gap = gap
-        self.gap_end = gap_end
+    cr_weight: float
+    cr_start: int
+    gap: float
+    gap_end: int | None
+    cr_warmup: int = 0
 
     def state(self, iteration):
-        """(alpha, gap, whether H trains) in force at ``iteration`` (0-based)."""
+        """The :class:`CRState` of ``iteration`` (0-based), from the iteration alone.
+
+        H resets when it trains now and did not at the previous iteration, or
+        the gap fell; never at iteration 0 (H is fresh then).
+        """
+        alpha, gap, trains_h = self._at(iteration)
+        resets = False
+        if iteration > 0 and trains_h:
+            _, previous_gap, previous_trains_h = self._at(iteration - 1)
+            resets = not previous_trains_h or gap < previous_gap
+        return CRState(alpha, gap, trains_h, resets)
+
+    def _at(self, iteration):
         alpha = self.cr_weight if iteration >= self.cr_start else 0.0
         gap = self.gap if self.gap_end is None or iteration < self.gap_end else 0.0
         trains_h = self.cr_weight > 0 and iteration >= self.cr_start - self.cr_warmup
         return alpha, gap, trains_h
-
-    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
-        previous = self.state(net.n_iter_ - 1) if net.n_iter_ > 0 else None
-        net.cr_weight_, net.gap_, net.trains_cr_discriminator_ = self.state(net.n_iter_)
-        if (previous is not None and net.trains_cr_discriminator_
-                and (not previous[2] or net.gap_ < previous[1])):
-            net.reset_cr_discriminator()
 
 
 class InfoGANCRNet(TrainingNet):
@@ -200,14 +216,21 @@ class InfoGANCRNet(TrainingNet):
     """
 
     def initialize_module(self):
+        """Build G (``self.module``, the generator factory), D/Q and H from the seed.
+
+        The factories are called as ``factory(n_latent or n_codes, input_shape)``;
+        the default networks get the official initialisation (:func:`init_weights`).
+        """
         cfg = self.config
-        shape = cfg["input_shape"]
+        shape, n_codes = cfg["input_shape"], cfg["n_codes"]
         with torch_seed(cfg["seed"]):
-            self.module_ = build_generator(cfg["n_codes"] + cfg["n_noise"], shape)
-            self.discriminator_ = DiscriminatorQ(cfg["n_codes"], shape)
-            self.cr_discriminator_ = CRDiscriminator(cfg["n_codes"], shape)
-            for module in (self.module_, self.discriminator_, self.cr_discriminator_):
-                init_weights(module)
+            self.module_ = self.module(n_codes + cfg["n_noise"], shape)
+            self.discriminator_ = cfg["discriminator"](n_codes, shape)
+            self.cr_discriminator_ = cfg["cr_discriminator"](n_codes, shape)
+            for module, factory in ((self.module_, self.module),
+                                    (self.discriminator_, cfg["discriminator"]),
+                                    (self.cr_discriminator_, cfg["cr_discriminator"])):
+                initialize_if_default(module, factory)
         self.n_cr_resets_ = 0
         self.cr_weight_, self.gap_, self.trains_cr_discriminator_ = 0.0, 0.0, False
         return self
@@ -227,9 +250,10 @@ class InfoGANCRNet(TrainingNet):
     def reset_cr_discriminator(self):
         """Re-initialise H's weights and its Adam state, reproducibly from the seed."""
         self.n_cr_resets_ += 1
-        with torch_seed(self.config["seed"] + 1 + self.n_cr_resets_):
-            fresh = CRDiscriminator(self.config["n_codes"], self.config["input_shape"])
-            init_weights(fresh)
+        cfg = self.config
+        with torch_seed(cfg["seed"] + 1 + self.n_cr_resets_):
+            fresh = cfg["cr_discriminator"](cfg["n_codes"], cfg["input_shape"])
+            initialize_if_default(fresh, cfg["cr_discriminator"])
         self.cr_discriminator_.load_state_dict(fresh.state_dict())
         self.optimizer_cr_discriminator_ = self._adam(
             self.cr_discriminator_, self.config["lr_cr_discriminator"]
@@ -244,14 +268,21 @@ class InfoGANCRNet(TrainingNet):
         self.n_cr_resets_ = counters["n_cr_resets"]
 
     def train_iteration(self, batch):
+        """One iteration: the schedule's state, then H, D/Q and G steps, in that order."""
         cfg, rng = self.config, self.rng_
+        schedule = cfg["cr_schedule"].state(self.n_iter_)
+        if schedule.resets_cr_discriminator:
+            self.reset_cr_discriminator()
+        # Kept on the net for callbacks and logs (e.g. benchmarks/learning_curve.py).
+        self.cr_weight_, self.gap_, self.trains_cr_discriminator_ = schedule[:3]
+
         real = to_float(batch, self.device, cfg["input_scale"])
         n, device = len(real), real.device
         latents = sample_uniform_latents(n, cfg["n_codes"] + cfg["n_noise"], rng, device)
         codes = latents[:, : cfg["n_codes"]]
         terms, pairs = {}, None
-        if self.trains_cr_discriminator_:
-            pairs = sample_cr_pairs(n, cfg["n_codes"], cfg["n_noise"], self.gap_, rng, device)
+        if schedule.trains_cr_discriminator:
+            pairs = sample_cr_pairs(n, cfg["n_codes"], cfg["n_noise"], schedule.gap, rng, device)
             terms["cr_loss"], terms["cr_accuracy"] = self._cr_discriminator_step(pairs)
         # G's samples of this iteration serve the D/Q step (detached) and the first G
         # step: G does not change in between, so its forward pass is done once.
@@ -259,7 +290,8 @@ class InfoGANCRNet(TrainingNet):
         fake = self.module_(latents)
         terms.update(self._discriminator_step(real, fake.detach(), codes))
         for _ in range(cfg["generator_steps"]):
-            g_loss, terms["info_loss"] = self._generator_step(fake, latents, codes, pairs)
+            g_loss, terms["info_loss"] = self._generator_step(fake, latents, codes, pairs,
+                                                              schedule.cr_weight)
             fake = None
         return g_loss, terms
 
@@ -300,8 +332,9 @@ class InfoGANCRNet(TrainingNet):
         return {"discriminator_loss": loss.detach(), "adversarial_loss": adversarial.detach(),
                 "sample_diversity": sample_diversity(fake, real)}
 
-    def _generator_step(self, fake, latents, codes, pairs):
-        """One G step; ``fake`` is G(latents) in the current graph, or None to render it."""
+    def _generator_step(self, fake, latents, codes, pairs, cr_weight):
+        """One G step; ``fake`` is G(latents) in the current graph, or None to render it;
+        ``cr_weight`` is alpha (0: no CR term)."""
         self.discriminator_.eval()
         if fake is None:
             fake = self.module_(latents)
@@ -310,10 +343,10 @@ class InfoGANCRNet(TrainingNet):
         # Non-saturating generator loss (Goodfellow et al. 2014).
         loss = F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
         loss = loss + self.config["info_weight"] * info
-        if self.cr_weight_ > 0:
+        if cr_weight > 0:
             self.cr_discriminator_.eval()
             cr = F.cross_entropy(self.cr_discriminator_(self._render_pairs(pairs)), pairs[2])
-            loss = loss + self.cr_weight_ * cr
+            loss = loss + cr_weight * cr
         self.optimizer_step(self.optimizer_, loss, ["module"])
         return loss.detach(), info.detach()
 
@@ -416,6 +449,28 @@ class InfoGANCR(GenerativeEstimator):
         ``verbose``, ``callbacks`` and the checkpoint parameters may change;
         a fractional ``cr_start``, ``cr_warmup`` or ``gap_end`` follows ``max_iter``). False:
         every ``fit`` starts afresh (and overwrites the checkpoint).
+    generator : callable, optional
+        G for input shapes or architectures the built-in networks do not
+        cover: a class or factory called as ``generator(n_latent, input_shape)``
+        (``input_shape`` is ``(C, H, W)`` for images, ``(d,)`` for a table)
+        that returns a ``torch.nn.Module`` mapping latents of shape
+        ``(batch, n_latent)`` to samples of shape ``(batch, *input_shape)``
+        (images in [0, 1]: e.g. a sigmoid last). None: the paper's G
+        (:func:`~disentangle.networks.build_generator`).
+    discriminator : callable, optional
+        D and Q: ``discriminator(n_codes, input_shape)`` returns a module whose
+        ``forward`` maps samples to ``(d_logits, q_codes)`` of shapes
+        ``(batch,)`` and ``(batch, n_codes)`` (an ``encode`` method returning
+        ``q_codes`` alone is used by ``transform`` when present). None:
+        :class:`~disentangle.networks.DiscriminatorQ`.
+    cr_discriminator : callable, optional
+        H: ``cr_discriminator(n_codes, input_shape)`` returns a module mapping
+        the two samples of each pair stacked on axis 1 (``(batch, 2C, H, W)``
+        or ``(batch, 2d)``) to ``(batch, n_codes)`` logits. None:
+        :class:`~disentangle.networks.CRDiscriminator`. The built-in networks
+        get the official initialisation; a user's network keeps its own. With
+        all three given, images of any size are accepted. Define them at
+        module level so that fitted models pickle.
 
     Attributes
     ----------
@@ -470,6 +525,9 @@ class InfoGANCR(GenerativeEstimator):
         "betas": [tuple, list],
         "generator_steps": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "generator": [callable, None],
+        "discriminator": [callable, None],
+        "cr_discriminator": [callable, None],
     }
 
     def __init__(
@@ -498,6 +556,9 @@ class InfoGANCR(GenerativeEstimator):
         checkpoint_dir=None,
         checkpoint_every=1000,
         warm_start=False,
+        generator=None,
+        discriminator=None,
+        cr_discriminator=None,
     ):
         self.n_codes = n_codes
         self.n_noise = n_noise
@@ -522,6 +583,9 @@ class InfoGANCR(GenerativeEstimator):
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
         self.warm_start = warm_start
+        self.generator = generator
+        self.discriminator = discriminator
+        self.cr_discriminator = cr_discriminator
 
     @classmethod
     def from_preset(cls, name, **params):
@@ -622,16 +686,18 @@ class InfoGANCR(GenerativeEstimator):
             )
 
     def _extra_callbacks(self):
-        return [("cr_schedule", self._cr_schedule()),
-                ("discriminator_dominance", DiscriminatorDominance()),
+        return [("discriminator_dominance", DiscriminatorDominance()),
                 ("sample_collapse", SampleCollapse())]
 
     def _make_net(self, n_samples, seed, engine_params):
-        return InfoGANCRNet(Generator, criterion=torch.nn.BCEWithLogitsLoss,
+        return InfoGANCRNet(self.generator or build_generator, criterion=None,
                             config=self._net_config(seed), **engine_params)
 
     def _net_config(self, seed):
         return {
+            "discriminator": self.discriminator or DiscriminatorQ,
+            "cr_discriminator": self.cr_discriminator or CRDiscriminator,
+            "cr_schedule": self._cr_schedule(),
             "n_codes": self.n_codes, "n_noise": self.n_noise, "input_shape": self.input_shape_,
             "info_weight": self.info_weight, "lr_generator": self.lr_generator,
             "lr_discriminator": self.lr_discriminator,
@@ -644,4 +710,7 @@ class InfoGANCR(GenerativeEstimator):
         return rng.uniform(-1.0, 1.0, size=(n_samples, self.n_latent_))
 
     def _encode_batch(self, inputs):
-        return self.net_.discriminator_.eval().encode(inputs)
+        discriminator = self.net_.discriminator_.eval()
+        if hasattr(discriminator, "encode"):  # Q alone, without D's head
+            return discriminator.encode(inputs)
+        return discriminator(inputs)[1]

@@ -454,3 +454,16 @@ class TCDiscriminator(nn.Module):
 
     def forward(self, latents):
         return self.mlp(latents)
+
+
+#: The default network of each role: :func:`initialize_if_default` gives them the
+#: official initialisation.
+DEFAULT_NETWORKS = (build_generator, DiscriminatorQ, CRDiscriminator, VAEEncoder,
+                    build_vae_decoder, TCDiscriminator)
+
+
+def initialize_if_default(module, factory):
+    """Apply the official :func:`init_weights` to ``module`` when ``factory`` is a default
+    network; a user's network keeps its own initialisation."""
+    if factory in DEFAULT_NETWORKS:
+        init_weights(module)

@@ -47,14 +47,17 @@ def test_cr_pairs_other_codes_cover_the_range():
 
 def test_schedule_switches_weight_gap_and_h():
     schedule = CRSchedule(cr_weight=3.0, cr_start=50, gap=1.9, gap_end=85)
-    assert schedule.state(0) == (0.0, 1.9, False)
-    assert schedule.state(49) == (0.0, 1.9, False)
-    assert schedule.state(50) == (3.0, 1.9, True)
-    assert schedule.state(85) == (3.0, 0.0, True)
+    assert schedule.state(0) == (0.0, 1.9, False, False)
+    assert schedule.state(49) == (0.0, 1.9, False, False)
+    assert schedule.state(50) == (3.0, 1.9, True, True)  # H starts afresh with alpha
+    assert schedule.state(51) == (3.0, 1.9, True, False)
+    assert schedule.state(85) == (3.0, 0.0, True, True)  # and again when the gap falls
     warm = CRSchedule(cr_weight=1.0, cr_start=50, gap=0.0, gap_end=None, cr_warmup=20)
-    assert warm.state(29) == (0.0, 0.0, False)
-    assert warm.state(30) == (0.0, 0.0, True)
-    assert warm.state(50) == (1.0, 0.0, True)
+    assert warm.state(29) == (0.0, 0.0, False, False)
+    assert warm.state(30) == (0.0, 0.0, True, True)
+    assert warm.state(50) == (1.0, 0.0, True, False)
+    # From the start (official schedule with cr_start=0): nothing to reset at iteration 0.
+    assert CRSchedule(1.0, 0, 0.0, None).state(0) == (1.0, 0.0, True, False)
 
 
 def test_cr_warmup_trains_h_before_alpha_and_resets_it_once(images):
