@@ -149,6 +149,14 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
                     f"(callback None removes a default one); got {entry!r}."
                 )
 
+    #: Parameters naming a network factory (None: the built-in network).
+    _network_params = ()
+
+    def _user_networks(self):
+        """True when the user gave every network: images of any size are then accepted."""
+        return bool(self._network_params) and all(
+            getattr(self, name) is not None for name in self._network_params)
+
     def _min_samples(self):
         """Fewest training samples the networks can train on."""
         return 1

@@ -97,7 +97,16 @@ class TrainingCheckpoint(Callback):
 
 
 def param_fingerprint(value):
-    return repr(tuple(value) if isinstance(value, list) else value)
+    """A parameter as a string that is the same in every session.
+
+    Lists read as tuples; a class or function by its qualified name (its
+    ``repr`` holds a memory address).
+    """
+    if isinstance(value, list):
+        value = tuple(value)
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{value.__module__}.{value.__qualname__}"
+    return repr(value)
 
 
 def check_snapshot(snapshot, record, source):

@@ -90,7 +90,7 @@ def image_shape_chw(image_shape):
     return shape if len(shape) == 3 else (1, *shape)
 
 
-def sample_shape_at_fit(shape, image_shape=None):
+def sample_shape_at_fit(shape, image_shape=None, any_image_size=False):
     """The shape of one sample as the networks see it, from the training array's shape.
 
     Parameters
@@ -99,6 +99,9 @@ def sample_shape_at_fit(shape, image_shape=None):
         Shape of the training array.
     image_shape : tuple of int, optional
         The estimator's ``image_shape`` parameter.
+    any_image_size : bool, default=False
+        Accept images of any size (the user gave every network); otherwise
+        only the sizes of the built-in networks.
 
     Returns
     -------
@@ -136,7 +139,8 @@ def sample_shape_at_fit(shape, image_shape=None):
                 f"Images of shape {shape[1:]} do not match image_shape={tuple(image_shape)}."
             )
         sample = expected
-    check_image_size(*sample[1:])
+    if not any_image_size:
+        check_image_size(*sample[1:])
     return sample
 
 
@@ -302,7 +306,8 @@ def validate_input(estimator, X, *, reset, min_samples=1):
     X = _as_array(X)
     name = type(estimator).__name__
     if reset:
-        sample_shape = sample_shape_at_fit(X.shape, estimator.image_shape)
+        any_size = getattr(estimator, "_user_networks", lambda: False)()
+        sample_shape = sample_shape_at_fit(X.shape, estimator.image_shape, any_size)
     else:
         sample_shape = sample_shape_at_transform(X.shape, estimator.input_shape_, name)
     images = sample_shape is not None and not is_table(sample_shape)

@@ -647,6 +647,8 @@ class InfoGANCR(GenerativeEstimator):
         """
         return self._fit(X)
 
+    _network_params = ("generator", "discriminator", "cr_discriminator")
+
     def _min_samples(self):
         return 2  # batch norm in G
 

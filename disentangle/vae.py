@@ -31,10 +31,10 @@ from disentangle._compat import Interval
 from disentangle._engine import TrainingNet, to_float, torch_seed
 from disentangle.networks import (
     TCDiscriminator,
-    VAEDecoder,
     VAEEncoder,
     build_vae_decoder,
     init_weights,
+    initialize_if_default,
     is_table,
 )
 
@@ -331,13 +331,15 @@ class VAENet(TrainingNet):
     """
 
     def initialize_module(self):
+        """Build the encoder, the decoder (``self.module``, its factory) and, for FactorVAE,
+        the TC discriminator from the seed; default networks get the official initialisation."""
         cfg = self.config
         n_latent, shape = cfg["n_latent"], cfg["input_shape"]
         with torch_seed(cfg["seed"]):
-            self.encoder_ = VAEEncoder(n_latent, shape)
-            self.module_ = build_vae_decoder(n_latent, shape)
-            init_weights(self.encoder_)
-            init_weights(self.module_)
+            self.encoder_ = cfg["encoder"](n_latent, shape)
+            self.module_ = self.module(n_latent, shape)
+            initialize_if_default(self.encoder_, cfg["encoder"])
+            initialize_if_default(self.module_, self.module)
             if cfg["objective"] == "factor":
                 self.tc_discriminator_ = TCDiscriminator(n_latent)
                 init_weights(self.tc_discriminator_)
@@ -522,6 +524,21 @@ class VAE(GenerativeEstimator):
         parameters (only ``max_iter``, ``device``, ``random_state``,
         ``verbose``, ``callbacks`` and the checkpoint parameters may change).
         False: every ``fit`` starts afresh (and overwrites the checkpoint).
+    encoder : callable, optional
+        q(z|x) for input shapes or architectures the built-in networks do not
+        cover: a class or factory called as ``encoder(n_latent, input_shape)``
+        (``input_shape`` is ``(C, H, W)`` for images, ``(d,)`` for a table)
+        that returns a ``torch.nn.Module`` mapping inputs of shape
+        ``(batch, *input_shape)`` to ``(mean, logvar)``, each of shape
+        ``(batch, n_latent)``. None: :class:`~disentangle.networks.VAEEncoder`.
+    decoder : callable, optional
+        p(x|z): ``decoder(n_latent, input_shape)`` returns a module mapping
+        latents ``(batch, n_latent)`` to ``(batch, *input_shape)``: Bernoulli
+        *logits* for images, Gaussian means for a table. None:
+        :func:`~disentangle.networks.build_vae_decoder`. The built-in
+        networks get the official initialisation; a user's network keeps its
+        own. With both given, images of any size are accepted. Define them at
+        module level so that fitted models pickle.
 
     Attributes
     ----------
@@ -573,6 +590,8 @@ class VAE(GenerativeEstimator):
         "betas": [tuple, list],
         "lr_discriminator": [Interval(Real, 0, None, closed="neither")],
         "betas_discriminator": [tuple, list],
+        "encoder": [callable, None],
+        "decoder": [callable, None],
     }
 
     def __init__(
@@ -597,6 +616,8 @@ class VAE(GenerativeEstimator):
         checkpoint_dir=None,
         checkpoint_every=1000,
         warm_start=False,
+        encoder=None,
+        decoder=None,
     ):
         self.objective = objective
         self.n_latent = n_latent
@@ -617,6 +638,8 @@ class VAE(GenerativeEstimator):
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
         self.warm_start = warm_start
+        self.encoder = encoder
+        self.decoder = decoder
 
     def fit(self, X, y=None):
         """Train the VAE on images or on a table.
@@ -668,6 +691,8 @@ class VAE(GenerativeEstimator):
                 f"batch and needs at least 2 images per batch; got {self.batch_size}."
             )
 
+    _network_params = ("encoder", "decoder")
+
     def _min_samples(self):
         return 1 if self.objective == "beta" else 2
 
@@ -678,11 +703,12 @@ class VAE(GenerativeEstimator):
         return self.n_latent, self.n_latent
 
     def _make_net(self, n_samples, seed, engine_params):
-        return VAENet(VAEDecoder, criterion=torch.nn.BCEWithLogitsLoss,
+        return VAENet(self.decoder or build_vae_decoder, criterion=None,
                       config=self._net_config(seed, n_samples), **engine_params)
 
     def _net_config(self, seed, dataset_size):
         return {
+            "encoder": self.encoder or VAEEncoder,
             "objective": self.objective, "n_latent": self.n_latent,
             "input_shape": self.input_shape_, "beta": float(self.beta),
             "gamma": float(self.gamma), "tc_estimator": self.tc_estimator,
