@@ -149,6 +149,14 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
                     f"(callback None removes a default one); got {entry!r}."
                 )
 
+    def _write_paths(self):
+        """The paths a fit writes to, by parameter: ``checkpoint_dir`` when set.
+
+        :class:`~disentangle.ModelCentralitySelector` rejects candidates that
+        would share one (:func:`disentangle.selection.write_paths`).
+        """
+        return {} if self.checkpoint_dir is None else {"checkpoint_dir": self.checkpoint_dir}
+
     #: Parameters naming a network factory (None: the built-in network).
     _network_params = ()
 

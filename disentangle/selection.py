@@ -53,9 +53,6 @@ from disentangle.metrics._udr import relative_strength
 __all__ = ["SIMILARITIES", "SIMILARITY_DEFAULTS", "ModelCentralitySelector", "model_centrality",
            "pairwise_similarity", "relative_strength"]
 
-# Parameter names treated as paths a fit writes to; candidates must not share them.
-_WRITE_PATH_MARKERS = ("checkpoint", "work_dir", "output_dir", "log_dir", "dirname",
-                       "save_path", "tmp_dir", "temp_dir")
 # Latents rendered and encoded after each fit to detect a diverged model.
 _N_HEALTH_CHECK = 16
 
@@ -489,14 +486,10 @@ def _check_candidates(estimator, candidates):
         raise ValueError(
             f"ModelCentralitySelector needs at least 2 candidates to compare; param_grid gives "
             f"{len(candidates)}.")
-    base = estimator.get_params(deep=True)
     seen = {}
     for index, params in enumerate(candidates):
-        for name, value in {**base, **params}.items():
-            if not isinstance(value, (str, os.PathLike)) or not any(
-                m in name.rsplit("__", 1)[-1] for m in _WRITE_PATH_MARKERS
-            ):
-                continue
+        candidate = clone(estimator).set_params(**clone(params, safe=False))
+        for name, value in write_paths(candidate).items():
             key = os.path.realpath(os.path.expanduser(os.fspath(value)))
             if key in seen and seen[key][0] != index:
                 other, other_name, other_value = seen[key]
@@ -514,6 +507,26 @@ def _check_candidates(estimator, candidates):
             f"param_grid gives candidates {indices} the same parameters "
             f"{candidates[indices[0]]}: each is fitted, and with a fixed random_state they are "
             "the same model, which pulls the centrality towards it.", UserWarning, stacklevel=4)
+
+
+def write_paths(estimator):
+    """Every path a fit of ``estimator`` writes to, by parameter name (nested ones with ``__``).
+
+    Each estimator declares its own through a ``_write_paths()`` method
+    returning ``{parameter name: path}`` for the paths it will write (e.g.
+    :class:`~disentangle.InfoGANCR`'s ``checkpoint_dir`` when set); the
+    estimators in its parameters (a ``Pipeline``'s steps) are asked too.
+
+    Returns
+    -------
+    paths : dict of str to str or path-like
+    """
+    owners = {"": estimator}
+    owners.update({f"{name}__": value for name, value in estimator.get_params(deep=True).items()
+                   if hasattr(value, "get_params") and not isinstance(value, type)})
+    return {prefix + name: path for prefix, owner in owners.items()
+            if callable(getattr(owner, "_write_paths", None))
+            for name, path in owner._write_paths().items()}
 
 
 # --- tasks (run by joblib workers) ------------------------------------------------------------

@@ -60,6 +60,9 @@ class Linear(TransformerMixin, BaseEstimator):
         self.rotation_[:2, :2] = [[c, -s], [s, c]]
         return self
 
+    def _write_paths(self):  # the selector's hook: the paths a fit writes to
+        return {} if self.work_dir is None else {"work_dir": self.work_dir}
+
     def sample_latent(self, n_samples, random_state=None):
         rng = check_random_state(random_state)
         return rng.uniform(-1, 1, (n_samples, self.n_latent_)).astype(np.float32)
@@ -503,3 +506,19 @@ def test_one_checkpoint_folder_spelled_two_ways_is_rejected_before_any_fit(tmp_p
         with pytest.raises(ValueError, match="Candidates 0 and 1 share checkpoint_dir"):
             selector.fit(images)
         assert list((tmp_path / "same").iterdir()) == []  # nothing was fitted
+
+
+def test_write_paths_are_declared_by_each_estimator_not_guessed_from_names(tmp_path):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from disentangle.selection import write_paths
+
+    pipeline = Pipeline([("scale", StandardScaler()),
+                         ("gan", InfoGANCR(checkpoint_dir=tmp_path / "a"))])
+    assert write_paths(pipeline) == {"gan__checkpoint_dir": tmp_path / "a"}
+    assert write_paths(InfoGANCR()) == {}  # no checkpoint_dir: nothing written
+    # A parameter that merely looks like a path is not one the estimator declares.
+    lookalike = Linear(columns=(0, 1, 2))
+    lookalike.checkpoint_name = "same"
+    assert write_paths(lookalike) == {}
