@@ -7,17 +7,15 @@ a checksum, and loading of CUDA-fitted models on CPU-only machines.
 """
 
 import hashlib
-import os
 import pickle
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import Callback
 from skorch.exceptions import DeviceWarning
 
 from disentangle import __version__
@@ -27,7 +25,6 @@ from disentangle._checkpoint import (
     fit_record,
     resume_snapshot,
 )
-from disentangle._compat import Interval
 from disentangle._engine import (
     BatchIterator,
     FiniteLosses,
@@ -40,9 +37,10 @@ from disentangle._engine import (
     training_callbacks,
 )
 from disentangle._validation import (
-    check_checkpoint_dir,
+    CALLBACKS,
+    DIRECTORY,
+    Number,
     check_latent_matrix,
-    check_no_bool_numbers,
     open_npy,
     transform_scale,
     uint8_scale,
@@ -65,15 +63,6 @@ def _to_batches(fn, array):
     return torch.cat(out).numpy()
 
 
-def _is_adam_betas(value):
-    return (isinstance(value, (tuple, list)) and len(value) == 2
-            and all(isinstance(b, Real) and 0 <= b < 1 for b in value))
-
-
-def _is_callback(value):
-    return isinstance(value, Callback) or (isinstance(value, type) and issubclass(value, Callback))
-
-
 class GenerativeEstimator(TransformerMixin, BaseEstimator):
     """Base class of the generative estimators (``InfoGANCR``, ``VAE``).
 
@@ -86,15 +75,15 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Number(Integral, 1, None, closed="left")],
+        "max_iter": [Number(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "callbacks": [list, None],
+        "callbacks": [CALLBACKS, None],
         "image_shape": [tuple, list, None],
-        "checkpoint_dir": [str, os.PathLike, None],
-        "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
+        "checkpoint_dir": [DIRECTORY, None],
+        "checkpoint_every": [Number(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
     }
 
@@ -121,33 +110,7 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
     # --- fit ---
 
     def _check_params(self):
-        """Checks beyond ``_parameter_constraints`` (subclasses)."""
-
-    def _check_common_params(self):
-        """Checks that the constraints cannot express.
-
-        Raises
-        ------
-        ValueError
-            A bool for a numeric parameter, a ``betas*`` parameter that is not
-            two numbers in [0, 1), a ``callbacks`` entry that is not a skorch
-            callback or (name, callback), or a ``checkpoint_dir`` that is a file.
-        """
-        check_no_bool_numbers(self)
-        check_checkpoint_dir(self.checkpoint_dir)
-        for name, value in self.get_params(deep=False).items():
-            if name.startswith("betas") and not _is_adam_betas(value):
-                raise ValueError(
-                    f"{name} must be two numbers in [0, 1) (Adam's beta1, beta2); got {value!r}."
-                )
-        for entry in self.callbacks or []:
-            named = isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)
-            callback = entry[1] if named else entry
-            if not (callback is None and named or _is_callback(callback)):
-                raise ValueError(
-                    "callbacks must hold skorch callbacks or (name, callback) pairs "
-                    f"(callback None removes a default one); got {entry!r}."
-                )
+        """Checks across parameters, beyond ``_parameter_constraints`` (subclasses)."""
 
     def _write_paths(self):
         """The paths a fit writes to, by parameter: ``checkpoint_dir`` when set.
@@ -183,8 +146,6 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
             raise
 
     def _fit_or_raise(self, X):
-        self._validate_params()
-        self._check_common_params()
         self._check_params()
         X = self._validate_training_data(X)
         record = fit_record(self, X)
@@ -210,7 +171,7 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
         if self.batch_size > len(X):
             warnings.warn(
                 f"batch_size={self.batch_size} is larger than the {len(X)} training samples: "
-                f"every iteration uses all {len(X)} of them.", UserWarning, stacklevel=3)
+                f"every iteration uses all {len(X)} of them.", UserWarning, stacklevel=6)
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])
         self.image_shape_ = None if is_table(self.input_shape_) else self.input_shape_
         self.input_scale_ = 1.0 if self.image_shape_ is None else uint8_scale(X)
@@ -289,7 +250,7 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
                 f"Training stopped at iteration {net.n_iter_} of {self.max_iter} (interrupted"
                 f"{inside}). The estimator is usable; fit again with warm_start=True to "
                 f"continue{where}.",
-                TrainingWarning, stacklevel=5,
+                TrainingWarning, stacklevel=6,
             )
 
     # --- inference ---

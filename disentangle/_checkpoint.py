@@ -184,7 +184,7 @@ def resume_snapshot(estimator, record):
             warnings.warn(
                 "The previous fit was interrupted inside an iteration: continuing from it "
                 "is not bit-for-bit reproducible (a checkpoint_dir would make it so).",
-                TrainingWarning, stacklevel=5,
+                TrainingWarning, stacklevel=6,
             )
     elif path is not None and path.exists():
         source = f"The checkpoint {path}"

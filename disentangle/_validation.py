@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse
 from sklearn.utils.validation import validate_data
+from skorch.callbacks import Callback
 
-from disentangle._compat import Interval, InvalidParameterError
+from disentangle._compat import HasMethods, Interval
 from disentangle.networks import check_image_size, is_table
 
 
@@ -327,47 +328,97 @@ def validate_input(estimator, X, *, reset, min_samples=1):
     return check_pixel_values(flat.reshape(len(flat), *sample_shape))
 
 
-def check_no_bool_numbers(estimator):
-    """Reject a bool for a numeric parameter.
+# --- Parameter constraints (scikit-learn's _parameter_constraints) --------------------------
 
-    scikit-learn's ``Interval(Integral, ...)``, ``Integral`` and ``Real``
-    constraints accept ``True`` and ``False`` (a bool is an int in Python).
 
-    Raises
-    ------
-    sklearn.utils._param_validation.InvalidParameterError
-        A ValueError and TypeError, as scikit-learn's own parameter errors.
+class Number(Interval):
+    """An :class:`Interval` that rejects bools (``True`` is an int in Python) and, with
+    ``finite=True``, infinite values; its message says so."""
+
+    def __init__(self, type, left, right, *, closed, finite=False):
+        super().__init__(type, left, right, closed=closed)
+        self.finite = finite
+
+    def is_satisfied_by(self, val):
+        return (not isinstance(val, bool) and super().is_satisfied_by(val)
+                and (not self.finite or math.isfinite(val)))
+
+    def __str__(self):
+        return super().__str__() + (", finite" if self.finite else "") + ", not a bool"
+
+
+class Predicate(HasMethods):
+    """A constraint given by a predicate and what it expects, for scikit-learn's validation.
+
+    The error reads ``The 'name' parameter of Estimator must be <description>.
+    Got <value> instead.``, so ``description`` carries the helpful part of
+    the message. (A :class:`HasMethods` because scikit-learn's
+    ``make_constraint`` accepts only its own constraint types.)
+
+    Parameters
+    ----------
+    predicate : callable
+        True for a valid value; it must return False, not raise, on any object.
+    description : str
     """
-    for name, constraints in estimator._parameter_constraints.items():
-        value = getattr(estimator, name, None)
-        if not isinstance(value, bool) or "boolean" in constraints or "verbose" in constraints:
-            continue
-        numeric = [c for c in constraints if isinstance(c, Interval) or c in (Integral, Real)]
-        if numeric:
-            expected = " or ".join(str(c) if isinstance(c, Interval) else f"an instance of "
-                                   f"{c.__name__!r}" for c in numeric)
-            raise InvalidParameterError(
-                f"The {name!r} parameter of {type(estimator).__name__} must be {expected}, "
-                f"not a bool; got {value!r}."
-            )
+
+    def __init__(self, predicate, description):
+        super().__init__([])
+        self.predicate = predicate
+        self.description = description
+
+    def is_satisfied_by(self, val):
+        return bool(self.predicate(val))
+
+    def __str__(self):
+        return self.description
 
 
-def check_checkpoint_dir(checkpoint_dir):
-    """Raise ValueError when ``checkpoint_dir`` or its nearest existing parent is not a directory.
+def _is_adam_betas(value):
+    return (isinstance(value, (tuple, list)) and len(value) == 2
+            and all(isinstance(b, Real) and not isinstance(b, bool) and 0 <= b < 1
+                    for b in value))
 
-    Raises
-    ------
-    ValueError
-    """
-    if checkpoint_dir is None:
-        return
-    path = Path(checkpoint_dir)
+
+def _is_callback(value):
+    return isinstance(value, Callback) or (isinstance(value, type) and issubclass(value, Callback))
+
+
+def _is_callback_list(value):
+    if not isinstance(value, list):
+        return False
+    for entry in value:
+        named = isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)
+        callback = entry[1] if named else entry
+        if not (callback is None and named or _is_callback(callback)):
+            return False
+    return True
+
+
+def _is_directory_path(value):
+    """A path whose nearest existing part is a directory (it may not exist yet)."""
+    if not isinstance(value, (str, os.PathLike)):
+        return False
+    path = Path(value)
     existing = next((p for p in (path, *path.parents) if p.exists()), None)
-    if existing is not None and not existing.is_dir():
-        raise ValueError(
-            f"checkpoint_dir must be a directory (existing or to create); got {str(path)!r}, "
-            f"where {str(existing)!r} is a file."
-        )
+    return existing is None or existing.is_dir()
+
+
+#: Two Adam betas.
+ADAM_BETAS = Predicate(_is_adam_betas, "two numbers in [0, 1) (Adam's beta1, beta2)")
+#: A list of skorch callbacks.
+CALLBACKS = Predicate(
+    _is_callback_list, "a list of skorch callbacks or (name, callback) pairs (callback None "
+    "removes a default one)")
+#: A folder that exists or can be created.
+DIRECTORY = Predicate(
+    _is_directory_path, "a directory path, existing or to create (not a file, nor inside one)")
+#: An integer, not a bool.
+INTEGER = Predicate(lambda v: isinstance(v, Integral) and not isinstance(v, bool),
+                    "an instance of 'Integral', not a bool")
+#: A real number (NaN included), not a bool.
+REAL = Predicate(lambda v: isinstance(v, Real) and not isinstance(v, bool),
+                 "an instance of 'Real', not a bool")
 
 
 def warn_far_from_prior(latents, prior_draws, name="latents"):

@@ -15,8 +15,9 @@ import torch
 import torch.nn.functional as F
 
 from disentangle._base import GenerativeEstimator
-from disentangle._compat import Interval, RealNotInt
+from disentangle._compat import RealNotInt, _fit_context
 from disentangle._engine import StretchMonitor, TrainingNet, to_float, torch_seed
+from disentangle._validation import ADAM_BETAS, Number
 from disentangle.networks import (
     CRDiscriminator,
     DiscriminatorQ,
@@ -508,23 +509,23 @@ class InfoGANCR(GenerativeEstimator):
 
     _parameter_constraints = {
         **GenerativeEstimator._parameter_constraints,
-        "n_codes": [Interval(Integral, 1, None, closed="left")],
-        "n_noise": [Interval(Integral, 0, None, closed="left")],
-        "info_weight": [Interval(Real, 0, None, closed="left")],
-        "cr_weight": [Interval(Real, 0, None, closed="left")],
-        "cr_start": [Interval(Integral, 0, None, closed="left"),
-                     Interval(RealNotInt, 0, 1, closed="both")],
-        "cr_warmup": [Interval(Integral, 0, None, closed="left"),
-                      Interval(RealNotInt, 0, 1, closed="both")],
-        "gap": [Interval(Real, 0, 2, closed="left")],
-        "gap_end": [None, Interval(Integral, 0, None, closed="left"),
-                    Interval(RealNotInt, 0, 1, closed="both")],
-        "lr_generator": [Interval(Real, 0, None, closed="neither")],
-        "lr_discriminator": [Interval(Real, 0, None, closed="neither")],
-        "lr_cr_discriminator": [Interval(Real, 0, None, closed="neither")],
-        "betas": [tuple, list],
-        "generator_steps": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "n_codes": [Number(Integral, 1, None, closed="left")],
+        "n_noise": [Number(Integral, 0, None, closed="left")],
+        "info_weight": [Number(Real, 0, None, closed="left")],
+        "cr_weight": [Number(Real, 0, None, closed="left")],
+        "cr_start": [Number(Integral, 0, None, closed="left"),
+                     Number(RealNotInt, 0, 1, closed="both")],
+        "cr_warmup": [Number(Integral, 0, None, closed="left"),
+                      Number(RealNotInt, 0, 1, closed="both")],
+        "gap": [Number(Real, 0, 2, closed="left")],
+        "gap_end": [None, Number(Integral, 0, None, closed="left"),
+                    Number(RealNotInt, 0, 1, closed="both")],
+        "lr_generator": [Number(Real, 0, None, closed="neither")],
+        "lr_discriminator": [Number(Real, 0, None, closed="neither")],
+        "lr_cr_discriminator": [Number(Real, 0, None, closed="neither")],
+        "betas": [ADAM_BETAS],
+        "generator_steps": [Number(Integral, 1, None, closed="left")],
+        "batch_size": [Number(Integral, 2, None, closed="left")],
         "generator": [callable, None],
         "discriminator": [callable, None],
         "cr_discriminator": [callable, None],
@@ -617,6 +618,7 @@ class InfoGANCR(GenerativeEstimator):
             raise ValueError(f"Unknown preset {name!r}; expected one of {sorted(PRESETS)}.")
         return cls(**{**PRESETS[name], **params})
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train InfoGAN-CR on images or on a table.
 
@@ -684,7 +686,7 @@ class InfoGANCR(GenerativeEstimator):
             warnings.warn(
                 f"gap={schedule.gap} ends at iteration {schedule.gap_end}, before H starts "
                 f"training at {h_start} (cr_start - cr_warmup): it never applies to a CR pair.",
-                UserWarning, stacklevel=5,  # the caller of fit
+                UserWarning, stacklevel=6,  # the caller of fit
             )
 
     def _extra_callbacks(self):

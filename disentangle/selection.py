@@ -26,7 +26,7 @@ medoid); the similarities themselves are
 import copy
 import os
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from joblib import delayed
@@ -39,7 +39,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from disentangle._compat import HasMethods, StrOptions, _fit_context, eval_expr
-from disentangle._validation import check_no_bool_numbers
+from disentangle._validation import INTEGER, REAL, Predicate
 from disentangle.metrics._representation import with_feature_names
 from disentangle.metrics._similarity import (
     SIMILARITIES,
@@ -55,6 +55,24 @@ __all__ = ["SIMILARITIES", "SIMILARITY_DEFAULTS", "ModelCentralitySelector", "mo
 
 # Latents rendered and encoded after each fit to detect a diverged model.
 _N_HEALTH_CHECK = 16
+
+
+def _is_pre_dispatch(pre_dispatch):
+    """True for "all", an integer >= 1 or a positive expression in ``n_jobs``, as joblib reads
+    it (only when it runs more than one job)."""
+    if isinstance(pre_dispatch, str) and pre_dispatch == "all":
+        return True
+    try:
+        amount = (eval_expr(pre_dispatch.replace("n_jobs", "1")) if isinstance(pre_dispatch, str)
+                  else pre_dispatch)
+    except ValueError:
+        return False
+    return not isinstance(amount, bool) and isinstance(amount, Real) and amount > 0
+
+
+#: ``pre_dispatch`` as joblib reads it, checked at ``fit`` whatever ``n_jobs`` is.
+PRE_DISPATCH = Predicate(_is_pre_dispatch, "'all', an integer >= 1 or an arithmetic expression "
+                         "in n_jobs such as '2*n_jobs'")
 
 
 class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
@@ -203,10 +221,10 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         "param_grid": [dict, list],
         "similarity": [StrOptions(set(SIMILARITIES))],
         "similarity_params": [dict, None],
-        "n_jobs": [Integral, None],
-        "pre_dispatch": [Integral, str],
+        "n_jobs": [INTEGER, None],
+        "pre_dispatch": [PRE_DISPATCH],
         "verbose": ["verbose"],
-        "error_score": [StrOptions({"raise"}), Real],
+        "error_score": [StrOptions({"raise"}), REAL],
         "random_state": ["random_state"],
     }
 
@@ -279,8 +297,6 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         sklearn.exceptions.FitFailedWarning
             Some candidates failed (one warning naming them all).
         """
-        check_no_bool_numbers(self)
-        _check_pre_dispatch(self.pre_dispatch)
         candidates = list(ParameterGrid(self.param_grid))
         run = PairwiseRun(self.similarity, self.similarity_params, n_jobs=self.n_jobs,
                           pre_dispatch=self.pre_dispatch, verbose=self.verbose,
@@ -448,22 +464,6 @@ def _best_has(selector, name):
 
 
 # --- validation -------------------------------------------------------------------------------
-
-
-def _check_pre_dispatch(pre_dispatch):
-    """Raise ValueError unless ``pre_dispatch`` is "all", an integer >= 1 or a positive
-    expression in ``n_jobs``, as joblib reads it (only when it runs more than one job)."""
-    if pre_dispatch == "all":
-        return
-    try:
-        amount = (eval_expr(pre_dispatch.replace("n_jobs", "1")) if isinstance(pre_dispatch, str)
-                  else pre_dispatch)
-    except ValueError:
-        amount = None
-    if isinstance(amount, bool) or not isinstance(amount, Real) or not amount > 0:
-        raise ValueError(
-            "pre_dispatch must be 'all', an integer >= 1 or an arithmetic expression in n_jobs "
-            f"such as '2*n_jobs'; got {pre_dispatch!r}.")
 
 
 def _check_candidates(estimator, candidates):

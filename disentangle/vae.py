@@ -27,8 +27,9 @@ import torch.nn.functional as F
 from sklearn.utils import metadata_routing
 
 from disentangle._base import GenerativeEstimator, _to_batches
-from disentangle._compat import Interval
+from disentangle._compat import StrOptions, _fit_context
 from disentangle._engine import TrainingNet, to_float, torch_seed
+from disentangle._validation import ADAM_BETAS, Number
 from disentangle.networks import (
     TCDiscriminator,
     VAEEncoder,
@@ -577,19 +578,17 @@ class VAE(GenerativeEstimator):
     #: Latent traversal range for plotting: +-2 prior standard deviations.
     traversal_range = (-2.0, 2.0)
 
-    # objective, tc_estimator, beta and gamma are checked by _check_params, whose
-    # messages predate these constraints.
     _parameter_constraints = {
         **GenerativeEstimator._parameter_constraints,
-        "objective": "no_validation",
-        "n_latent": [Interval(Integral, 1, None, closed="left")],
-        "beta": "no_validation",
-        "gamma": "no_validation",
-        "tc_estimator": "no_validation",
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "betas": [tuple, list],
-        "lr_discriminator": [Interval(Real, 0, None, closed="neither")],
-        "betas_discriminator": [tuple, list],
+        "objective": [StrOptions(set(OBJECTIVES))],
+        "n_latent": [Number(Integral, 1, None, closed="left")],
+        "beta": [Number(Real, 0, None, closed="left", finite=True)],
+        "gamma": [Number(Real, 0, None, closed="left", finite=True)],
+        "tc_estimator": [StrOptions(set(TC_ESTIMATORS))],
+        "lr": [Number(Real, 0, None, closed="neither")],
+        "betas": [ADAM_BETAS],
+        "lr_discriminator": [Number(Real, 0, None, closed="neither")],
+        "betas_discriminator": [ADAM_BETAS],
         "encoder": [callable, None],
         "decoder": [callable, None],
     }
@@ -641,6 +640,7 @@ class VAE(GenerativeEstimator):
         self.encoder = encoder
         self.decoder = decoder
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the VAE on images or on a table.
 
@@ -675,16 +675,6 @@ class VAE(GenerativeEstimator):
         return self._fit(X)
 
     def _check_params(self):
-        if self.objective not in OBJECTIVES:
-            raise ValueError(f"objective must be one of {OBJECTIVES}; got {self.objective!r}.")
-        if self.tc_estimator not in TC_ESTIMATORS:
-            raise ValueError(
-                f"tc_estimator must be one of {TC_ESTIMATORS}; got {self.tc_estimator!r}."
-            )
-        if not (0 <= self.beta < math.inf and 0 <= self.gamma < math.inf):
-            raise ValueError(
-                f"beta and gamma must be finite and >= 0; got {self.beta}, {self.gamma}."
-            )
         if self.objective != "beta" and self.batch_size < 2:
             raise ValueError(
                 f"objective {self.objective!r} estimates the total correlation from the "

@@ -244,8 +244,9 @@ def test_all_failed_raises(X):
       "'/tmp/a/same'"),
      ({"param_grid": {"work_dir": ["/tmp/a/same", "/tmp/b/../a/same"]}}, "share work_dir"),
      ({"estimator": Linear(work_dir="/tmp/run")}, "checkpoint or work path"),
-     ({"pre_dispatch": "two*n_jobs"}, r"pre_dispatch must be 'all', an integer .*'two\*n_jobs'"),
-     ({"pre_dispatch": 0}, "pre_dispatch must be 'all', an integer >= 1 .*got 0"),
+     ({"pre_dispatch": "two*n_jobs"}, r"'pre_dispatch' parameter of ModelCentralitySelector "
+                                      r"must be 'all', an integer .*Got 'two\*n_jobs'"),
+     ({"pre_dispatch": 0}, "'pre_dispatch' parameter .* must be 'all', an integer >= 1 .*Got 0"),
      ({"n_jobs": True}, "'n_jobs' parameter of ModelCentralitySelector must be an instance of "
                         "'Integral', not a bool")],
 )

@@ -275,10 +275,11 @@ def test_pickle_round_trip(fitted, images):
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"objective": "dip"}, "objective must be one of"),
-        ({"tc_estimator": "exact"}, "tc_estimator must be one of"),
-        ({"beta": -1.0}, ">= 0"),
-        ({"beta": float("inf")}, "finite"),
+        ({"objective": "dip"}, "'objective' parameter of VAE must be a str among"),
+        ({"tc_estimator": "exact"}, "'tc_estimator' parameter of VAE must be a str among"),
+        ({"beta": -1.0}, r"'beta' parameter of VAE must be a float in the range \[0.0, inf\), "
+                         "finite"),
+        ({"gamma": float("inf")}, "finite, not a bool. Got inf instead"),
         ({"objective": "factor", "batch_size": 1}, "at least 2 images"),
     ],
 )

@@ -144,7 +144,7 @@ def test_bad_parameters_raise_clear_errors(table, params, message):
 def test_a_bool_for_an_integer_parameter_is_rejected(table, Estimator, name):
     # scikit-learn's Interval(Integral, ...) accepts True (a bool is an int).
     with pytest.raises(ValueError, match=rf"'{name}' parameter of {Estimator.__name__} must be "
-                                         r"an int in the range \[1, inf\), not a bool; got True"):
+                                         r"an int in the range \[1, inf\), not a bool. Got True"):
         Estimator(**{**TINY, name: True}).fit(table)
 
 
@@ -152,7 +152,8 @@ def test_a_checkpoint_dir_that_is_a_file_is_named(tmp_path, table):
     path = tmp_path / "model.joblib"
     path.write_bytes(b"")
     for checkpoint_dir in (path, path / "sub"):
-        with pytest.raises(ValueError, match="checkpoint_dir must be a directory.*is a file"):
+        with pytest.raises(ValueError, match="'checkpoint_dir' parameter of VAE must be a "
+                           "directory path, existing or to create \\(not a file, nor inside one"):
             VAE(**TINY, checkpoint_dir=checkpoint_dir).fit(table)
 
 
@@ -405,13 +406,15 @@ def test_channels_last_images_get_a_hint():
 @pytest.mark.parametrize("betas", [(0.5, 0.9, 0.99), ("a", "b"), (1.0, 2.0)])
 @pytest.mark.parametrize("name", ["betas", "betas_discriminator"])
 def test_adam_betas_are_checked_by_name(name, betas):
-    with pytest.raises(ValueError, match=rf"{name} must be two numbers in \[0, 1\)"):
+    with pytest.raises(ValueError,
+                       match=rf"'{name}' parameter of VAE must be two numbers in \[0, 1\) \(Adam"):
         VAE(objective="factor", max_iter=1, **{name: betas}).fit(np.zeros((8, 3)))
 
 
 @pytest.mark.parametrize("callbacks", [[42], [("finite_losses", "x")], ["progress"]])
 def test_callbacks_entries_are_checked(callbacks):
-    with pytest.raises(ValueError, match="callbacks must hold skorch callbacks"):
+    with pytest.raises(ValueError,
+                       match="'callbacks' parameter of InfoGANCR must be a list of skorch"):
         InfoGANCR(max_iter=1, callbacks=callbacks).fit(np.zeros((8, 3)))
 
 
@@ -436,3 +439,23 @@ def test_a_npy_path_is_opened_memory_mapped_and_fits_as_the_array(tmp_path):
     assert len(pickle.dumps(str(path))) < 200  # what travels to a worker
     with pytest.raises(ValueError, match="is a path, but not a readable .npy file"):
         VAE(**params).fit(tmp_path / "missing.npy")
+
+
+@pytest.mark.parametrize("Estimator", [InfoGANCR, VAE])
+def test_skip_parameter_validation_is_honoured(Estimator, table):
+    """scikit-learn's global switch turns the parameter checks off (``@_fit_context``)."""
+    from sklearn import config_context
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    # A tuple of callbacks and numpy betas: not the documented types, but they train.
+    params = dict(TINY, callbacks=(), betas=np.array([0.5, 0.9]))
+    with pytest.raises(InvalidParameterError, match="'betas' parameter"):
+        Estimator(**params).fit(table)
+    with config_context(skip_parameter_validation=True):
+        assert Estimator(**params).fit(table).n_iter_ == TINY["max_iter"]
+
+
+def test_warnings_from_fit_point_at_the_caller(table):
+    with pytest.warns(UserWarning, match="larger than the") as record:
+        VAE(**{**TINY, "batch_size": 1000}).fit(table)
+    assert record[0].filename == __file__
