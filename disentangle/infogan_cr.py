@@ -494,6 +494,13 @@ class InfoGANCR(GenerativeEstimator):
     n_iter_ : int
         Iterations run in all.
 
+    See Also
+    --------
+    VAE : The VAE baselines of the paper (beta-VAE, FactorVAE, beta-TCVAE).
+    ModelCentralitySelector : Pick the best of several InfoGAN-CR runs without labels.
+    disentangle.metrics.factor_vae_score : Score the codes against ground-truth factors.
+    disentangle.plotting.plot_traversals : One row of generated samples per code.
+
     Notes
     -----
     Training images stay in their dtype (uint8 in memory) and become float one
@@ -502,6 +509,27 @@ class InfoGANCR(GenerativeEstimator):
     checkpoint. NaN or infinite losses stop ``fit`` with a
     ``FloatingPointError``; a discriminator that wins completely or samples
     that collapse to one for long stretches give a ``TrainingWarning``.
+
+    References
+    ----------
+    Z. Lin, K. K. Thekumparampil, G. Fanti and S. Oh, "InfoGAN-CR and
+    ModelCentrality: Self-supervised Model Training and Selection for
+    Disentangling GANs", ICML 2020 (Sec. 3: the contrastive regulariser;
+    Sec. 4: the schedule). Official code: ``fjxmlzn/InfoGAN-CR``.
+    X. Chen et al., "InfoGAN: Interpretable Representation Learning by
+    Information Maximizing Generative Adversarial Nets", NeurIPS 2016.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from disentangle import InfoGANCR
+    >>> X = (np.random.RandomState(0).rand(64, 32, 32) > 0.5).astype(np.uint8)
+    >>> model = InfoGANCR(n_codes=3, max_iter=5, batch_size=16, device="cpu",
+    ...                   random_state=0).fit(X)
+    >>> model.transform(X[:2]).shape
+    (2, 3)
+    >>> model.sample(4, random_state=0).shape
+    (4, 1, 32, 32)
     """
 
     #: Support of the codes' prior, swept by latent traversals.

@@ -190,6 +190,12 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
     feature_names_in_ : ndarray of str
         Of ``best_estimator_``, when fitted on a DataFrame with string column names.
 
+    See Also
+    --------
+    model_centrality : The centrality of models that are already fitted.
+    disentangle.metrics.pairwise_similarity : The similarity matrix alone.
+    sklearn.model_selection.GridSearchCV : The supervised counterpart of this shell.
+
     Notes
     -----
     Cost: each model renders its data once (``n_train * batch_size +
@@ -214,6 +220,22 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
     Disentangling GANs", ICML 2020, Sec. 5.
     S. Duan et al., "Unsupervised Model Selection for Variational
     Disentangled Representation Learning", ICLR 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from disentangle import InfoGANCR, ModelCentralitySelector
+    >>> X = (np.random.RandomState(0).rand(64, 32, 32) > 0.5).astype(np.uint8)
+    >>> selector = ModelCentralitySelector(
+    ...     InfoGANCR(n_codes=2, max_iter=3, batch_size=16, device="cpu"),
+    ...     {"random_state": [0, 1, 2]}, random_state=0,
+    ...     similarity_params={"votes_per_code": 5, "n_variance": 500}).fit(X)
+    >>> selector.similarity_matrix_.shape
+    (3, 3)
+    >>> bool(selector.best_score_ == selector.cv_results_["centrality"].max())
+    True
+    >>> selector.transform(X[:2]).shape
+    (2, 2)
     """
 
     _parameter_constraints = {

@@ -565,6 +565,13 @@ class VAE(GenerativeEstimator):
     n_iter_ : int
         Iterations run in all.
 
+    See Also
+    --------
+    InfoGANCR : The GAN of the paper, with a contrastive regulariser.
+    ModelCentralitySelector : Pick the best of several runs without labels
+        (``similarity="udr_lasso"`` is UDR, made for VAE pools).
+    disentangle.metrics.mig_score : Score the codes against ground-truth factors.
+
     Notes
     -----
     The authors' code encodes with a posterior *sample* in its metric code
@@ -573,6 +580,28 @@ class VAE(GenerativeEstimator):
     end of the current iteration, leaves a usable estimator (with a
     ``TrainingWarning``) and a checkpoint; NaN or infinite losses stop
     ``fit`` with a ``FloatingPointError``.
+
+    References
+    ----------
+    I. Higgins et al., "beta-VAE: Learning Basic Visual Concepts with a
+    Constrained Variational Framework", ICLR 2017.
+    H. Kim and A. Mnih, "Disentangling by Factorising", ICML 2018.
+    R. T. Q. Chen, X. Li, R. Grosse and D. Duvenaud, "Isolating Sources of
+    Disentanglement in Variational Autoencoders", NeurIPS 2018.
+    D. P. Kingma and M. Welling, "Auto-Encoding Variational Bayes", ICLR 2014.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from disentangle import VAE
+    >>> X = (np.random.RandomState(0).rand(64, 32, 32) > 0.5).astype(np.uint8)
+    >>> vae = VAE(objective="factor", n_latent=4, max_iter=5, batch_size=16,
+    ...           device="cpu", random_state=0).fit(X)
+    >>> means, stds = vae.transform(X[:2], return_std=True)
+    >>> means.shape, stds.shape
+    ((2, 4), (2, 4))
+    >>> sorted(vae.history_[-1, "batches"][-1])[:3]
+    ['discriminator_loss', 'kl', 'reconstruction']
     """
 
     #: Latent traversal range for plotting: +-2 prior standard deviations.
