@@ -82,8 +82,9 @@ def run_demo(args):
     except ValueError as error:  # a checkpoint that cannot be read or continued
         if not resuming:
             raise
-        print(f"error: {error}\nThe checkpoint {checkpoint} belongs to another run: rerun with "
-              "--fresh to replace it, or choose another --output.", file=sys.stderr)
+        print(f"error: {error}\nWhere the checkpoint {checkpoint} belongs to another run (other "
+              "settings or data): rerun with --fresh to replace it, or choose another --output.",
+              file=sys.stderr)
         return 2
     fit_seconds = time.perf_counter() - start
     n_trained = model.n_iter_ - done_before
