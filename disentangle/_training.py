@@ -327,10 +327,10 @@ class IterationLog(Callback):
 
     def initialize(self):
         self.header_printed_ = False
+        self._sums, self._counts = {}, {}  # of each key since the last row
         return self
 
     def on_train_begin(self, net, **kwargs):
-        self._sums, self._counts = {}, {}
         self._last_row, self._start = net.n_iter_, time.perf_counter()
 
     def on_batch_end(self, net, **kwargs):
