@@ -19,7 +19,6 @@ process, against the size of the uint8 images.
 
 import argparse
 import contextlib
-import resource
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ import torch.nn.functional as F
 
 from disentangle import VAE, InfoGANCR
 from disentangle._engine import resolve_device
+from disentangle.cli import peak_memory_bytes
 from disentangle.datasets import DSprites
 from disentangle.infogan_cr import sample_cr_pairs, sample_uniform_latents
 from disentangle.networks import (
@@ -212,17 +212,21 @@ def compare_variants(images, n_iter, device, variants):
 
 
 def memory_child(n_iter, device):
-    """In a fresh process: fit InfoGAN-CR on the full dSprites, print peak RSS in bytes."""
+    """In a fresh process: fit InfoGAN-CR on the full dSprites, print peak RSS in bytes
+    (None where the platform does not tell: Windows)."""
     images = DSprites().images
     InfoGANCR(max_iter=n_iter, device=device, random_state=0).fit(images)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    print(peak_memory_bytes())
 
 
 def report_memory(n_iter, device):
     out = subprocess.run([sys.executable, __file__, "--memory-child", str(n_iter),
                           "--device", device], check=True, capture_output=True, text=True)
-    peak = int(out.stdout.split()[-1])
-    size = DSprites().images.nbytes
+    peak = out.stdout.split()[-1]
+    if peak == "None":
+        print("peak RSS: unknown on this platform (no resource module)")
+        return
+    peak, size = int(peak), DSprites().images.nbytes
     print(f"peak RSS of InfoGANCR.fit on the full dSprites ({n_iter} iterations): "
           f"{peak / 2**30:.2f} GiB = {peak / size:.2f}x the uint8 images ({size / 2**30:.2f} GiB)")
 

@@ -7,6 +7,7 @@ a checksum, and loading of CUDA-fitted models on CPU-only machines.
 """
 
 import hashlib
+import inspect
 import pickle
 import warnings
 from numbers import Integral
@@ -47,6 +48,7 @@ from disentangle._validation import (
     validate_input,
     warn_far_from_prior,
 )
+from disentangle.exceptions import InconsistentVersionWarning
 from disentangle.networks import is_table
 
 #: Batch size used by ``transform`` and ``generate`` (inference only).
@@ -90,6 +92,10 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
     #: Parameters that may change between an interrupted fit and its resumption.
     _resumable_params = ("max_iter", "device", "random_state", "verbose", "callbacks",
                          "checkpoint_dir", "checkpoint_every", "warm_start")
+    #: What ``transform``, ``generate`` and ``fit(warm_start=True)`` use of a fitted estimator
+    #: besides ``net_``: a pickle without one of them cannot be used by this version.
+    _fitted_attributes = ("n_features_in_", "input_shape_", "image_shape_", "input_scale_",
+                          "device_", "n_codes_", "n_latent_", "n_iter_", "_record")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -156,7 +162,14 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
         engine = self._engine_params(len(X), record, iterator_state, interrupt)
         net = self._make_net(len(X), record["seeds"][0], engine).initialize()
         if snapshot:
-            net.load_training_state(snapshot["net"])
+            try:
+                net.load_training_state(snapshot["net"])
+            except (KeyError, RuntimeError, TypeError, ValueError) as error:
+                raise ValueError(
+                    f"The training state saved with disentangle {snapshot['version']} cannot be "
+                    f"continued by disentangle {__version__} ({type(error).__name__}: {error}); "
+                    "fit afresh (warm_start=False)."
+                ) from error
         try:
             with interrupt:
                 net.partial_fit(X)
@@ -424,22 +437,44 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
         return state
 
     def __setstate__(self, state):
+        """Restore a pickled estimator, also one saved by another version of the package.
+
+        Raises
+        ------
+        ValueError
+            The file is corrupted (the network's checksum), or this version
+            cannot read the saved state: its network does not unpickle here,
+            or a fitted attribute this version needs is missing.
+
+        Warns
+        -----
+        InconsistentVersionWarning
+            Saved by another version (or one that did not record it).
+        """
         name = type(self).__name__
         version = state.pop("_disentangle_version", None)
         if version != __version__:
-            raise ValueError(
-                f"This {name} was saved with disentangle {version or '(unknown version)'}; "
-                f"this is disentangle {__version__}. Load it with that version, or fit it again."
-            )
+            warnings.warn(InconsistentVersionWarning(name, version, __version__), stacklevel=2)
         payload = state.pop("_net_payload", None)
         if payload is not None:
             if hashlib.sha256(payload).hexdigest() != state.pop("_net_sha256", None):
                 raise ValueError(
                     f"This {name} file is corrupted: its network checksum does not match."
                 )
-            state["net_"], state["device_"] = _load_net(payload, state["device_"], name)
+            missing = [a for a in self._fitted_attributes if a not in state]
+            if missing:
+                raise _unreadable(name, version, f"it has no {', '.join(missing)}")
+            state["net_"], state["device_"] = _load_net(payload, state["device_"], name, version)
+        # Hyper-parameters added since the saving version take their defaults (get_params,
+        # clone and repr need every one).
+        for param, default in self._get_param_defaults().items():
+            state.setdefault(param, default)
         super().__setstate__(state)
 
+    @classmethod
+    def _get_param_defaults(cls):
+        return {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+                if p.default is not inspect.Parameter.empty}
 
 def _tensors(tree):
     """The tensors in nested dicts, lists and tuples (state dicts)."""
@@ -452,11 +487,31 @@ def _tensors(tree):
     return []
 
 
-def _load_net(payload, device, name):
-    """Unpickle a net, on CPU when the device it was fitted on is missing (with a warning)."""
+def _unreadable(name, version, reason):
+    """The error for saved state that this version of the package cannot read."""
+    return ValueError(
+        f"This {name} was saved with disentangle {version or '(unknown version)'} and cannot "
+        f"be read by disentangle {__version__}: {reason}. Load it with the version that saved "
+        "it, or fit it again."
+    )
+
+
+def _load_net(payload, device, name, version):
+    """Unpickle a net, on CPU when the device it was fitted on is missing (with a warning).
+
+    Raises
+    ------
+    ValueError
+        The net does not unpickle here (classes or modules renamed or removed
+        since the version that saved it, or a torch or skorch that cannot read it).
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeviceWarning)
-        net = pickle.loads(payload)
+        try:
+            net = pickle.loads(payload)
+        except Exception as error:
+            raise _unreadable(name, version, f"its network does not unpickle here "
+                                             f"({type(error).__name__}: {error})") from error
     loaded_on = torch.device(net.device)
     if loaded_on != torch.device(device):
         warnings.warn(

@@ -19,6 +19,7 @@ from skorch.callbacks import Callback
 from disentangle import __version__
 from disentangle._engine import TrainingWarning
 from disentangle._validation import data_signature
+from disentangle.exceptions import InconsistentVersionWarning
 
 #: File name of the training checkpoint inside ``checkpoint_dir``.
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -115,19 +116,30 @@ def check_snapshot(snapshot, record, source):
     Raises
     ------
     ValueError
-        Another package version, checkpoint format, estimator, parameters or data.
+        Another checkpoint format, estimator, parameters or data.
+
+    Warns
+    -----
+    InconsistentVersionWarning
+        Another package version with the same checkpoint format: it resumes.
     """
-    if snapshot.get("version") != record["version"] or snapshot.get("format") != record["format"]:
+    if snapshot.get("format") != record["format"]:
         raise ValueError(
-            f"{source} was written by disentangle {snapshot.get('version')} (checkpoint format "
-            f"{snapshot.get('format')}); this is disentangle {record['version']}: it cannot resume."
+            f"{source} was written by disentangle {snapshot.get('version')} in checkpoint format "
+            f"{snapshot.get('format')}; this is disentangle {record['version']}, which reads "
+            f"format {record['format']}: it cannot resume."
         )
+    if snapshot.get("version") != record["version"]:
+        warnings.warn(InconsistentVersionWarning(record["estimator"], snapshot.get("version"),
+                                                 record["version"], "training state"),
+                      stacklevel=7)  # the caller of fit
     if snapshot["estimator"] != record["estimator"]:
         raise ValueError(
             f"{source} belongs to a {snapshot['estimator']}, not to this {record['estimator']}."
         )
     changed = [f"{name}={saved} (now {record['params'][name]})"
-               for name, saved in snapshot["params"].items() if record["params"][name] != saved]
+               for name, saved in snapshot["params"].items()
+               if name in record["params"] and record["params"][name] != saved]
     if changed:
         raise ValueError(
             f"{source} was fitted with other parameters: {', '.join(changed)}. warm_start "

@@ -13,7 +13,9 @@ import contextlib
 import json
 import math
 import signal
+import sys
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -23,6 +25,7 @@ from sklearn.utils import check_random_state
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PassthroughScoring, ProgressBar
 from skorch.history import History
+from tqdm import tqdm
 
 
 class TrainingWarning(ConvergenceWarning):
@@ -238,18 +241,100 @@ def training_callbacks(verbose, batches_per_pass, loss_names, n_iter=None):
     Parameters
     ----------
     verbose : int
-        0 silences everything; 1 prints a table row per pass and a progress bar.
+        0 silences everything; 1 prints an :class:`IterationLog` (a row every
+        :func:`log_interval` iterations) and, on a terminal or in a notebook,
+        a progress bar.
     batches_per_pass : int
     loss_names : list of str
-        Batch-level history keys to average per pass (besides ``train_loss``).
+        Batch-level history keys to average per pass and to log (besides ``train_loss``).
     n_iter : int, optional
-        Total iterations, when fewer than one pass: the progress bar's length.
+        Total iterations: the log's interval, and the progress bar's length
+        when fewer than one pass.
     """
     callbacks = [(name, PassthroughScoring(name=name, on_train=True)) for name in loss_names]
     if verbose:
         total = batches_per_pass if n_iter is None else min(batches_per_pass, n_iter)
-        callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=total)))
+        callbacks.append(("print_log", IterationLog(["train_loss", *loss_names],
+                                                    log_interval(n_iter or total))))
+        if _renders_progress_bar():
+            callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=total)))
     return callbacks
+
+
+def _renders_progress_bar():
+    """Whether a progress bar shows as one (a terminal or a notebook), not as a stream of
+    carriage returns in a log file."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    return bool(isatty and isatty()) or ProgressBar().in_ipynb()
+
+
+def log_interval(n_iter):
+    """Iterations between two rows of the training log: about 1/20 of ``n_iter``, rounded up
+    to 1, 2 or 5 times a power of ten (500 for 7,000 iterations, 20,000 for 322,560)."""
+    target = max(n_iter / 20, 1)
+    power = 10 ** math.floor(math.log10(target))
+    return next(step * power for step in (1, 2, 5, 10) if step * power >= target)
+
+
+class IterationLog(Callback):
+    """Print a table of the training values: one row every ``every`` iterations.
+
+    Each row shows the iteration reached, the mean of every key over the
+    iterations since the previous row (blank where a key was not recorded,
+    such as ``cr_accuracy`` before H trains), and ``dur``, the seconds those
+    iterations took; a last row when training ends between two. Plain text
+    (no colour codes), written with ``tqdm.write`` so that a progress bar
+    stays intact. It replaces skorch's ``PrintLog``, whose one row per pass
+    over the data can take hours on dSprites (11,520 iterations).
+
+    Parameters
+    ----------
+    keys : list of str
+        Batch-level history keys, in column order.
+    every : int
+    """
+
+    def __init__(self, keys, every):
+        self.keys = keys
+        self.every = every
+
+    def initialize(self):
+        self.header_printed_ = False
+        self._sums, self._counts = {}, {}  # of each key since the last row
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self._last_row, self._start = net.n_iter_, time.perf_counter()
+
+    def on_batch_end(self, net, **kwargs):
+        row = _last_batch(net)
+        for key in self.keys:
+            if isinstance(row.get(key), (int, float)):
+                self._sums[key] = self._sums.get(key, 0.0) + row[key]
+                self._counts[key] = self._counts.get(key, 0) + 1
+        if net.n_iter_ % self.every == 0:
+            self._print_row(net.n_iter_)
+
+    def on_train_end(self, net, **kwargs):
+        if net.n_iter_ > self._last_row:
+            self._print_row(net.n_iter_)
+
+    def _print_row(self, iteration):
+        widths = [max(len(key), 10) for key in ("iteration", *self.keys, "dur")]
+        if not self.header_printed_:
+            tqdm.write(_columns(("iteration", *self.keys, "dur"), widths))
+            tqdm.write(_columns(["-" * width for width in widths], widths))
+            self.header_printed_ = True
+        means = [f"{self._sums[key] / self._counts[key]:.4f}" if self._counts.get(key) else ""
+                 for key in self.keys]
+        seconds = time.perf_counter() - self._start
+        tqdm.write(_columns((str(iteration), *means, f"{seconds:.1f}"), widths))
+        self._sums, self._counts = {}, {}
+        self._last_row, self._start = iteration, time.perf_counter()
+
+
+def _columns(cells, widths):
+    return "  ".join(cell.rjust(width) for cell, width in zip(cells, widths, strict=True))
 
 
 def _last_batch(net):
@@ -393,6 +478,11 @@ class TrainingNet(NeuralNet):
         self._batch_iterator = None
         self._batch = None
         return super().initialize()
+
+    def get_default_callbacks(self):
+        # The log is an IterationLog (training_callbacks), not skorch's PrintLog with its one
+        # row per pass over the data.
+        return [item for item in super().get_default_callbacks() if item[0] != "print_log"]
 
     def initialize_criterion(self):
         """No criterion: the losses are computed in :meth:`train_iteration`."""

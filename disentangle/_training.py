@@ -12,6 +12,7 @@ _MOVED = {
     **dict.fromkeys(
         ["TrainingWarning", "resolve_device", "seed_from", "torch_seed", "generator_state",
          "restore_generator", "to_float", "to_tensor", "BatchIterator", "training_callbacks",
+         "log_interval", "IterationLog",
          "FiniteLosses", "StretchMonitor", "GracefulInterrupt", "TrainingNet"],
         "disentangle._engine"),
     **dict.fromkeys(

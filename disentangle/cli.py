@@ -1,7 +1,6 @@
 """Command line: ``disentangle demo`` (also ``python -m disentangle demo``)."""
 
 import argparse
-import resource
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,13 @@ def _demo_parser(subparsers):
     demo.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda', 'cuda:1', ...")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--output", type=Path, default=Path("demo_output"),
-                      help="folder for the traversal picture and the model (default: %(default)s)")
+                      help="folder for the training checkpoint, the traversal picture and the "
+                           "model (default: %(default)s); a rerun continues from the checkpoint")
+    demo.add_argument("--checkpoint-every", type=int, default=500,
+                      help="save the training state every this many iterations (default: "
+                           "%(default)s), and when training ends or is stopped with Ctrl-C")
+    demo.add_argument("--fresh", action="store_true",
+                      help="train from scratch, ignoring (and replacing) a checkpoint in --output")
     demo.add_argument("--data", type=Path, default=None,
                       help="official dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz; "
                            "default: render dSprites procedurally (cached after the first run)")
@@ -35,10 +40,17 @@ def _demo_parser(subparsers):
 
 
 def run_demo(args):
-    """Train, score, and write ``traversals.png`` and ``model.joblib`` to ``args.output``."""
+    """Train, score, and write ``traversals.png`` and ``model.joblib`` to ``args.output``.
+
+    Training checkpoints into ``args.output`` (``InfoGANCR``'s ``checkpoint_dir``)
+    and continues from a checkpoint left there by an earlier run, unless
+    ``args.fresh``. Returns 0, or 130 when training was stopped (Ctrl-C)
+    before its end: the checkpoint keeps it, and the same command continues.
+    """
     import joblib
 
     from disentangle import InfoGANCR
+    from disentangle._checkpoint import CHECKPOINT_FILE, load_checkpoint
     from disentangle._engine import resolve_device
     from disentangle.datasets import DSprites
     from disentangle.metrics import factor_vae_score
@@ -56,13 +68,34 @@ def run_demo(args):
                                                   ("batch_size", args.batch_size))
                  if value is not None}
     model = InfoGANCR.from_preset(preset, device=device, random_state=args.seed,
-                                  verbose=0 if args.quiet else 1, **overrides)
+                                  verbose=0 if args.quiet else 1, checkpoint_dir=args.output,
+                                  checkpoint_every=args.checkpoint_every,
+                                  warm_start=not args.fresh, **overrides)
     print(f"InfoGANCR.from_preset({preset!r}): {model.max_iter:,} iterations on {device}")
+    checkpoint = args.output / CHECKPOINT_FILE
+    resuming, done_before = checkpoint.exists() and not args.fresh, 0
     start = time.perf_counter()
-    model.fit(images)
+    try:
+        if resuming:
+            done_before = load_checkpoint(checkpoint, "cpu")["net"]["counters"]["n_iter"]
+            print(f"continuing from {checkpoint} (iteration {done_before:,}; --fresh starts anew)")
+        model.fit(images)
+    except ValueError as error:  # a checkpoint that cannot be read or continued
+        if not resuming:
+            raise
+        print(f"error: {error}\nWhere the checkpoint {checkpoint} belongs to another run (other "
+              "settings or data): rerun with --fresh to replace it, or choose another --output.",
+              file=sys.stderr)
+        return 2
     fit_seconds = time.perf_counter() - start
-    print(f"trained {model.n_iter_} iterations on {model.device_} in {fit_seconds:.1f} s "
-          f"({model.n_iter_ * model.batch_size / fit_seconds:.0f} images/s)")
+    n_trained = model.n_iter_ - done_before
+    print(f"trained {n_trained:,} iterations on {model.device_} in {fit_seconds:.1f} s "
+          f"({n_trained * model.batch_size / fit_seconds:.0f} images/s), "
+          f"{model.n_iter_:,} of {model.max_iter:,} in all")
+    if model.n_iter_ < model.max_iter:
+        print(f"stopped before the end: {checkpoint} keeps iteration {model.n_iter_:,}; run the "
+              "same command again to continue.")
+        return 130
 
     start = time.perf_counter()
     score = factor_vae_score(model, dataset, random_state=args.seed, **DEMO_SCORE)
@@ -72,11 +105,28 @@ def run_demo(args):
           "iterations, about 15 minutes on 2 CPU cores)")
 
     plot_traversals(model, path=args.output / "traversals.png")
-    joblib.dump(model, args.output / "model.joblib")
-    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(f"wrote {args.output / 'traversals.png'} and {args.output / 'model.joblib'}; "
-          f"peak memory {peak_gib:.2f} GiB")
+    # Saved as a plain fitted model: its own fit neither resumes nor writes the demo's checkpoint.
+    joblib.dump(model.set_params(checkpoint_dir=None, warm_start=False),
+                args.output / "model.joblib")
+    peak = peak_memory_bytes()
+    memory = "" if peak is None else f"; peak memory {peak / 2**30:.2f} GiB"
+    print(f"wrote {args.output / 'traversals.png'} and {args.output / 'model.joblib'}{memory}")
     return 0
+
+
+def peak_memory_bytes():
+    """Peak resident memory of this process so far, in bytes; None where unknown.
+
+    From ``resource.getrusage``, whose ``ru_maxrss`` is in bytes on macOS and
+    in kibibytes on Linux and the BSDs (``getrusage(2)``). Windows has no
+    ``resource`` module: None there.
+    """
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
 
 
 def main(argv=None):

@@ -1,11 +1,18 @@
-"""Pictures: latent traversals of a fitted generative estimator, similarity heatmaps."""
+"""Pictures: latent traversals of a fitted generative estimator, similarity heatmaps.
+
+The functions draw into a :class:`matplotlib.figure.Figure` and never touch
+pyplot or the backend: importing this module leaves the user's backend (a
+notebook's inline one, ``MPLBACKEND``, ``matplotlib.use``) as it was. By
+default each function returns a new figure that pyplot does not manage: it
+saves with ``savefig`` (any backend, no display needed) and shows as a
+notebook cell's value. To show it in a window or in a gallery that collects
+pyplot's figures, pass one made by pyplot, ``fig=plt.figure()``.
+"""
 
 import matplotlib
-
-matplotlib.use("Agg")  # file output only; no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.utils.validation import check_is_fitted  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
+from sklearn.utils.validation import check_is_fitted
 
 
 def traversal_grid(estimator, n_steps=10, random_state=0):
@@ -38,7 +45,12 @@ def traversal_grid(estimator, n_steps=10, random_state=0):
     return images.reshape(estimator.n_codes_, n_steps, *images.shape[1:])
 
 
-def plot_traversals(estimator, n_steps=10, random_state=0, path=None):
+def _figure(fig, size, **kwargs):
+    """``fig`` if given (drawn into as it is), else a new Figure of ``size`` inches."""
+    return Figure(figsize=size, **kwargs) if fig is None else fig
+
+
+def plot_traversals(estimator, n_steps=10, random_state=0, path=None, fig=None):
     """Plot latent traversals: one row per code, ``n_steps`` columns.
 
     Parameters
@@ -48,6 +60,11 @@ def plot_traversals(estimator, n_steps=10, random_state=0, path=None):
     random_state : int, RandomState instance or None, default=0
     path : str or path-like, optional
         Where to save the figure (PNG by the suffix).
+    fig : matplotlib.figure.Figure, optional
+        An empty figure to draw into, e.g. ``plt.figure(figsize=(8, 4.4))``
+        to show it with pyplot. Default: a new figure of
+        ``0.8 * n_steps`` by ``0.8 * n_codes + 0.4`` inches that pyplot does
+        not manage (see the module's description).
 
     Returns
     -------
@@ -55,8 +72,8 @@ def plot_traversals(estimator, n_steps=10, random_state=0, path=None):
     """
     grid = traversal_grid(estimator, n_steps, random_state)
     n_codes = grid.shape[0]
-    fig, axes = plt.subplots(n_codes, n_steps, figsize=(n_steps * 0.8, n_codes * 0.8 + 0.4),
-                             squeeze=False)
+    fig = _figure(fig, (n_steps * 0.8, n_codes * 0.8 + 0.4))
+    axes = fig.subplots(n_codes, n_steps, squeeze=False)
     for k in range(n_codes):
         for j in range(n_steps):
             ax = axes[k, j]
@@ -101,7 +118,7 @@ def _short(value):
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def plot_similarity_matrix(selector, path=None):
+def plot_similarity_matrix(selector, path=None, fig=None):
     """Heatmap of a fitted selector's similarity matrix, with the medoid marked.
 
     Entry ``(i, j)`` is ``selector.similarity_matrix_[i, j]`` (for
@@ -115,6 +132,11 @@ def plot_similarity_matrix(selector, path=None):
         Uses ``similarity_matrix_``, ``best_index_``, ``cv_results_`` and ``similarity``.
     path : str or path-like, optional
         Where to save the figure (format by the suffix).
+    fig : matplotlib.figure.Figure, optional
+        An empty figure to draw into, e.g. ``plt.figure(layout="constrained")``
+        to show it with pyplot. Default: a new figure with constrained layout,
+        sized to the number of candidates and the length of their labels,
+        that pyplot does not manage (see the module's description).
 
     Returns
     -------
@@ -131,8 +153,9 @@ def plot_similarity_matrix(selector, path=None):
     labels = candidate_labels(selector.cv_results_["params"])
     side = 2.5 + 0.5 * n
     width = side + 1.5 + 0.07 * max(len(label) for label in labels)
-    fig, ax = plt.subplots(figsize=(width, side), layout="constrained")
-    cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
+    fig = _figure(fig, (width, side), layout="constrained")
+    ax = fig.subplots()
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="lightgrey")
     image = ax.imshow(matrix, cmap=cmap, vmin=0, vmax=1)
     fig.colorbar(image, ax=ax, shrink=0.8, label=f"similarity ({selector.similarity})")
     if n <= 12:

@@ -47,7 +47,9 @@ print(f"{model.n_iter_} iterations in {time.perf_counter() - start:.1f} s")
 
 # %%
 # One row per code: the generator's images as that code goes from -1 to 1.
-fig = plot_traversals(model, n_steps=10, random_state=1)
+# Given a pyplot figure, the picture shows here (and with ``plt.show()`` in a
+# script); without one, ``plot_traversals`` returns a figure to save.
+fig = plot_traversals(model, n_steps=10, random_state=1, fig=plt.figure(figsize=(8, 4.4)))
 
 # %%
 # The training history holds every iteration's losses. ``cr_accuracy`` is H's

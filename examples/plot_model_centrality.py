@@ -17,6 +17,7 @@ votes, so the values are only a picture of the mechanics.
 
 import time
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -50,8 +51,10 @@ print(f"fitted and compared {selector.n_candidates_} models in "
 # %%
 # Entry (i, j) is the mean of model i's encoder scored on model j's data and
 # the reverse. The centrality of a model is the mean of its row, diagonal
-# excluded.
-fig = plot_similarity_matrix(selector)
+# excluded. The plotting functions draw into a figure pyplot does not manage
+# unless given one: ``plt.figure`` makes the picture show here (and with
+# ``plt.show()`` in a script).
+fig = plot_similarity_matrix(selector, fig=plt.figure(figsize=(7, 4.5), layout="constrained"))
 
 # %%
 # ``cv_results_`` has one entry per candidate, like ``GridSearchCV``'s:

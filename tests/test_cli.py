@@ -1,8 +1,16 @@
+import os
+import signal
+import subprocess
+import sys
+import types
+
 import joblib
 import numpy as np
 import pytest
+from skorch.callbacks import Callback
 
 from disentangle import InfoGANCR, cli
+from disentangle._training import CHECKPOINT_FILE, TrainingWarning
 from disentangle.datasets import DSprites
 from disentangle.plotting import traversal_grid
 
@@ -24,7 +32,7 @@ def test_demo_writes_picture_and_loadable_model(small_dsprites, tmp_path, capsys
     printed = capsys.readouterr().out
     score = float(printed.split("FactorVAE score (paper protocol, 500 votes): ")[1].split()[0])
     assert 0 <= score <= 1
-    assert "trained 3 iterations" in printed
+    assert "trained 3 iterations" in printed and "peak memory" in printed
     assert "InfoGANCR.from_preset('cpu')" in printed  # no GPU here: the CPU preset
     png = (out / "traversals.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -32,7 +40,7 @@ def test_demo_writes_picture_and_loadable_model(small_dsprites, tmp_path, capsys
     assert model.n_iter_ == 3 and model.batch_size == 32
     assert model.get_params() == {**InfoGANCR.from_preset("cpu").get_params(), "max_iter": 3,
                                   "batch_size": 32, "random_state": 0, "device": model.device,
-                                  "verbose": 0}
+                                  "verbose": 0, "checkpoint_every": 500}
     assert model.transform(np.zeros((2, 64, 64), np.uint8)).shape == (2, 5)
 
 
@@ -51,3 +59,70 @@ def test_unknown_command_exits_with_usage(capsys):
     with pytest.raises(SystemExit):
         cli.main(["train"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+class CtrlC(Callback):
+    """Sends this process a SIGINT (a Ctrl-C) at the end of the iterations in ``at``."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def on_batch_end(self, net, **kwargs):
+        if net.n_iter_ in self.at:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_an_interrupted_demo_continues_from_its_checkpoint(small_dsprites, tmp_path, capsys,
+                                                            monkeypatch):
+    ctrl_c_at = [2]
+    from_preset = InfoGANCR.from_preset.__func__
+    monkeypatch.setattr(InfoGANCR, "from_preset", classmethod(
+        lambda cls, name, **params: from_preset(cls, name, callbacks=[CtrlC(ctrl_c_at)],
+                                                **params)))
+    out, args = tmp_path / "out", ["demo", "--max-iter", "4", "--batch-size", "32", "--quiet"]
+    with pytest.warns(TrainingWarning, match="stopped at iteration 2 of 4"):
+        assert cli.main([*args, "--output", str(out)]) == 130
+    printed = capsys.readouterr().out
+    assert "trained 2 iterations" in printed and "run the same command again" in printed
+    assert (out / CHECKPOINT_FILE).exists() and not (out / "model.joblib").exists()
+
+    ctrl_c_at.clear()
+    assert cli.main([*args, "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"continuing from {out / CHECKPOINT_FILE} (iteration 2;" in printed
+    assert "trained 2 iterations" in printed and "4 of 4 in all" in printed
+    resumed = joblib.load(out / "model.joblib")
+    assert cli.main([*args, "--output", str(tmp_path / "whole")]) == 0
+    whole = joblib.load(tmp_path / "whole" / "model.joblib")
+    images = DSprites().images[:64]
+    np.testing.assert_array_equal(resumed.transform(images), whole.transform(images))
+    np.testing.assert_array_equal(resumed.sample(8, random_state=0),
+                                  whole.sample(8, random_state=0))
+
+    # A checkpoint of another run: a clear message, and --fresh replaces it.
+    assert cli.main(["demo", "--max-iter", "4", "--batch-size", "16", "--quiet",
+                     "--output", str(out)]) == 2
+    assert "rerun with --fresh" in capsys.readouterr().err
+    assert cli.main(["demo", "--max-iter", "2", "--batch-size", "16", "--quiet", "--fresh",
+                     "--output", str(out)]) == 0
+    assert joblib.load(out / "model.joblib").batch_size == 16
+
+
+@pytest.mark.parametrize(("platform", "factor"), [("linux", 1024), ("darwin", 1)])
+def test_peak_memory_in_bytes_on_linux_and_macos(monkeypatch, platform, factor):
+    usage = types.SimpleNamespace(ru_maxrss=3_000)  # KiB on Linux, bytes on macOS
+    fake = types.SimpleNamespace(RUSAGE_SELF=0, getrusage=lambda who: usage)
+    monkeypatch.setitem(sys.modules, "resource", fake)
+    monkeypatch.setattr(sys, "platform", platform)
+    assert cli.peak_memory_bytes() == 3_000 * factor
+
+
+def test_without_resource_as_on_windows_the_cli_starts_and_leaves_memory_out(monkeypatch):
+    monkeypatch.setitem(sys.modules, "resource", None)  # import resource raises ImportError
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert cli.peak_memory_bytes() is None
+    code = ("import sys; sys.modules['resource'] = None; from disentangle import cli; "
+            "cli.main(['demo', '--help'])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "--checkpoint-every" in result.stdout

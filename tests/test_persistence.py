@@ -1,19 +1,22 @@
 """Persistence: joblib and pickle, CUDA-fitted models on CPU-only machines, versions,
-corrupted files (issue 6, part 6)."""
+corrupted files (issue 6, part 6); files from other versions (issue 14, item 6)."""
 
+import hashlib
 import pickle
 
 import joblib
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from skorch.exceptions import DeviceWarning
 
 import disentangle._base as base
 import disentangle._checkpoint as checkpoints
 import disentangle._engine as engine
-from disentangle import VAE, InfoGANCR
+from disentangle import VAE, InfoGANCR, __version__
 from disentangle._engine import TrainingWarning, generator_state, restore_generator
+from disentangle.exceptions import InconsistentVersionWarning
 
 RNG = np.random.RandomState(0)
 DATA = {"table": RNG.randn(40, 5), "images": (RNG.rand(24, 64, 64) > 0.8).astype(np.uint8)}
@@ -120,20 +123,99 @@ def test_resuming_a_checkpoint_from_another_device_type_warns(tmp_path, monkeypa
         VAE(**{**COMMON, "max_iter": 5}, checkpoint_dir=tmp_path, warm_start=True).fit(X)
 
 
-def test_a_file_from_another_version_gives_a_clear_error(tmp_path, monkeypatch):
-    model = VAE(**COMMON).fit(DATA["table"])
+def _saved_by(version, model, monkeypatch):
+    """The pickle ``model`` gives under another package version."""
+    monkeypatch.setattr(base, "__version__", version)
+    payload = pickle.dumps(model)
+    monkeypatch.undo()
+    return payload
+
+
+def test_a_file_from_another_version_loads_with_a_warning(fitted, tmp_path, monkeypatch):
+    model, X = fitted
     monkeypatch.setattr(base, "__version__", "0.0.1")
     joblib.dump(model, tmp_path / "old.joblib")
     monkeypatch.undo()
-    with pytest.raises(ValueError, match=r"saved with disentangle 0.0.1; this is disentangle "):
-        joblib.load(tmp_path / "old.joblib")
+    with pytest.warns(InconsistentVersionWarning) as record:
+        loaded = joblib.load(tmp_path / "old.joblib")
+    [warning] = [w.message for w in record if isinstance(w.message, InconsistentVersionWarning)]
+    assert (warning.estimator_name, warning.original_version, warning.current_version) == (
+        type(model).__name__, "0.0.1", __version__)
+    assert f"saved with disentangle 0.0.1; this is disentangle {__version__}" in str(warning)
+    assert_same_predictions(loaded, model, X)
+    # The warning pickles (it may travel back from a worker process).
+    assert str(pickle.loads(pickle.dumps(warning))) == str(warning)
 
 
-def test_a_pickle_without_version_gives_a_clear_error():
+def test_a_pickle_without_version_loads_with_a_warning():
     state = VAE().__getstate__()
     del state["_disentangle_version"]
-    with pytest.raises(ValueError, match=r"saved with disentangle \(unknown version\)"):
+    with pytest.warns(InconsistentVersionWarning, match="saved with disentangle an unknown "):
         VAE.__new__(VAE).__setstate__(state)
+
+
+def test_the_same_version_loads_without_a_warning(fitted, recwarn):
+    pickle.loads(pickle.dumps(fitted[0]))
+    assert not [w for w in recwarn if w.category is InconsistentVersionWarning]
+
+
+def test_a_parameter_added_since_the_saving_version_takes_its_default(monkeypatch):
+    model = VAE(**COMMON).fit(DATA["table"])
+    state = model.__getstate__()
+    del state["checkpoint_every"], state["warm_start"]  # as if the saving version had neither
+    state["_disentangle_version"] = "0.0.1"
+    loaded = VAE.__new__(VAE)
+    with pytest.warns(InconsistentVersionWarning):
+        loaded.__setstate__(state)
+    assert loaded.get_params() == model.get_params()
+    assert clone(loaded).get_params() == model.get_params()
+
+
+def test_a_network_this_version_cannot_unpickle_gives_a_clear_error(monkeypatch):
+    model = InfoGANCR(**COMMON).fit(DATA["table"])
+    state = model.__getstate__()
+    # As if the saving version had kept its networks in a module this version does not have
+    # (same length: the pickle's framing stays valid).
+    payload = state["_net_payload"].replace(b"disentangle.networks", b"disentangle.netwrkzz")
+    assert payload != state["_net_payload"]
+    state["_net_payload"], state["_net_sha256"] = payload, hashlib.sha256(payload).hexdigest()
+    state["_disentangle_version"] = "0.0.1"
+    with pytest.warns(InconsistentVersionWarning), pytest.raises(
+            ValueError, match=r"saved with disentangle 0.0.1 and cannot be read by disentangle "
+                              r".*its network does not unpickle here \(ModuleNotFoundError"):
+        InfoGANCR.__new__(InfoGANCR).__setstate__(state)
+
+
+def test_a_fitted_attribute_this_version_needs_is_missing_gives_a_clear_error():
+    state = VAE(**COMMON).fit(DATA["table"]).__getstate__()
+    del state["input_scale_"]
+    with pytest.raises(ValueError, match="cannot be read by disentangle .*: it has no "
+                                         "input_scale_. Load it with the version that saved it"):
+        VAE.__new__(VAE).__setstate__(state)
+
+
+def test_a_checkpoint_from_another_version_resumes_with_a_warning(tmp_path):
+    X = DATA["table"]
+    VAE(**COMMON, checkpoint_dir=tmp_path).fit(X)
+    path = tmp_path / checkpoints.CHECKPOINT_FILE
+    checkpoint = torch.load(path, weights_only=True)
+    torch.save({**checkpoint, "version": "0.0.1"}, path)
+    with pytest.warns(InconsistentVersionWarning, match="VAE training state was saved with "
+                                                        "disentangle 0.0.1"):
+        resumed = VAE(**{**COMMON, "max_iter": 5}, checkpoint_dir=tmp_path, warm_start=True).fit(X)
+    whole = VAE(**{**COMMON, "max_iter": 5}).fit(X)
+    np.testing.assert_array_equal(resumed.transform(X), whole.transform(X))
+    # Another checkpoint layout, or a state that does not fit the networks: clear errors.
+    torch.save({**checkpoint, "format": checkpoints.CHECKPOINT_FORMAT + 1}, path)
+    with pytest.raises(ValueError, match="in checkpoint format 2; this is disentangle .*, which "
+                                         "reads format 1: it cannot resume"):
+        VAE(**COMMON, checkpoint_dir=tmp_path, warm_start=True).fit(X)
+    modules = dict(checkpoint["net"]["modules"])
+    modules["module"] = {k: v[..., :1] for k, v in modules["module"].items()}
+    torch.save({**checkpoint, "net": {**checkpoint["net"], "modules": modules}}, path)
+    with pytest.raises(ValueError, match=r"(?s)cannot be continued by disentangle .*RuntimeError.*"
+                                         r"fit afresh \(warm_start=False\)"):
+        VAE(**{**COMMON, "max_iter": 5}, checkpoint_dir=tmp_path, warm_start=True).fit(X)
 
 
 def test_a_corrupted_file_gives_a_clear_error(tmp_path):

@@ -1,0 +1,386 @@
+"""Does ModelCentrality pick good models? Pools with a real spread of quality, on dSprites.
+
+For each pool the script trains every model (or loads it from ``--out``),
+scores it against the ground truth (FactorVAE score with the paper protocol,
+MIG, DCI), computes the pairwise similarity matrix of every label-free
+selector (ModelCentrality under each similarity protocol of ``--protocols``,
+UDR with Lasso), and compares the selectors:
+
+* the Spearman rho between centrality and the ground-truth FactorVAE score, with
+  a bootstrap 95 % confidence interval (models resampled with replacement);
+* the ground-truth score of the ModelCentrality pick, the UDR (Lasso) pick, a
+  random pick (the pool mean: its expected value), the pool median and the
+  oracle (the best model, which needs the labels);
+* over every sub-pool of 5 models (or ``--n-subpools`` random ones when there
+  are more): the fraction where the ModelCentrality pick scores at or above the
+  sub-pool's median, and the mean regret (oracle minus pick) of ModelCentrality
+  and of UDR. A sub-pool's centralities come from the full pairwise matrices
+  restricted to its models, exactly what a selector fitted on it would compute;
+* for every cheaper similarity protocol: whether it picks the same medoid as the
+  paper protocol and the Kendall tau between the two centrality vectors, on the
+  full pools and their sub-pools (issue: "agrees" means the same medoid and
+  tau >= 0.9).
+
+Everything is resumable: models are saved as ``OUT/POOL/model_K.joblib`` as soon
+as they are trained, ground-truth scores go to ``OUT/models.csv`` and pairwise
+matrices to ``OUT/pairwise.csv``; a rerun skips what is there.
+``--report-only`` rebuilds the tables and the scatter plot
+(``OUT/selection_quality.png``: centrality against ground truth, the pick
+marked) from the two CSV files alone, without torch work.
+
+The pools of the issue (paper: Lin et al., ICML 2020, Sec. 5 and Table 3):
+
+* ``factor_vae``: ``VAE(objective="factor")``, gamma in {1, 10, 40} x 4 seeds;
+* ``beta_vae``: ``VAE(objective="beta")``, beta in {1, 4, 16} x 4 seeds;
+* ``infogan_cr``: ``InfoGANCR.from_preset("cpu")`` x 6 seeds, at ``--gan-iter``
+  iterations (the preset's 7,000 by default; about 15 minutes each on 2 cores).
+
+Usage::
+
+    python benchmarks/selection_quality.py --smoke                 # seconds: the pipeline
+    python benchmarks/selection_quality.py --out sq --vae-iter 3000 --gan-iter 3000
+    python benchmarks/selection_quality.py --out sq --report-only  # tables from the CSVs
+"""
+
+import argparse
+import csv
+import itertools
+import json
+import os
+import time
+
+import joblib
+import numpy as np
+from scipy.stats import kendalltau, spearmanr
+
+from disentangle import VAE, InfoGANCR
+from disentangle.datasets import DSprites
+from disentangle.metrics import dci_score, factor_vae_score, mig_score
+from disentangle.selection import _centrality, model_centrality
+
+#: Ground-truth metrics, all with the InfoGAN-CR authors' protocol.
+METRICS = {"factor_vae": factor_vae_score, "mig": mig_score, "dci": dci_score}
+
+#: Similarity protocols of ModelCentrality compared with the paper's; "paper" is the reference.
+PROTOCOLS = {
+    "paper": {"protocol": "paper"},
+    "votes20": {"protocol": "paper", "votes_per_code": 20},
+    "votes20_var10k": {"protocol": "paper", "votes_per_code": 20, "n_variance": 10_000},
+}
+UDR = {"n_samples": 10_000}
+
+#: Tiny settings of --smoke: the whole pipeline in seconds, scores meaningless.
+SMOKE = {
+    "n_train_images": 256,
+    "fit": {"max_iter": 6, "batch_size": 32},
+    "metrics": {"factor_vae": {"n_train": 20, "batch_size": 20, "n_variance": 500},
+                "mig": {"n_train": 500}, "dci": {"n_train": 300}},
+    "protocols": {"paper": {"protocol": "paper", "votes_per_code": 4, "batch_size": 20,
+                            "n_variance": 500},
+                  "votes2": {"protocol": "paper", "votes_per_code": 2, "batch_size": 20,
+                             "n_variance": 500}},
+    "udr": {"n_samples": 200},
+}
+
+
+def pools(args):
+    """name -> list of (params dict, unfitted estimator)."""
+    fit = SMOKE["fit"] if args.smoke else {}
+    vae_iter = {"max_iter": args.vae_iter, **fit}
+    gan_iter = {"max_iter": args.gan_iter} if args.gan_iter else {}
+    vae_seeds, gan_seeds = (2, 3) if args.smoke else (args.vae_seeds, args.gan_seeds)
+    grids = {
+        "factor_vae": [{"gamma": g, "random_state": s}
+                       for g in (1, 10, 40) for s in range(vae_seeds)],
+        "beta_vae": [{"beta": b, "random_state": s}
+                     for b in (1, 4, 16) for s in range(vae_seeds)],
+        "infogan_cr": [{"random_state": s} for s in range(gan_seeds)],
+    }
+    make = {
+        "factor_vae": lambda p: VAE(objective="factor", device=args.device, **vae_iter, **p),
+        "beta_vae": lambda p: VAE(objective="beta", device=args.device, **vae_iter, **p),
+        "infogan_cr": lambda p: InfoGANCR.from_preset("cpu", device=args.device,
+                                                      **{**gan_iter, **fit, **p}),
+    }
+    if args.smoke:
+        grids = {name: grid[:3] for name, grid in grids.items()}
+    return {name: [(p, make[name](p)) for p in grids[name]] for name in args.pools}
+
+
+# --- stages: train, score, similarity ------------------------------------------------------------
+
+
+def train(name, pool, X, out):
+    """Fit (or load) every model of a pool; failures are None and reported."""
+    os.makedirs(os.path.join(out, name), exist_ok=True)
+    models, times = [], []
+    for k, (params, estimator) in enumerate(pool):
+        path = os.path.join(out, name, f"model_{k}.joblib")
+        start = time.perf_counter()
+        if os.path.exists(path):
+            model = joblib.load(path)
+        else:
+            try:
+                model = estimator.fit(X)
+            except Exception as exc:  # a failed candidate does not stop the benchmark
+                print(f"  {name} {params}: fit failed ({type(exc).__name__}: {exc})")
+                model = None
+            else:
+                joblib.dump(model, path)
+        times.append(time.perf_counter() - start)
+        models.append(model)
+        print(f"  {name} model {k} {params}: {times[-1]:.1f} s")
+    return models, times
+
+
+def score(name, pool, models, dataset, settings, seed, rows):
+    """Ground-truth metrics of every model not yet in ``rows`` (dicts of models.csv)."""
+    done = {(r["pool"], int(r["model"])) for r in rows}
+    for k, ((params, _), model) in enumerate(zip(pool, models, strict=True)):
+        if (name, k) in done or model is None:
+            continue
+        row = {"pool": name, "model": k, "params": json.dumps(params)}
+        for metric, fn in METRICS.items():
+            row[metric] = fn(model, dataset, protocol="paper", random_state=seed,
+                             **settings["metrics"].get(metric, {}))
+        rows.append(row)
+        print(f"  {name} model {k}: " + ", ".join(f"{m} {row[m]:.3f}" for m in METRICS))
+
+
+def similarities(name, models, X, settings, seed, entries):
+    """Pairwise matrix of every selector not yet in ``entries`` (selector -> (matrix, s))."""
+    alive = [k for k, m in enumerate(models) if m is not None]
+    fitted = [models[k] for k in alive]
+    jobs = {f"mc_{p}": ("factor_vae", params) for p, params in settings["protocols"].items()}
+    jobs["udr_lasso"] = ("udr_lasso", settings["udr"])
+    for selector, (similarity, params) in jobs.items():
+        if (name, selector) in entries:
+            continue
+        start = time.perf_counter()
+        _, pairwise = model_centrality(fitted, X, similarity=similarity,
+                                       similarity_params=params, random_state=seed)
+        seconds = time.perf_counter() - start
+        full = np.full((len(models), len(models)), np.nan)
+        full[np.ix_(alive, alive)] = pairwise
+        entries[name, selector] = (full, seconds)
+        print(f"  {name} {selector}: {seconds:.1f} s")
+
+
+# --- CSV persistence -----------------------------------------------------------------------------
+
+
+def read_models_csv(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        return [{**r, **{m: float(r[m]) for m in METRICS}} for r in csv.DictReader(f)]
+
+
+def write_models_csv(path, rows):
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, ["pool", "model", "params", *METRICS])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def read_pairwise_csv(path):
+    """(pool, selector) -> (matrix, seconds) from the long-format pairwise.csv."""
+    if not os.path.exists(path):
+        return {}
+    cells, seconds = {}, {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            key = (r["pool"], r["selector"])
+            cells.setdefault(key, []).append((int(r["i"]), int(r["j"]), float(r["score"])))
+            seconds[key] = float(r["seconds"])
+    entries = {}
+    for key, values in cells.items():
+        n = 1 + max(max(i, j) for i, j, _ in values)
+        matrix = np.full((n, n), np.nan)
+        for i, j, value in values:
+            matrix[i, j] = value
+        entries[key] = (matrix, seconds[key])
+    return entries
+
+
+def write_pairwise_csv(path, entries):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["pool", "selector", "i", "j", "score", "seconds"])
+        for (pool, selector), (matrix, seconds) in sorted(entries.items()):
+            for i, j in itertools.product(range(len(matrix)), repeat=2):
+                writer.writerow([pool, selector, i, j, repr(float(matrix[i, j])), seconds])
+
+
+# --- statistics ----------------------------------------------------------------------------------
+
+
+def centrality(pairwise, members, selector):
+    """Centrality of the models ``members`` (indices into ``pairwise``) among themselves."""
+    sub = pairwise[np.ix_(members, members)]
+    alive = np.isfinite(np.diag(sub))  # a failed model's row and column are NaN
+    kind = "udr_lasso" if selector.startswith("udr") else "factor_vae"
+    return _centrality(np.nan_to_num(sub), alive, kind)
+
+
+def pick(pairwise, members, selector):
+    """Index (into ``members``) of the model a selector fitted on ``members`` would keep."""
+    values = centrality(pairwise, members, selector)
+    return int(np.nanargmax(values))
+
+
+def bootstrap_spearman(x, y, n_boot=2000, seed=0):
+    """Spearman rho of (x, y) and a percentile 95 % interval over resampled models."""
+    rho = spearmanr(x, y).statistic
+    rng = np.random.RandomState(seed)
+    boot = []
+    for _ in range(n_boot):
+        idx = rng.randint(len(x), size=len(x))
+        if np.ptp(x[idx]) > 0 and np.ptp(y[idx]) > 0:
+            boot.append(spearmanr(x[idx], y[idx]).statistic)
+    low, high = np.percentile(boot, [2.5, 97.5]) if boot else (np.nan, np.nan)
+    return rho, low, high
+
+
+def subpools(n, size, limit, seed):
+    """Every ``size``-subset of ``range(n)``, or ``limit`` distinct random ones if more."""
+    size = min(size, n)
+    every = list(itertools.combinations(range(n), size))
+    if len(every) <= limit:
+        return [list(s) for s in every]
+    rng = np.random.RandomState(seed)
+    return [list(every[i]) for i in rng.choice(len(every), size=limit, replace=False)]
+
+
+def pool_report(name, rows, entries, args):
+    """The selector comparison of one pool, as printed lines and a dict."""
+    rows = sorted((r for r in rows if r["pool"] == name), key=lambda r: int(r["model"]))
+    index = [int(r["model"]) for r in rows]
+    truth = np.array([r["factor_vae"] for r in rows])
+    mc = entries[name, "mc_paper"][0][np.ix_(index, index)]
+    udr = entries[name, "udr_lasso"][0][np.ix_(index, index)]
+    members = list(range(len(index)))
+    cent = centrality(mc, members, "mc_paper")
+    rho, low, high = bootstrap_spearman(cent, truth)
+    picks = {"ModelCentrality": pick(mc, members, "mc"), "UDR (Lasso)": pick(udr, members, "udr"),
+             "oracle": int(np.argmax(truth))}
+    subs = subpools(len(index), 5, args.n_subpools, args.seed)
+    at_median, regret_mc, regret_udr = [], [], []
+    for s in subs:
+        t = truth[s]
+        mc_pick, udr_pick = t[pick(mc, s, "mc")], t[pick(udr, s, "udr")]
+        at_median.append(mc_pick >= np.median(t))
+        regret_mc.append(t.max() - mc_pick)
+        regret_udr.append(t.max() - udr_pick)
+    lines = [f"\n### {name}: {len(index)} models, ground truth FactorVAE (paper protocol) "
+             f"{truth.mean():.3f} ± {truth.std():.3f} (min {truth.min():.3f}, "
+             f"max {truth.max():.3f})",
+             f"Spearman rho(centrality, ground truth) = {rho:.2f} "
+             f"(95 % bootstrap CI {low:.2f} to {high:.2f})",
+             "| pick | FactorVAE | MIG | DCI |", "|---|---|---|---|"]
+    for label, k in picks.items():
+        lines.append(f"| {label}: {rows[k]['params']} | {truth[k]:.3f} | {rows[k]['mig']:.3f} "
+                     f"| {rows[k]['dci']:.3f} |")
+    for label, fn in (("random (pool mean)", np.mean), ("pool median", np.median)):
+        lines.append(f"| {label} | " + " | ".join(f"{fn([r[m] for r in rows]):.3f}"
+                                                 for m in METRICS) + " |")
+    lines.append(f"sub-pools of 5 ({len(subs)}): ModelCentrality pick >= sub-pool median in "
+                 f"{np.mean(at_median):.0%}; mean regret ModelCentrality "
+                 f"{np.mean(regret_mc):.3f}, UDR {np.mean(regret_udr):.3f}")
+    lines += agreement_lines(name, index, entries, subs)
+    mc_seconds = entries[name, "mc_paper"][1]
+    lines.append(f"similarity matrix (paper protocol) {mc_seconds:.1f} s, UDR "
+                 f"{entries[name, 'udr_lasso'][1]:.1f} s")
+    return lines, {"truth": truth, "centrality": cent, "pick": picks["ModelCentrality"]}
+
+
+def agreement_lines(name, index, entries, subs):
+    """Same medoid and Kendall tau of each cheaper protocol against the paper protocol."""
+    reference = entries[name, "mc_paper"][0][np.ix_(index, index)]
+    lines = []
+    for (pool, selector), (matrix, seconds) in sorted(entries.items()):
+        if pool != name or not selector.startswith("mc_") or selector == "mc_paper":
+            continue
+        matrix = matrix[np.ix_(index, index)]
+        same, taus = [], []
+        for s in [list(range(len(index)))] + subs:
+            a, b = centrality(reference, s, "mc"), centrality(matrix, s, "mc")
+            same.append(np.nanargmax(a) == np.nanargmax(b))
+            taus.append(kendalltau(a, b).statistic)
+        speed = entries[name, "mc_paper"][1] / seconds
+        lines.append(f"{selector} against the paper protocol: full pool same medoid "
+                     f"{bool(same[0])}, tau {taus[0]:.2f}; sub-pools same medoid "
+                     f"{np.mean(same[1:]):.0%}, tau min {np.nanmin(taus[1:]):.2f} median "
+                     f"{np.nanmedian(taus[1:]):.2f}; {speed:.1f}x faster")
+    return lines
+
+
+def plot(results, path):
+    """Centrality against ground truth, one panel per pool, the pick marked."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4 * len(results), 3.5), layout="constrained")
+    for ax, (name, r) in zip(np.atleast_1d(fig.subplots(1, len(results))), results.items(),
+                             strict=True):
+        ax.scatter(r["centrality"], r["truth"], color="C0", label="model")
+        ax.scatter(r["centrality"][r["pick"]], r["truth"][r["pick"]], s=160,
+                   facecolors="none", edgecolors="C3", linewidths=2, label="ModelCentrality pick")
+        ax.set(title=name, xlabel="centrality (paper protocol)",
+               ylabel="FactorVAE score (ground truth)")
+        ax.legend(loc="best", fontsize="small")
+    fig.savefig(path, dpi=100)
+
+
+# --- driver --------------------------------------------------------------------------------------
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="selection_quality_output")
+    parser.add_argument("--pools", nargs="+", default=["factor_vae", "beta_vae", "infogan_cr"],
+                        choices=["factor_vae", "beta_vae", "infogan_cr"])
+    parser.add_argument("--vae-iter", type=int, default=3000)
+    parser.add_argument("--gan-iter", type=int, default=None,
+                        help="InfoGAN-CR iterations (default: the cpu preset's 7,000)")
+    parser.add_argument("--vae-seeds", type=int, default=4)
+    parser.add_argument("--gan-seeds", type=int, default=6)
+    parser.add_argument("--n-subpools", type=int, default=200)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--seed", type=int, default=0, help="metrics, similarity, sub-pools")
+    parser.add_argument("--report-only", action="store_true",
+                        help="tables and plot from OUT's CSV files, no training or scoring")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny pools, budgets and protocols: the pipeline in seconds")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    settings = SMOKE if args.smoke else {"metrics": {}, "protocols": PROTOCOLS, "udr": UDR}
+    os.makedirs(args.out, exist_ok=True)
+    models_csv = os.path.join(args.out, "models.csv")
+    pairwise_csv = os.path.join(args.out, "pairwise.csv")
+    rows, entries = read_models_csv(models_csv), read_pairwise_csv(pairwise_csv)
+    if not args.report_only:
+        dataset = DSprites()
+        X = (dataset.sample(SMOKE["n_train_images"], random_state=args.seed)[1]
+             if args.smoke else dataset.images)
+        for name, pool in pools(args).items():
+            print(f"{name}: {len(pool)} models")
+            models, _ = train(name, pool, X, args.out)
+            score(name, pool, models, dataset, settings, args.seed, rows)
+            write_models_csv(models_csv, rows)
+            similarities(name, models, X, settings, args.seed, entries)
+            write_pairwise_csv(pairwise_csv, entries)
+    results = {}
+    for name in args.pools:
+        if any(r["pool"] == name for r in rows):
+            lines, results[name] = pool_report(name, rows, entries, args)
+            print("\n".join(lines))
+    if results:
+        plot(results, os.path.join(args.out, "selection_quality.png"))
+        print(f"\nplot: {os.path.join(args.out, 'selection_quality.png')}")
+
+
+if __name__ == "__main__":
+    main()
