@@ -40,7 +40,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from disentangle._compat import HasMethods, StrOptions, _fit_context, eval_expr
 from disentangle._validation import INTEGER, REAL, Predicate
-from disentangle.metrics._representation import with_feature_names
+from disentangle.metrics._representation import rows_without_names
 from disentangle.metrics._similarity import (
     SIMILARITIES,
     SIMILARITY_DEFAULTS,
@@ -580,7 +580,8 @@ def _check_generative(model, n_samples=_N_HEALTH_CHECK):
     images = np.asarray(model.generate(model.sample_latent(n_samples, 0)))
     if not np.all(np.isfinite(images)):
         raise ValueError("diverged model: generate returned NaN or infinite values.")
-    codes = np.asarray(model.transform(with_feature_names(model, images)))
+    with rows_without_names(model):
+        codes = np.asarray(model.transform(images))
     if not np.all(np.isfinite(codes)):
         raise ValueError("diverged model: transform returned NaN or infinite codes.")
     if codes.shape != (n_samples, model.n_codes_):

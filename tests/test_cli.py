@@ -10,7 +10,8 @@ import pytest
 from skorch.callbacks import Callback
 
 from disentangle import InfoGANCR, cli
-from disentangle._training import CHECKPOINT_FILE, TrainingWarning
+from disentangle._checkpoint import CHECKPOINT_FILE
+from disentangle._engine import TrainingWarning
 from disentangle.datasets import DSprites
 from disentangle.plotting import traversal_grid
 

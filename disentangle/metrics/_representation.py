@@ -5,31 +5,28 @@ callable mapping a batch of observations (float32 ndarray of shape
 ``(batch, *observation_shape)``) to codes of shape ``(batch, n_codes)``.
 """
 
+import contextlib
+import warnings
+
 import numpy as np
 
 
-def with_feature_names(estimator, observations):
-    """``observations`` as a DataFrame with the estimator's column names, when it was fitted on one.
+@contextlib.contextmanager
+def rows_without_names(estimator):
+    """Inside the block, ``estimator`` reads arrays without the "X does not have valid feature
+    names" warning it gives when it was fitted on a DataFrame.
 
-    Rows rendered by a dataset or a generator are arrays; an estimator fitted
-    on a DataFrame would warn on every call that they lack its feature names.
-
-    Parameters
-    ----------
-    estimator : object
-        With ``feature_names_in_`` when fitted on a DataFrame with string column names.
-    observations : ndarray of shape (n, ...)
-
-    Returns
-    -------
-    observations : ndarray or pandas.DataFrame
+    Observations rendered by a dataset or a generator are arrays: such an
+    estimator would warn on every batch that they lack its column names.
+    (The filter is process-wide while the block runs, as ``warnings.catch_warnings``.)
     """
-    names = getattr(estimator, "feature_names_in_", None)
-    if names is None or np.ndim(observations) != 2 or np.shape(observations)[1] != len(names):
-        return observations
-    import pandas as pd  # the estimator was fitted on a DataFrame: pandas is there
-
-    return pd.DataFrame(observations, columns=names)
+    if getattr(estimator, "feature_names_in_", None) is None:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="X does not have valid feature names",
+                                category=UserWarning)
+        yield
 
 
 def as_encoder(representation):
@@ -64,7 +61,8 @@ def as_encoder(representation):
             else getattr(representation, "__name__", repr(representation)))
 
     def encode(observations):
-        codes = np.asarray(fn(with_feature_names(representation, observations)))
+        with rows_without_names(representation):
+            codes = np.asarray(fn(observations))
         if codes.dtype.kind not in "biuf":
             example = f" (e.g. {codes.flat[0]!r})" if codes.size else ""
             raise TypeError(
