@@ -23,6 +23,7 @@ throwaway virtual environment::
         torch==2.13.0 skorch matplotlib joblib
     /tmp/dlib-venv/bin/pip install --no-deps -e .
     /tmp/dlib-venv/bin/python benchmarks/compare_disentanglement_lib.py --seeds 5
+    /tmp/dlib-venv/bin/python benchmarks/compare_disentanglement_lib.py --smoke  # seconds
 
 Its metric modules ``import gin.tf``, which would import TensorFlow; a stub
 module stands in for it, created here at run time. gin-config 0.3.0 also
@@ -271,7 +272,11 @@ def main(argv=None):
     parser.add_argument("--edge-cases", action="store_true",
                         help="instead, show both implementations on inputs that break the "
                         "references (one seed)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="seconds: one seed, DCI on 200 / 100 samples")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.seeds, args.dci_seeds, args.dci_train, args.dci_test = 1, 1, 200, 100
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
     dl = load_disentanglement_lib([f"dci.num_train = {args.dci_train}",

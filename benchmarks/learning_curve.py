@@ -6,6 +6,7 @@ Scores Q every ``--every`` iterations with the paper's FactorVAE protocol
     python benchmarks/learning_curve.py --minutes 15 --every 250
     python benchmarks/learning_curve.py --minutes 15 --set info_weight=0.5 --set cr_start=0.5
     python benchmarks/learning_curve.py --max-iter 7000 --every 0 --at 3000 6251 7000 --minutes 60
+    python benchmarks/learning_curve.py --smoke    # seconds: 4 iterations on 128 images
 """
 
 import argparse
@@ -25,9 +26,9 @@ class ScoreEvery(Callback):
     """Score Q every ``every`` iterations (0: never) and at the iterations in ``at``;
     stop after ``minutes`` of training time."""
 
-    def __init__(self, dataset, every, minutes, seed, quiet=False, at=()):
+    def __init__(self, dataset, every, minutes, seed, quiet=False, at=(), score_params=None):
         self.dataset, self.every, self.minutes, self.seed = dataset, every, minutes, seed
-        self.quiet, self.at = quiet, set(at)
+        self.quiet, self.at, self.score_params = quiet, set(at), score_params or {}
         self.rows = []
 
     def on_train_begin(self, net, **kwargs):
@@ -45,7 +46,7 @@ class ScoreEvery(Callback):
         start = time.perf_counter()
         minutes = (start - self.clock - self.paused) / 60
         score = factor_vae_score(self._encode(net), self.dataset, protocol="paper",
-                                 random_state=self.seed)
+                                 random_state=self.seed, **self.score_params)
         self.paused += time.perf_counter() - start
         self.rows.append((net.n_iter_, minutes, net.cr_weight_, score))
         if not self.quiet:
@@ -55,7 +56,12 @@ class ScoreEvery(Callback):
             raise KeyboardInterrupt  # skorch ends training cleanly on KeyboardInterrupt
 
 
-def main():
+#: Tiny settings of --smoke: the pipeline in seconds, scores meaningless.
+SMOKE = {"n_images": 128, "max_iter": 4, "every": 2, "batch_size": 32,
+         "score": {"n_train": 10, "batch_size": 10, "n_variance": 200}}
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=15)
     parser.add_argument("--every", type=int, default=250, help="score every N iterations (0: "
@@ -70,18 +76,25 @@ def main():
                         help="torch intra-op threads (default: torch's choice)")
     parser.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
                         help="InfoGANCR parameter override, e.g. info_weight=0.5")
-    args = parser.parse_args()
+    parser.add_argument("--smoke", action="store_true",
+                        help="seconds: 4 iterations on 128 images, scored twice with tiny votes")
+    args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     params = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in args.set)}
     dataset = DSprites()
-    recorder = ScoreEvery(dataset, args.every, args.minutes, args.seed, at=args.at)
+    if args.smoke:
+        args.max_iter, args.every = SMOKE["max_iter"], SMOKE["every"]
+        params.setdefault("batch_size", SMOKE["batch_size"])
+    recorder = ScoreEvery(dataset, args.every, args.minutes, args.seed, at=args.at,
+                          score_params=SMOKE["score"] if args.smoke else None)
     model = InfoGANCR(max_iter=args.max_iter, random_state=args.seed,
                       callbacks=[("score", recorder)], **params)
     print(f"params: {params or 'paper defaults'}; torch threads: {torch.get_num_threads()}")
     print("| iteration | train minutes | alpha | FactorVAE score (paper protocol) |")
     print("|---|---|---|---|")
-    model.fit(dataset.images)
+    model.fit(dataset.sample(SMOKE["n_images"], random_state=args.seed)[1] if args.smoke
+              else dataset.images)
     best = max(recorder.rows, key=lambda row: row[3])
     print(f"best: {best[3]:.3f} at iteration {best[0]} ({best[1]:.1f} min); "
           f"final {recorder.rows[-1][3]:.3f}; mean of last 3: "

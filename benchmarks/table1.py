@@ -17,6 +17,7 @@ third of a GAN iteration). InfoGAN without CR is the same preset with
     python benchmarks/table1.py --seeds 3 --n-jobs 2
     python benchmarks/table1.py --seeds 2 --curve-every 500   # with the score-vs-minutes curve
     python benchmarks/table1.py --full --device cuda --seeds 5
+    python benchmarks/table1.py --smoke    # seconds: every row and metric, tiny settings
 """
 
 import argparse
@@ -48,6 +49,16 @@ ROWS = {
 #: The paper's InfoGAN settings for ``--full``: the class defaults.
 FULL_GAN = {"InfoGAN (no CR)": {"cr_weight": 0.0}, "InfoGAN-CR": {}}
 
+#: Tiny settings of --smoke: the whole table in seconds, scores meaningless.
+SMOKE = {
+    "n_images": 256, "iterations": 3, "batch_size": 32,
+    "metrics": {"FactorVAE (community)": {"n_train": 10, "n_eval": 10, "batch_size": 10,
+                                          "n_variance": 200},
+                "FactorVAE (paper)": {"n_train": 10, "batch_size": 10, "n_variance": 200},
+                "DCI": {"n_train": 200}, "SAP": {"n_train": 200}, "MIG": {"n_train": 200},
+                "β-VAE score": {"n_train": 10, "batch_size": 10}},
+}
+
 #: Columns: name -> (metric, protocol); None takes ``--protocol``.
 METRICS = {
     "FactorVAE (community)": (factor_vae_score, "community"),
@@ -66,6 +77,8 @@ def make_model(label, seed, args):
         return InfoGANCR(**FULL_GAN[label], **common)
     if args.full:
         return factory(max_iter=300_000, **common)
+    if args.smoke:
+        common["batch_size"] = SMOKE["batch_size"]
     return factory(max_iter=args.gan_iter if kind == "gan" else args.vae_iter, **common)
 
 
@@ -81,13 +94,15 @@ def run(label, seed, args):
         curve = ScoreEvery(dataset, args.curve_every, float("inf"), seed, quiet=True)
         model.set_params(callbacks=[("curve", curve)])
     start = time.perf_counter()
-    model.fit(dataset.images)
+    model.fit(dataset.sample(SMOKE["n_images"], random_state=seed)[1] if args.smoke
+              else dataset.images)
     paused = curve.paused if curve else 0.0
     scores = {"minutes": (time.perf_counter() - start - paused) / 60,
               "iterations": model.n_iter_, "curve": curve.rows if curve else []}
     for name, (metric, protocol) in METRICS.items():
+        tiny = SMOKE["metrics"][name] if args.smoke else {}
         scores[name] = float(np.mean(metric(model, dataset, protocol=protocol or args.protocol,
-                                            random_state=seed)))
+                                            random_state=seed, **tiny)))
     print(f"{label} seed {seed}: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()
                                                 if k != "curve"), flush=True)
     return label, scores
@@ -122,7 +137,7 @@ def curve_table(results):
     return "\n".join(lines)
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=3)
@@ -143,16 +158,21 @@ def main():
     parser.add_argument("--n-jobs", type=int, default=1, help="fits in parallel processes")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads per fit (default: cores / n_jobs)")
-    args = parser.parse_args()
+    parser.add_argument("--smoke", action="store_true",
+                        help="seconds: one seed, a few iterations on 256 images, tiny metrics")
+    args = parser.parse_args(argv)
     if args.threads is None and args.n_jobs > 1:
         args.threads = max(1, (os.cpu_count() or 1) // args.n_jobs)
+    if args.smoke:
+        args.seeds, args.gan_iter = 1, args.gan_iter or SMOKE["iterations"]
     args.gan_iter = args.gan_iter or InfoGANCR.from_preset("cpu").max_iter
     args.vae_iter = args.vae_iter or 3 * args.gan_iter
     seeds = list(range(args.seeds))
     budget = ("the paper's schedules" if args.full else
               f"{args.gan_iter} InfoGAN iterations (cpu preset), {args.vae_iter} VAE iterations")
     print(f"dSprites, {budget}, device {args.device}\n", flush=True)
-    print(f"{len(DSprites().images):,} images (rendered or loaded once, before the fits)")
+    if not args.smoke:
+        print(f"{len(DSprites().images):,} images (rendered or loaded once, before the fits)")
     jobs = [(label, seed) for seed in seeds for label in args.models]
     results = Parallel(n_jobs=args.n_jobs)(delayed(run)(label, seed, args)
                                            for label, seed in jobs)

@@ -20,6 +20,7 @@ barely trained, so its scores are near chance and its picks are not meaningful.
 Usage::
 
     python benchmarks/table3.py --quick
+    python benchmarks/table3.py --smoke    # seconds: the pipeline on 128 images
     python benchmarks/table3.py --device cuda --n-jobs 4 --json table3.json
 """
 
@@ -51,6 +52,16 @@ SETTINGS = {
         "udr": {"n_samples": 1000},
         "metrics": {"factor_vae": {"n_train": 50, "batch_size": 50, "n_variance": 2000},
                     "mig": {"n_train": 2000}, "dci": {"n_train": 2000}},
+    },
+    # --smoke: the pipeline in seconds on 128 images, picks meaningless.
+    "smoke": {
+        "infogan_cr": {"seeds": 2, "max_iter": 2, "batch_size": 32},
+        "factor_vae": {"gammas": (10,), "seeds": 2, "max_iter": 2, "batch_size": 32},
+        "similarity": {"batch_size": 10, "votes_per_code": 2, "n_variance": 200},
+        "udr": {"n_samples": 100},
+        "metrics": {"factor_vae": {"n_train": 10, "batch_size": 10, "n_variance": 200},
+                    "mig": {"n_train": 200}, "dci": {"n_train": 200}},
+        "n_images": 128,
     },
 }
 
@@ -151,6 +162,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="tiny pools and budgets: about 5 minutes on a 2-core CPU")
+    parser.add_argument("--smoke", action="store_true",
+                        help="seconds: pools of 2 models, 2 iterations, 128 images")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--n-jobs", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0, help="similarity, UDR, metrics, pick")
@@ -165,10 +178,11 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    settings = SETTINGS["quick" if args.quick else "full"]
+    settings = SETTINGS["smoke" if args.smoke else "quick" if args.quick else "full"]
     start = time.perf_counter()
     dataset = DSprites(path=args.data)
-    images = dataset.images
+    images = (dataset.sample(settings["n_images"], random_state=args.seed)[1] if args.smoke
+              else dataset.images)
     print(f"dSprites ({dataset.source}): {len(images):,} images, "
           f"{time.perf_counter() - start:.1f} s")
     results = []

@@ -14,6 +14,7 @@ then the peak RSS of a fit on the full 737,280-image dSprites, in a fresh
 process, against the size of the uint8 images.
 
     python benchmarks/throughput.py --quick      # under 5 minutes on 2 CPU cores
+    python benchmarks/throughput.py --smoke      # seconds: 3 iterations on 256 images, no memory
     python benchmarks/throughput.py --device cuda --iterations 2000
 """
 
@@ -231,7 +232,7 @@ def report_memory(n_iter, device):
           f"{peak / 2**30:.2f} GiB = {peak / size:.2f}x the uint8 images ({size / 2**30:.2f} GiB)")
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs: under 5 min on 2 cores")
@@ -244,11 +245,16 @@ def main():
     parser.add_argument("--variants", nargs="*", default=[], choices=list(VARIANTS),
                         help="also time the bare InfoGAN-CR loop with these variants")
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    parser.add_argument("--smoke", action="store_true",
+                        help="seconds: 3 iterations, one run each, on 256 images; no memory run")
+    args = parser.parse_args(argv)
     device = str(resolve_device(args.device))
     if args.memory_child is not None:
         return memory_child(args.memory_child, device)
-    images = DSprites().images
+    if args.smoke:
+        args.iterations, args.repeats = 3, 1
+    images = DSprites().sample(256, random_state=0)[1][:, 0].astype(np.uint8) if args.smoke else \
+        DSprites().images
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"batch 64, best of {args.repeats} alternated runs")
     scale = 1 if args.quick else 4
@@ -258,8 +264,9 @@ def main():
         n_iter = args.iterations or scale * (100 if label == "InfoGANCR" else 300)
         BARE[label](images, 5, device, params)  # warm-up: allocator, kernels
         compare(label, estimator, params, images, n_iter, device, args.repeats)
-    compare_variants(images, scale * 50, device, args.variants)
-    report_memory(scale * 50, device)
+    compare_variants(images, 3 if args.smoke else scale * 50, device, args.variants)
+    if not args.smoke:
+        report_memory(scale * 50, device)
     return 0
 
 
