@@ -1,14 +1,11 @@
 """What every generative estimator shares: the :class:`GenerativeEstimator` base class.
 
-Fitting through the skorch engine of :mod:`disentangle._engine`, the
-generative interface (``transform``, ``sample_latent``, ``generate``,
-``sample``, ``get_feature_names_out``), and persistence with a version check,
-a checksum, and loading of CUDA-fitted models on CPU-only machines.
+Fitting through the skorch engine of :mod:`disentangle._engine` (resuming
+from :mod:`disentangle._checkpoint`), and the generative interface
+(``transform``, ``sample_latent``, ``generate``, ``sample``,
+``get_feature_names_out``). Pickling is :mod:`disentangle._persistence`'s.
 """
 
-import hashlib
-import inspect
-import pickle
 import warnings
 from numbers import Integral
 
@@ -17,7 +14,6 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
-from skorch.exceptions import DeviceWarning
 
 from disentangle import __version__
 from disentangle._checkpoint import (
@@ -37,6 +33,7 @@ from disentangle._engine import (
     to_tensor,
     training_callbacks,
 )
+from disentangle._persistence import PersistenceMixin
 from disentangle._validation import (
     CALLBACKS,
     DIRECTORY,
@@ -48,7 +45,6 @@ from disentangle._validation import (
     validate_input,
     warn_far_from_prior,
 )
-from disentangle.exceptions import InconsistentVersionWarning
 from disentangle.networks import is_table
 
 #: Batch size used by ``transform`` and ``generate`` (inference only).
@@ -65,7 +61,7 @@ def _to_batches(fn, array):
     return torch.cat(out).numpy()
 
 
-class GenerativeEstimator(TransformerMixin, BaseEstimator):
+class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
     """Base class of the generative estimators (``InfoGANCR``, ``VAE``).
 
     Subclasses provide the prior (:meth:`_draw_prior`), the latent sizes
@@ -92,10 +88,7 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
     #: Parameters that may change between an interrupted fit and its resumption.
     _resumable_params = ("max_iter", "device", "random_state", "verbose", "callbacks",
                          "checkpoint_dir", "checkpoint_every", "warm_start")
-    #: What ``transform``, ``generate`` and ``fit(warm_start=True)`` use of a fitted estimator
-    #: besides ``net_``: a pickle without one of them cannot be used by this version.
-    _fitted_attributes = ("n_features_in_", "input_shape_", "image_shape_", "input_scale_",
-                          "device_", "n_codes_", "n_latent_", "n_iter_", "_record")
+
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -369,8 +362,8 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        n_samples : int
-        random_state : int, RandomState instance or None, default=None
+        n_samples, random_state
+            As :meth:`sample_latent`.
 
         Returns
         -------
@@ -409,115 +402,3 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
                     f"({self.n_features_in_}), got {len(input_features)}"
                 )
         return np.asarray([f"code{k}" for k in range(self.n_codes_)], dtype=object)
-
-    # --- persistence ---
-
-    def __sizeof__(self):
-        """Bytes held, the fitted networks' and optimisers' tensors included.
-
-        Dask (and joblib's Dask backend, which scatters large task arguments
-        once instead of copying them into every task) reads it through
-        ``sys.getsizeof``.
-        """
-        size = object.__sizeof__(self)
-        net = self.__dict__.get("net_")
-        if net is not None:
-            state = net.training_state()
-            tensors = [*_tensors(state["modules"]), *_tensors(state["optimizers"])]
-            size += sum(t.nelement() * t.element_size() for t in tensors)
-        return size
-
-    def __getstate__(self):
-        state = dict(super().__getstate__())  # object.__getstate__ gives the live __dict__
-        state["_disentangle_version"] = __version__
-        if "net_" in state:
-            payload = pickle.dumps(state.pop("net_"), protocol=pickle.HIGHEST_PROTOCOL)
-            state["_net_payload"] = payload
-            state["_net_sha256"] = hashlib.sha256(payload).hexdigest()
-        return state
-
-    def __setstate__(self, state):
-        """Restore a pickled estimator, also one saved by another version of the package.
-
-        Raises
-        ------
-        ValueError
-            The file is corrupted (the network's checksum), or this version
-            cannot read the saved state: its network does not unpickle here,
-            or a fitted attribute this version needs is missing.
-
-        Warns
-        -----
-        InconsistentVersionWarning
-            Saved by another version (or one that did not record it).
-        """
-        name = type(self).__name__
-        version = state.pop("_disentangle_version", None)
-        if version != __version__:
-            warnings.warn(InconsistentVersionWarning(name, version, __version__), stacklevel=2)
-        payload = state.pop("_net_payload", None)
-        if payload is not None:
-            if hashlib.sha256(payload).hexdigest() != state.pop("_net_sha256", None):
-                raise ValueError(
-                    f"This {name} file is corrupted: its network checksum does not match."
-                )
-            missing = [a for a in self._fitted_attributes if a not in state]
-            if missing:
-                raise _unreadable(name, version, f"it has no {', '.join(missing)}")
-            state["net_"], state["device_"] = _load_net(payload, state["device_"], name, version)
-        # Hyper-parameters added since the saving version take their defaults (get_params,
-        # clone and repr need every one).
-        for param, default in self._get_param_defaults().items():
-            state.setdefault(param, default)
-        super().__setstate__(state)
-
-    @classmethod
-    def _get_param_defaults(cls):
-        return {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
-                if p.default is not inspect.Parameter.empty}
-
-def _tensors(tree):
-    """The tensors in nested dicts, lists and tuples (state dicts)."""
-    if isinstance(tree, torch.Tensor):
-        return [tree]
-    if isinstance(tree, dict):
-        tree = list(tree.values())
-    if isinstance(tree, (list, tuple)):
-        return [tensor for item in tree for tensor in _tensors(item)]
-    return []
-
-
-def _unreadable(name, version, reason):
-    """The error for saved state that this version of the package cannot read."""
-    return ValueError(
-        f"This {name} was saved with disentangle {version or '(unknown version)'} and cannot "
-        f"be read by disentangle {__version__}: {reason}. Load it with the version that saved "
-        "it, or fit it again."
-    )
-
-
-def _load_net(payload, device, name, version):
-    """Unpickle a net, on CPU when the device it was fitted on is missing (with a warning).
-
-    Raises
-    ------
-    ValueError
-        The net does not unpickle here (classes or modules renamed or removed
-        since the version that saved it, or a torch or skorch that cannot read it).
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeviceWarning)
-        try:
-            net = pickle.loads(payload)
-        except Exception as error:
-            raise _unreadable(name, version, f"its network does not unpickle here "
-                                             f"({type(error).__name__}: {error})") from error
-    loaded_on = torch.device(net.device)
-    if loaded_on != torch.device(device):
-        warnings.warn(
-            f"This {name} was fitted on {device}, which is not available here; it is loaded on "
-            f"{loaded_on} (device_ updated). Continuing its training (warm_start) will not "
-            "reproduce a run on the original device.",
-            DeviceWarning, stacklevel=3,
-        )
-    return net, loaded_on

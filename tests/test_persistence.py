@@ -11,9 +11,9 @@ import torch
 from sklearn.base import clone
 from skorch.exceptions import DeviceWarning
 
-import disentangle._base as base
 import disentangle._checkpoint as checkpoints
 import disentangle._engine as engine
+import disentangle._persistence as persistence
 from disentangle import VAE, InfoGANCR, __version__
 from disentangle._engine import TrainingWarning, generator_state, restore_generator
 from disentangle.exceptions import InconsistentVersionWarning
@@ -125,7 +125,7 @@ def test_resuming_a_checkpoint_from_another_device_type_warns(tmp_path, monkeypa
 
 def _saved_by(version, model, monkeypatch):
     """The pickle ``model`` gives under another package version."""
-    monkeypatch.setattr(base, "__version__", version)
+    monkeypatch.setattr(persistence, "__version__", version)
     payload = pickle.dumps(model)
     monkeypatch.undo()
     return payload
@@ -133,7 +133,7 @@ def _saved_by(version, model, monkeypatch):
 
 def test_a_file_from_another_version_loads_with_a_warning(fitted, tmp_path, monkeypatch):
     model, X = fitted
-    monkeypatch.setattr(base, "__version__", "0.0.1")
+    monkeypatch.setattr(persistence, "__version__", "0.0.1")
     joblib.dump(model, tmp_path / "old.joblib")
     monkeypatch.undo()
     with pytest.warns(InconsistentVersionWarning) as record:
