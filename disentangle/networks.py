@@ -31,6 +31,34 @@ CelebA code uses a wider DCGAN, kernel 5 and 64 to 512 channels; we keep one
 family of networks across sizes.) The table networks keep each role's widths
 (128 hidden units), activations, spectral norm and batch norm, with two
 fully-connected layers in place of the convolution stack.
+
+User networks
+-------------
+Every role can be replaced through the estimator's parameter of the same
+name, by a class or any factory called with the latent size and the shape of
+one input (``(C, H, W)`` for images, ``(d,)`` for a table) that returns a
+``torch.nn.Module``:
+
+* ``InfoGANCR(generator=)``: ``f(n_latent, input_shape)``, latents
+  ``(batch, n_latent)`` to samples ``(batch, *input_shape)``;
+* ``InfoGANCR(discriminator=)``: ``f(n_codes, input_shape)``, samples to
+  ``(d_logits, q_codes)`` of shapes ``(batch,)`` and ``(batch, n_codes)``; an
+  ``encode`` method returning the codes alone is used when present;
+* ``InfoGANCR(cr_discriminator=)``: ``f(n_codes, input_shape)``, the two
+  samples of each pair stacked on axis 1 (``(batch, 2C, H, W)`` or
+  ``(batch, 2d)``) to logits ``(batch, n_codes)``;
+* ``VAE(encoder=)``: ``f(n_latent, input_shape)``, inputs to ``(mean,
+  logvar)``, each ``(batch, n_latent)``;
+* ``VAE(decoder=)``: ``f(n_latent, input_shape)``, latents to Bernoulli
+  logits (images) or Gaussian means (tables) of shape ``(batch, *input_shape)``.
+
+The defaults (:data:`DEFAULT_NETWORKS`) get the official initialisation
+(:func:`init_weights`); a user's network keeps its own. When every network of
+an estimator is the user's, images of any size are accepted. Networks
+defined at module level pickle with the fitted model (as pythae's
+``BaseEncoder``/``BaseDecoder`` and disentangling-vae's model classes do, the
+estimator holds the class, not an instance, so ``clone`` and ``get_params``
+work as for any parameter).
 """
 
 import math
