@@ -67,12 +67,9 @@ def beta_vae_score(
 
     Parameters
     ----------
-    representation : estimator with ``transform`` or callable
-        Maps float32 observations of shape ``(n, *observation_shape)`` to codes
-        of shape ``(n, n_codes)`` (or ``(n,)`` for one code).
+    {representation}
     dataset : GroundTruthDataset
-    protocol : {"community", "paper"}, default="community"
-        Sets the defaults below (see the module docstring).
+    {protocol}
     random_state : int, RandomState instance or None, default=None
         Seed or generator for the points and the classifier.
     batch_size : int, default=None
@@ -85,8 +82,7 @@ def beta_vae_score(
     n_eval : int, default=None
         Points the classifier is scored on, ``>= 1``; community only. Default
         5,000. The paper protocol scores the training points and rejects it.
-    return_details : bool, default=False
-        Also return a dict of intermediate results.
+    {return_details}
 
     Returns
     -------

@@ -75,12 +75,9 @@ def dci_score(
 
     Parameters
     ----------
-    representation : estimator with ``transform`` or callable
-        Maps float32 observations of shape ``(n, *observation_shape)`` to codes
-        of shape ``(n, n_codes)`` (or ``(n,)`` for one code).
+    {representation}
     dataset : GroundTruthDataset
-    protocol : {"community", "paper"}, default="community"
-        Sets the defaults below (see the module docstring).
+    {protocol}
     random_state : int, RandomState instance or None, default=None
         Seed or generator for the samples and the gradient-boosting models.
     n_train : int, default=None
@@ -94,8 +91,7 @@ def dci_score(
         Factors whose gradient-boosting models are fit in parallel (joblib;
         ``-1`` for all cores). The result does not depend on it. Unused by the
         paper protocol, whose Lasso fits take milliseconds.
-    return_details : bool, default=False
-        Also return a dict of intermediate results.
+    {return_details}
 
     Returns
     -------

@@ -59,12 +59,9 @@ def explicitness_score(
 
     Parameters
     ----------
-    representation : estimator with ``transform`` or callable
-        Maps float32 observations of shape ``(n, *observation_shape)`` to codes
-        of shape ``(n, n_codes)`` (or ``(n,)`` for one code).
+    {representation}
     dataset : GroundTruthDataset
-    protocol : {"community", "paper"}, default="community"
-        Sets the defaults below (see the module docstring).
+    {protocol}
     random_state : int, RandomState instance or None, default=None
     n_train : int, default=None
         Training observations, ``>= 2``; every value of every factor must
@@ -73,8 +70,7 @@ def explicitness_score(
     n_test : int, default=None
         Test observations, ``>= 2``; community only (default 5,000). The paper
         protocol scores its training sample and rejects it.
-    return_details : bool, default=False
-        Also return a dict of intermediate results.
+    {return_details}
 
     Returns
     -------

@@ -100,12 +100,8 @@ def factor_vae_score(
 
     Parameters
     ----------
-    representation : estimator with ``transform`` or callable
-        Maps float32 observations of shape ``(n, *observation_shape)`` to codes
-        of shape ``(n, n_codes)`` (or ``(n,)`` for one code).
-    dataset : GroundTruthDataset
-        Provides ``factor_sizes``, ``sample_factors`` and
-        ``sample_observations_from_factors``.
+    {representation}
+    {dataset}
     protocol : {"community", "paper"}, default="community"
         Which reference implementation to follow; sets the defaults below (see
         the module docstring).
@@ -127,8 +123,7 @@ def factor_vae_score(
         voted for, ``>= 0``. Default 0.05 (community, as its gin config) or 0.0
         (paper: no pruning). A dimension with zero global variance cannot be
         normalised and is always dropped.
-    return_details : bool, default=False
-        Also return a dict of intermediate results.
+    {return_details}
 
     Returns
     -------

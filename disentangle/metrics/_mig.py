@@ -61,14 +61,9 @@ def mig_score(
 
     Parameters
     ----------
-    representation : estimator with ``transform`` or callable
-        Maps float32 observations of shape ``(n, *observation_shape)`` to codes
-        of shape ``(n, n_codes)`` (or ``(n,)`` for one code).
-    dataset : GroundTruthDataset
-        Provides ``factor_sizes``, ``sample_factors`` and
-        ``sample_observations_from_factors``.
-    protocol : {"community", "paper"}, default="community"
-        Sets the defaults below (see the module docstring).
+    {representation}
+    {dataset}
+    {protocol}
     random_state : int, RandomState instance or None, default=None
         Seed or generator for the sample.
     n_train : int, default=None
@@ -76,8 +71,7 @@ def mig_score(
         (paper).
     n_bins : int, default=None
         Equal-width histogram bins per code dimension, ``>= 2``. Default 20.
-    return_details : bool, default=False
-        Also return a dict of intermediate results.
+    {return_details}
 
     Returns
     -------

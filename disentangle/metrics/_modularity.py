@@ -57,20 +57,16 @@ def modularity_score(
 
     Parameters
     ----------
-    representation : estimator with ``transform`` or callable
-        Maps float32 observations of shape ``(n, *observation_shape)`` to codes
-        of shape ``(n, n_codes)`` (or ``(n,)`` for one code).
+    {representation}
     dataset : GroundTruthDataset
-    protocol : {"community", "paper"}, default="community"
-        Sets the defaults below (see the module docstring).
+    {protocol}
     random_state : int, RandomState instance or None, default=None
     n_train : int, default=None
         Observations drawn, ``>= 2``. Default 10,000 (community) or 73,728
         (paper).
     n_bins : int, default=None
         Equal-width histogram bins per code dimension, ``>= 2``. Default 20.
-    return_details : bool, default=False
-        Also return a dict of intermediate results.
+    {return_details}
 
     Returns
     -------

@@ -21,9 +21,33 @@ from disentangle.metrics._representation import encode_factors
 ROWS_PER_CALL = 1024
 
 
+#: Parameter descriptions shared by the metrics' docstrings: a line ``    {name}`` in a
+#: docstring decorated by :func:`validate_return_details` becomes the text.
+SHARED_PARAMETERS = {
+    "representation": """representation : estimator with ``transform`` or callable
+        Maps float32 observations of shape ``(n, *observation_shape)`` to codes
+        of shape ``(n, n_codes)`` (or ``(n,)`` for one code).""",
+    "dataset": """dataset : GroundTruthDataset
+        Provides ``factor_sizes``, ``sample_factors`` and
+        ``sample_observations_from_factors``.""",
+    "protocol": """protocol : {"community", "paper"}, default="community"
+        Sets the defaults below (see the module docstring).""",
+    "return_details": """return_details : bool, default=False
+        Also return a dict of intermediate results.""",
+}
+
+
+def _fill_shared_parameters(doc):
+    """``doc`` with each line ``    {name}`` replaced by ``SHARED_PARAMETERS[name]``."""
+    for name, text in SHARED_PARAMETERS.items():
+        doc = doc.replace("    {" + name + "}\n", "    " + text + "\n")
+    return doc
+
+
 def validate_return_details(metric):
     """Decorator of the public metrics: the arguments must fit ``metric``'s signature and
-    ``return_details`` must be a bool (not ``"yes"`` or 1).
+    ``return_details`` must be a bool (not ``"yes"`` or 1); the docstring's shared
+    parameter lines are filled in (:data:`SHARED_PARAMETERS`).
 
     scikit-learn's ``validate_params`` names the parameter in its InvalidParameterError
     (a ValueError and a TypeError); an unknown or missing argument is a TypeError that
@@ -41,6 +65,7 @@ def validate_return_details(metric):
             raise TypeError(f"{metric.__name__}(): {error}") from None
         return validated(*args, **kwargs)
 
+    checked.__doc__ = _fill_shared_parameters(metric.__doc__ or "")
     return checked
 
 

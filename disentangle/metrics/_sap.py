@@ -65,12 +65,9 @@ def sap_score(
 
     Parameters
     ----------
-    representation : estimator with ``transform`` or callable
-        Maps float32 observations of shape ``(n, *observation_shape)`` to codes
-        of shape ``(n, n_codes)`` (or ``(n,)`` for one code).
+    {representation}
     dataset : GroundTruthDataset
-    protocol : {"community", "paper"}, default="community"
-        Sets the defaults below (see the module docstring).
+    {protocol}
     random_state : int, RandomState instance or None, default=None
         Seed or generator for the samples and the classifiers.
     n_train : int, default=None
@@ -85,8 +82,7 @@ def sap_score(
         False for every factor (the gin config); paper True for every factor
         not named ``"shape"`` (the paper's dSprites setting). Factors without
         a finite size (``None``) are always continuous.
-    return_details : bool, default=False
-        Also return a dict of intermediate results.
+    {return_details}
 
     Returns
     -------

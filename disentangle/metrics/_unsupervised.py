@@ -48,9 +48,7 @@ def gaussian_total_correlation(
 
     Parameters
     ----------
-    representation : estimator with ``transform`` or callable
-        Maps float32 observations of shape ``(n, *observation_shape)`` to codes
-        of shape ``(n, n_codes)`` (or ``(n,)`` for one code).
+    {representation}
     dataset : GroundTruthDataset
         Only used to draw observations; the factors are not used.
     protocol : {"community"}, default="community"
@@ -59,8 +57,7 @@ def gaussian_total_correlation(
     n_train : int, default=None
         Observations drawn, ``>= 2`` and more than the number of codes (fewer
         make the covariance singular). Default 10,000.
-    return_details : bool, default=False
-        Also return a dict of intermediate results.
+    {return_details}
 
     Returns
     -------
