@@ -196,3 +196,43 @@ def _download(remote, folder, sha256):
     if remote.processor is not None:
         (folder / fname).unlink(missing_ok=True)  # keep only the decompressed data
     return folder / remote.filename
+
+
+def locate(name, path=None, data_home=None, download_if_missing=True):
+    """The file a loader reads: ``path`` if given (a file, or a folder holding it), else fetched.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`REMOTE_FILES`.
+    path : str, path-like or None
+        The file, or the folder that holds it under its official name.
+    data_home, download_if_missing
+        See :func:`fetch_file`, used when ``path`` is None.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    FileNotFoundError
+        Nothing at ``path``, or as :func:`fetch_file`.
+    """
+    if path is None:
+        return fetch_file(name, data_home, download_if_missing)
+    remote = remote_file(name)
+    path = Path(path).expanduser()
+    if path.is_dir() and (path / remote.filename).exists():
+        path = path / remote.filename
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{str(path)!r} does not exist; expected the file {remote.filename!r} (from "
+            f"{remote.url or remote.page}) or a folder that holds it."
+        )
+    return path
+
+
+def cache_file(folder, data_home, stem, digest):
+    """Path of a decoded-image cache: ``data_home/folder/stem_digest.npy``."""
+    return default_data_home(data_home) / folder / f"{stem}_{digest}.npy"

@@ -236,3 +236,9 @@ def resize_square(image, size, crop=None):
     left, top = (width - side) // 2, (height - side) // 2
     image = image.crop((left, top, left + side, top + side))
     return np.asarray(image.resize((size, size), Image.LANCZOS))
+
+
+def npz_image_chunks(path, key):
+    """Channel-last images ``key`` of an npz, as channel-first uint8 chunks."""
+    for chunk in iter_npz_rows(path, key):
+        yield channels_first(as_uint8(chunk))
