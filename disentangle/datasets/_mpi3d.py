@@ -62,7 +62,7 @@ class MPI3D(ImageGridDataset):
     ----------
     source_path : pathlib.Path
     images : ndarray of shape (n_images, 3, 64, 64), uint8
-        Decoded once from the npz, 6,000 images at a time, into a ``.npy``
+        Decoded once from the npz, 2,048 images at a time, into a ``.npy``
         cache under ``data_home/mpi3d`` (12.7 GB for an official file),
         memory-mapped afterwards.
 

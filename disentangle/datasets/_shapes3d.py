@@ -95,7 +95,7 @@ class Shapes3D(ImageGridDataset):
     factor_values : list of 6 float64 ndarrays
     images : ndarray of shape (n_images, 3, 64, 64), uint8
         See :attr:`ImageGridDataset.images`. Built once from the file, in
-        chunks of 6,000 images (resident memory about 150 MB), into a
+        chunks of 2,048 images (about 50 MB resident at a time), into a
         ``.npy`` cache under ``data_home/shapes3d`` (5.9 GB for the official
         file), memory-mapped afterwards.
 
