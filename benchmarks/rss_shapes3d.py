@@ -23,14 +23,11 @@ The script deletes the file and the cache at the end unless ``--keep``.
 
 import argparse
 import shutil
-import sys
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 OFFICIAL = (10, 10, 10, 8, 4, 15)
 
@@ -71,7 +68,7 @@ def main():
 
     from disentangle import InfoGANCR
     from disentangle.datasets import Shapes3D
-    from tests._official_files import write_shapes3d
+    from disentangle.datasets.synthetic import write_shapes3d
 
     torch.set_num_threads(1)
     args.workdir.mkdir(parents=True, exist_ok=True)

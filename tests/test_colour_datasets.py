@@ -9,7 +9,7 @@ import pytest
 from disentangle import VAE, InfoGANCR, cli
 from disentangle.datasets import Shapes3D
 from disentangle.plotting import plot_traversals
-from tests._official_files import write_shapes3d
+from disentangle.datasets.synthetic import write_shapes3d
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 
 from disentangle.datasets import REMOTE_FILES, Shapes3D, fetch_file
 from disentangle.datasets._fetch import RemoteFile
-from tests._official_files import write_shapes3d
+from disentangle.datasets.synthetic import write_shapes3d
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -15,7 +15,7 @@ from disentangle.datasets import (
     SmallNORB,
     Teapots,
 )
-from tests._official_files import (
+from disentangle.datasets.synthetic import (
     SHAPES3D_VALUES,
     write_cars3d,
     write_mpi3d,
