@@ -32,8 +32,8 @@ from disentangle.datasets import (
     Shapes3D,
     SmallNORB,
     Teapots,
+    synthetic,
 )
-from disentangle.datasets import synthetic
 
 
 def show(data, title, n_steps=6, random_state=0):

@@ -8,8 +8,8 @@ import pytest
 
 from disentangle import VAE, InfoGANCR, cli
 from disentangle.datasets import Shapes3D
-from disentangle.plotting import plot_traversals
 from disentangle.datasets.synthetic import write_shapes3d
+from disentangle.plotting import plot_traversals
 
 
 @pytest.fixture(scope="module")

@@ -37,18 +37,9 @@ class DlibDataset:
 
     def __init__(self, inner):
         self.inner = inner
-
-    @property
-    def num_factors(self):
-        return len(self.inner.factor_sizes)
-
-    @property
-    def factors_num_values(self):
-        return list(self.inner.factor_sizes)
-
-    @property
-    def observation_shape(self):
-        return [64, 64, 1]
+        self.num_factors = len(inner.factor_sizes)
+        self.factors_num_values = list(inner.factor_sizes)
+        self.observation_shape = [64, 64, 1]
 
     def sample_factors(self, num, random_state):
         assert isinstance(random_state, np.random.RandomState)

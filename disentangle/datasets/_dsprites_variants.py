@@ -29,7 +29,9 @@ class _DSpritesVariant(GroundTruthDataset):
         self.dsprites = dsprites
 
     def _source(self):
-        return self._cached("source", lambda: DSprites() if self.dsprites is None else self.dsprites)
+        if self.dsprites is not None:
+            return self.dsprites
+        return self._cached("source", DSprites)
 
     @property
     def factor_names(self):

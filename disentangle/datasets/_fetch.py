@@ -107,16 +107,11 @@ REMOTE_FILES = {
 
 
 def remote_file(name):
-    """The :class:`RemoteFile` registered as ``name``.
-
-    Raises
-    ------
-    ValueError
-        For an unknown name.
-    """
-    if name not in REMOTE_FILES:
-        raise ValueError(f"unknown dataset file {name!r}; known: {sorted(REMOTE_FILES)}.")
-    return REMOTE_FILES[name]
+    """The :class:`RemoteFile` registered as ``name``; a ValueError lists the known names."""
+    try:
+        return REMOTE_FILES[name]
+    except KeyError:
+        raise ValueError(f"unknown dataset file {name!r}; known: {sorted(REMOTE_FILES)}.") from None
 
 
 def _where(remote, data_home):

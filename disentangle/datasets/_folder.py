@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from disentangle.networks import check_image_size
 from disentangle.datasets._base import CachingMixin
 from disentangle.datasets._fetch import cache_file, locate
 from disentangle.datasets._images import cached_images, resize_square, source_digest
+from disentangle.networks import check_image_size
 
 #: File suffixes read, in any case.
 SUFFIXES = (".png", ".jpg", ".jpeg")

@@ -16,7 +16,6 @@ from disentangle.datasets._base import ImageGridDataset
 from disentangle.datasets._fetch import cache_file, locate
 from disentangle.datasets._images import (
     cached_images,
-    iter_npz_rows,
     npz_headers,
     npz_image_chunks,
     source_digest,

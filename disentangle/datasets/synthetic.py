@@ -9,8 +9,6 @@ channel-last uint8 images ``(n, 64, 64, 3)``; the default,
 test can read back which image it got.
 """
 
-import functools
-
 import h5py
 import numpy as np
 
@@ -54,13 +52,14 @@ def write_shapes3d(path, sizes=(10, 10, 10, 8, 4, 15), render=coded_images, chun
     return index
 
 
-def write_mpi3d(path, sizes, render=functools.partial(coded_images, scale=6)):
+def write_mpi3d(path, sizes, render=None):
     """``mpi3d_<variant>.npz`` with ``images`` (n, 64, 64, 3) uint8 (``np.savez``).
 
+    ``render`` defaults to :func:`coded_images` with 6 grey levels per index.
     Returns the factor indices of each row, shape (n, 7).
     """
     index = grid_index(sizes)
-    np.savez(path, images=render(index))
+    np.savez(path, images=coded_images(index, scale=6) if render is None else render(index))
     return index
 
 
