@@ -298,10 +298,11 @@ class DatasetAdapter(GroundTruthDataset):
             shape = (shape[-1], *shape[:-1]) if self._channels_last else shape
         else:
             raise TypeError(
-                f"dataset must be a ground-truth dataset; {type(dataset).__name__} lacks "
-                f"{', '.join(missing)} (this package's protocol: {', '.join(PROTOCOL)}), or "
-                f"{', '.join(dlib_missing)} (disentanglement_lib's GroundTruthData protocol: "
-                f"{', '.join(DLIB_PROTOCOL)})."
+                "dataset must be a ground-truth dataset (a disentangle.datasets."
+                "GroundTruthDataset, an object with factor_sizes, sample_factors and "
+                "sample_observations_from_factors, or a disentanglement_lib GroundTruthData); "
+                f"got {type(dataset).__name__}, which lacks {', '.join(missing)} (for "
+                f"disentanglement_lib's protocol: {', '.join(dlib_missing)})."
             )
         self.dataset = dataset
         self.factor_names = tuple(names or (f"factor{k}" for k in range(len(self.factor_sizes))))
