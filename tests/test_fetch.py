@@ -100,3 +100,24 @@ def test_loader_downloads_into_data_home(server, tmp_path, monkeypatch):
     assert data.source_path == tmp_path / "home" / "shapes3d" / "3dshapes.h5"
     assert data.sample_observations_from_factors(np.zeros((1, 6), dtype=int)).shape == (
         1, 3, 64, 64)
+
+
+def test_archive_is_extracted_and_read(server, tmp_path, monkeypatch):
+    import tarfile
+
+    from disentangle.datasets import Cars3D
+    from disentangle.datasets.synthetic import write_cars3d
+
+    www, url = server
+    cars = tmp_path / "src" / "data" / "cars"
+    cars.mkdir(parents=True)
+    write_cars3d(cars, n_cars=2)
+    with tarfile.open(www / "analogy.tar.gz", "w:gz") as tar:
+        tar.add(tmp_path / "src" / "data", arcname="data")
+    monkeypatch.setitem(REMOTE_FILES, "cars3d", RemoteFile(
+        "data/cars", f"{url}/analogy.tar.gz", "cars3d", processor="untar"))
+    data = Cars3D(data_home=tmp_path / "home")
+    assert [p.name for p in data.source_paths] == ["car_000_mesh.mat", "car_001_mesh.mat"]
+    assert data.source_paths[0].parent == tmp_path / "home" / "cars3d" / "data" / "cars"
+    assert not (tmp_path / "home" / "cars3d" / "analogy.tar.gz").exists()
+    assert data.factor_sizes == (4, 24, 2)
