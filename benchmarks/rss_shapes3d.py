@@ -43,16 +43,22 @@ def status():
 
 
 class AnonPeak(threading.Thread):
-    """Samples RssAnon every 0.2 s and keeps the largest."""
+    """Samples RssAnon every 0.2 s, keeps the largest, and logs it every ``every`` seconds."""
 
-    def __init__(self):
+    def __init__(self, every=60.0):
         super().__init__(daemon=True)
         self.peak = 0
         self.running = True
+        self.every = every
 
     def run(self):
+        start = last = time.perf_counter()
         while self.running:
             self.peak = max(self.peak, status()["RssAnon"])
+            if time.perf_counter() - last >= self.every:
+                last = time.perf_counter()
+                print(f"  {last - start:6.0f} s: anon RSS {status()['RssAnon'] / 2**20:.0f} MiB, "
+                      f"peak so far {self.peak / 2**20:.0f} MiB", flush=True)
             time.sleep(0.2)
 
 
