@@ -14,7 +14,7 @@ DATASETS = {"dsprites": "DSprites", "shapes3d": "Shapes3D"}
 def _demo_parser(subparsers):
     demo = subparsers.add_parser(
         "demo",
-        help="train InfoGAN-CR on procedurally rendered dSprites, score it, draw traversals",
+        help="train InfoGAN-CR on dSprites (or Shapes3D), score it, draw traversals",
     )
     demo.add_argument("--preset", choices=["auto", "cpu", "paper"], default="auto",
                       help="InfoGANCR.from_preset settings; 'auto' (default): 'cpu' on a CPU "

@@ -173,7 +173,6 @@ def fetch_file(name, data_home=None, download_if_missing=True, sha256=None):
 
 def _download(remote, folder, sha256):
     import pooch
-    import requests
 
     processor = {"gunzip": pooch.Decompress(method="gzip", name=remote.filename),
                  "untar": pooch.Untar(extract_dir=".")}.get(remote.processor)
@@ -181,7 +180,7 @@ def _download(remote, folder, sha256):
     try:
         pooch.retrieve(remote.url, known_hash=f"sha256:{sha256}" if sha256 else None,
                        fname=fname, path=folder, processor=processor, progressbar=False)
-    except (requests.exceptions.RequestException, OSError) as error:
+    except OSError as error:  # requests' errors (offline, HTTP 404) are OSErrors too
         raise _not_found(remote, folder, f"the download failed ({error})") from error
     except ValueError as error:
         raise ValueError(
