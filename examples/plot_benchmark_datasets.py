@@ -104,23 +104,23 @@ folder = Path(tempfile.mkdtemp())
 
 def shapes3d_scene(index):
     f = index.astype(float)
-    return scene(len(index), wall=f[:, 1] / 4, floor=f[:, 0] / 4, colour=f[:, 2] / 4,
-                 scale=f[:, 3] / 3, shape=f[:, 4], angle=(f[:, 5] - 2.5) * 0.2)
+    return scene(len(index), wall=f[:, 1] / 3, floor=f[:, 0] / 3, colour=f[:, 2] / 3,
+                 scale=f[:, 3] / 3, shape=f[:, 4], angle=(f[:, 5] - 2) * 0.25)
 
 
 # %%
 # Shapes3D
 # --------
 # ``3dshapes.h5``: floor, wall and object hue, scale, shape and orientation
-# (official sizes 10, 10, 10, 8, 4, 15; here 4, 4, 4, 4, 4, 6).
-synthetic.write_shapes3d(folder / "3dshapes.h5", (4, 4, 4, 4, 4, 6), render=shapes3d_scene)
+# (official sizes 10, 10, 10, 8, 4, 15; here 3, 3, 3, 4, 4, 5).
+synthetic.write_shapes3d(folder / "3dshapes.h5", (3, 3, 3, 4, 4, 5), render=shapes3d_scene)
 show(Shapes3D(folder, data_home=folder), "Shapes3D (synthetic file)")
 
 
 def mpi3d_scene(index):
     f = index.astype(float)
     return scene(len(index), colour=f[:, 0] / 6, shape=f[:, 1], scale=0.3 + 0.5 * f[:, 2],
-                 y=f[:, 3] - 1, wall=0.5 + f[:, 4] / 6, x=f[:, 5] / 2 - 1, angle=f[:, 6] * 0.3)
+                 y=f[:, 3] - 1, wall=0.5 + f[:, 4] / 6, x=f[:, 5] / 1.5 - 1, angle=f[:, 6] * 0.4)
 
 
 # %%
@@ -128,8 +128,8 @@ def mpi3d_scene(index):
 # -----
 # ``mpi3d_toy.npz`` (also realistic and real): object colour, shape and size,
 # camera height, background colour, and the arm's two axes (official sizes
-# 6, 6, 2, 3, 3, 40, 40; here the axes have 5 positions).
-sizes = (6, 6, 2, 3, 3, 5, 5)
+# 6, 6, 2, 3, 3, 40, 40; here 4 colours, 4 shapes and 4 positions per axis).
+sizes = (4, 4, 2, 3, 3, 4, 4)
 synthetic.write_mpi3d(folder / "mpi3d_toy.npz", sizes, render=mpi3d_scene)
 show(MPI3D("toy", folder, factor_sizes=sizes, data_home=folder), "MPI3D toy (synthetic file)")
 
@@ -160,7 +160,7 @@ show(SmallNORB(folder, data_home=folder), "SmallNORB (synthetic files)")
 
 def car_scene(car):
     index = np.stack(np.meshgrid(np.arange(24), np.arange(4), indexing="ij"), -1).reshape(-1, 2)
-    rgb = scene(96, colour=car / 4, shape=car, angle=index[:, 0] * 2 * np.pi / 24,
+    rgb = scene(96, colour=car / 4, shape=2 * (car % 2), angle=index[:, 0] * 2 * np.pi / 24,
                 y=index[:, 1] - 1.5)
     big = np.stack([enlarge(image, 128) for image in rgb])  # (96, 128, 128, 3)
     return big.reshape(24, 4, 128, 128, 3).transpose(2, 3, 4, 0, 1)
