@@ -121,3 +121,12 @@ def test_archive_is_extracted_and_read(server, tmp_path, monkeypatch):
     assert data.source_paths[0].parent == tmp_path / "home" / "cars3d" / "data" / "cars"
     assert not (tmp_path / "home" / "cars3d" / "analogy.tar.gz").exists()
     assert data.factor_sizes == (4, 24, 2)
+
+
+def test_registry_records_known_official_checksums():
+    # Shapes3D and the six SmallNORB archives: TensorFlow Datasets' records of the same URLs.
+    recorded = {name: f.sha256 for name, f in REMOTE_FILES.items() if f.sha256}
+    assert set(recorded) == {"shapes3d"} | {n for n in REMOTE_FILES if n.startswith("smallnorb")}
+    assert len(recorded) == 7 and len(set(recorded.values())) == 7
+    assert all(len(h) == 64 and set(h) <= set("0123456789abcdef") for h in recorded.values())
+    assert REMOTE_FILES["shapes3d"].sha256.startswith("0a0f6ed98baff276")

@@ -68,27 +68,43 @@ _NORB = "https://cs.nyu.edu/~ylclab/data/norb-v1.0-small/"
 _MPI3D = "https://storage.googleapis.com/disentanglement_dataset/Final_Dataset/"
 
 
+# SHA-256 of the official .gz files, as recorded by TensorFlow Datasets
+# (tensorflow_datasets/url_checksums/smallnorb.txt) for these same URLs.
+_NORB_SHA256 = {
+    "training-dat": "5ffd6272a07d32695ee1082a26a41a93a37aab8c28da047f8c34ed348d214873",
+    "training-cat": "2784e542c1922060691090952b6cd6278879a216c90f81476f0f00256d42cdaa",
+    "training-info": "de7eb932ebe7a4ee16217fead60660d0eb3d23632c2f4d1c51f88c501c17bf32",
+    "testing-dat": "cf7104eed3e51174d2f65b66d1e5878b9da233b886f161b0d88f4510ba2c7474",
+    "testing-cat": "ecaf6d5bb8c3bc5eab9cf0258f6d2198dd474e016e374836fc097f2e5ff509ff",
+    "testing-info": "16adf314226327ee006d1a44db8cfef52773c06c829951d5653a9f6f310248a2",
+}
+
+
 def _norb_files():
     files = {}
     for chunk in ("5x46789x9x18x6x2x96x96-training", "5x01235x9x18x6x2x96x96-testing"):
         for part in ("dat", "cat", "info"):
             name = f"smallnorb-{chunk}-{part}.mat"
-            files[name] = RemoteFile(name, f"{_NORB}{name}.gz", "smallnorb", processor="gunzip",
-                                     page=_NORB)
+            sha256 = _NORB_SHA256[f"{chunk.rsplit('-', 1)[1]}-{part}"]
+            files[name] = RemoteFile(name, f"{_NORB}{name}.gz", "smallnorb", sha256=sha256,
+                                     processor="gunzip", page=_NORB)
     return files
 
 
-#: Every official file a loader can fetch, by name. No SHA-256 is recorded yet:
-#: none could be read from the official sources when this registry was written,
-#: and a checksum is only recorded from the official source, never guessed.
+#: Every official file a loader can fetch, by name. A SHA-256 is recorded only
+#: where an independent record of the official file exists (TensorFlow Datasets'
+#: ``url_checksums`` for Shapes3D and the SmallNORB archives); it is never guessed.
 REMOTE_FILES = {
     "dsprites": RemoteFile(
         "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz",
         "https://github.com/deepmind/dsprites-dataset/raw/master/"
         "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz",
         "dsprites", page="https://github.com/deepmind/dsprites-dataset"),
-    "shapes3d": RemoteFile("3dshapes.h5", "https://storage.googleapis.com/3d-shapes/3dshapes.h5",
-                           "shapes3d", page="https://github.com/deepmind/3d-shapes"),
+    "shapes3d": RemoteFile(
+        "3dshapes.h5", "https://storage.googleapis.com/3d-shapes/3dshapes.h5", "shapes3d",
+        # tensorflow_datasets/url_checksums/shapes3d.txt (267,573,662 bytes).
+        sha256="0a0f6ed98baff276a50f3a081a7434d788da63cb135a98189b2a5b5769be1785",
+        page="https://github.com/deepmind/3d-shapes"),
     **{f"mpi3d_{variant}": RemoteFile(f"mpi3d_{variant}.npz", f"{_MPI3D}mpi3d_{variant}.npz",
                                       "mpi3d",
                                       page="https://github.com/rr-learning/disentanglement_dataset")
