@@ -19,13 +19,14 @@ Two sources share one API:
   pixel-exact copy.
 """
 
-import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from disentangle.datasets._base import GroundTruthDataset
+from disentangle.datasets._fetch import default_data_home
+from disentangle.datasets._images import cached_images, npz_headers
 
 OFFICIAL_FILE_NAME = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
 SHAPE_NAMES = ("square", "ellipse", "heart")
@@ -47,25 +48,6 @@ _EPS = 1e-6
 # Bump when the renderer changes, so stale caches are not reused.
 _RENDER_VERSION = 1
 _CHUNK = 8192
-
-
-def default_data_home(data_home=None):
-    """Directory for cached data.
-
-    Parameters
-    ----------
-    data_home : str, path-like or None, default=None
-        Explicit directory. When None, the ``DISENTANGLE_DATA`` environment
-        variable, else ``~/.cache/disentangle``.
-
-    Returns
-    -------
-    path : pathlib.Path
-        The directory (not created here).
-    """
-    if data_home is None:
-        data_home = os.environ.get("DISENTANGLE_DATA") or "~/.cache/disentangle"
-    return Path(data_home).expanduser()
 
 
 def grid_values(factor_sizes):
@@ -202,17 +184,6 @@ def _placement_windows(sprites):
     return np.lib.stride_tricks.sliding_window_view(padded, window, axis=(1, 2))
 
 
-def _read_npy_header(zf, key):
-    """Shape and dtype of array ``key`` stored in an open npz, without loading it."""
-    with zf.open(key + ".npy") as f:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
-        else:
-            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
-    return shape, dtype
-
-
 def _expected_npz(factor_sizes):
     """Expected (shape, dtype kinds) of each array of the official file."""
     n = int(np.prod(factor_sizes))
@@ -231,12 +202,10 @@ def _describe(expected):
 def _npz_headers(path, keys, what):
     """Headers (shape, dtype) of the arrays ``keys`` that the npz at ``path`` holds."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            names = {name[:-4] for name in zf.namelist() if name.endswith(".npy")}
-            return {key: _read_npy_header(zf, key) for key in keys if key in names}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        msg = f"dSprites file {str(path)!r} is not a readable npz ({exc}); {what}."
-        raise ValueError(msg) from exc
+        headers = npz_headers(path)
+    except ValueError as exc:
+        raise ValueError(f"dSprites file {exc} {what}.") from exc
+    return {key: headers[key] for key in keys if key in headers}
 
 
 def check_npz(path, factor_sizes):
@@ -310,15 +279,6 @@ def load_npz_images(path, latents_classes):
         raise ValueError(f"dSprites file {str(path)!r}: 'imgs' must hold values in {{0, 1}}.")
     imgs.flags.writeable = False
     return imgs
-
-
-def _write_npy_chunks(path, shape, chunks):
-    """Write uint8 chunks to a .npy file with plain writes (low resident memory)."""
-    header = {"descr": "|u1", "fortran_order": False, "shape": shape}
-    with open(path, "wb") as f:
-        np.lib.format.write_array_header_1_0(f, header)
-        for chunk in chunks:
-            f.write(np.ascontiguousarray(chunk, dtype=np.uint8).data)
 
 
 class DSprites(GroundTruthDataset):
@@ -399,8 +359,6 @@ class DSprites(GroundTruthDataset):
                 "data_home (or $DISENTANGLE_DATA) must be a directory for the cache of the "
                 f"rendered images; got {str(home)!r}, which is a file."
             )
-        self._images = None
-        self._windows = None
 
     @staticmethod
     def _resolve_path(path):
@@ -480,20 +438,8 @@ class DSprites(GroundTruthDataset):
             If ``factors`` is not an (n, 5) integer array within
             ``factor_sizes``.
         """
-        factors = self._check_factors(factors)
+        factors = self.check_factors(factors)
         return np.ravel_multi_index(factors.T, self.factor_sizes).astype(np.int64)
-
-    def _check_factors(self, factors):
-        factors = np.asarray(factors)
-        if factors.ndim != 2 or factors.shape[1] != self.n_factors:
-            raise ValueError(f"factors must have shape (n, {self.n_factors}), got {factors.shape}.")
-        if factors.dtype.kind not in "ui":
-            raise ValueError(f"factors must be integers, got dtype {factors.dtype}.")
-        for k, (name, size) in enumerate(zip(self.factor_names, self.factor_sizes, strict=True)):
-            column = factors[:, k]
-            if np.any((column < 0) | (column >= size)):
-                raise ValueError(f"factor {k} ({name}) must lie in [0, {size}).")
-        return factors.astype(np.int64)
 
     def sample_observations_from_factors(self, factors, random_state=None):
         """Images of the given factors.
@@ -519,7 +465,7 @@ class DSprites(GroundTruthDataset):
             If ``factors`` is not an (n, 5) integer array within
             ``factor_sizes``.
         """
-        factors = self._check_factors(factors)
+        factors = self.check_factors(factors)
         return self._images_uint8(factors)[:, None].astype(np.float32)
 
     def _images_uint8(self, factors):
@@ -535,12 +481,13 @@ class DSprites(GroundTruthDataset):
         return windows[sprite, _PATCH - row, _PATCH - col]
 
     def _placement_windows(self):
-        if self._windows is None:
-            n_shapes, n_scales, n_orient = self.factor_sizes[:3]
-            _, scales, orientations, _, _ = self.factor_values
-            sprites = render_sprites(n_shapes, scales, orientations)
-            self._windows = _placement_windows(sprites.reshape(-1, _PATCH, _PATCH))
-        return self._windows
+        return self._cached("windows", self._render_windows)
+
+    def _render_windows(self):
+        n_shapes, n_scales, n_orient = self.factor_sizes[:3]
+        _, scales, orientations, _, _ = self.factor_values
+        sprites = render_sprites(n_shapes, scales, orientations)
+        return _placement_windows(sprites.reshape(-1, _PATCH, _PATCH))
 
     @property
     def images(self):
@@ -557,12 +504,13 @@ class DSprites(GroundTruthDataset):
             If the npz's data cannot be read, is not in the official order or
             is not binary.
         """
-        if self._images is None:
-            if self._npz_path is not None:
-                self._images = load_npz_images(self._npz_path, self.latents_classes)
-            else:
-                self._images = self._cached_render()
-        return self._images
+        return self._cached("images", self._load_images)
+
+    def _load_images(self):
+        if self._npz_path is not None:
+            return load_npz_images(self._npz_path, self.latents_classes)
+        shape = (len(self), _IMAGE_SIZE, _IMAGE_SIZE)
+        return cached_images(self.cache_path, shape, self._render_chunks)
 
     @property
     def cache_path(self):
@@ -570,29 +518,6 @@ class DSprites(GroundTruthDataset):
         sizes = "x".join(str(s) for s in self.factor_sizes)
         name = f"dsprites_procedural_v{_RENDER_VERSION}_{sizes}.npy"
         return default_data_home(self.data_home) / "dsprites" / name
-
-    def _cached_render(self):
-        path = self.cache_path
-        shape = (len(self), _IMAGE_SIZE, _IMAGE_SIZE)
-        images = self._open_cache(path, shape)
-        if images is None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            _write_npy_chunks(tmp, shape, self._render_chunks())
-            os.replace(tmp, path)
-            images = self._open_cache(path, shape)
-        return images
-
-    @staticmethod
-    def _open_cache(path, shape):
-        """The cached array, or None if it is missing or not of ``shape`` uint8."""
-        try:
-            images = np.load(path, mmap_mode="r")
-        except (OSError, ValueError):
-            return None
-        if images.shape != shape or images.dtype != np.uint8:
-            return None
-        return images
 
     def _render_chunks(self):
         for start in range(0, len(self), _CHUNK):

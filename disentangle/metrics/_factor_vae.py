@@ -40,6 +40,7 @@ from disentangle.metrics._representation import as_encoder
 from disentangle.metrics._sampling import (
     ROWS_PER_CALL,
     check_count,
+    check_dataset,
     fixed_factors,
     group_factors,
     sample_factors,
@@ -200,7 +201,8 @@ def factor_vae_scores(
         Each maps float32 observations of shape ``(n, *observation_shape)`` to
         codes of shape ``(n, n_codes)``; ``n_codes`` may differ between them and
         from ``dataset.n_factors``.
-    dataset : GroundTruthDataset
+    dataset : GroundTruthDataset or protocol object
+        As :func:`factor_vae_score` (a disentanglement_lib dataset is adapted).
     protocol : {"community", "paper"}, default="community"
     random_state : int, RandomState instance or None, default=None
     batch_size, n_train, n_eval, n_variance : int, default=None
@@ -225,7 +227,8 @@ def factor_vae_scores(
         For each representation without any active code dimension (its score is 0.0).
     """
     params = _resolve_params(protocol, batch_size, n_train, n_eval, n_variance, prune_threshold)
-    results = _votes_of_each(check_random_state(random_state), representations, dataset, params)
+    results = _votes_of_each(check_random_state(random_state), representations,
+                             check_dataset(dataset), params)
     return np.array([result["eval_accuracy"] for result in results], dtype=np.float64)
 
 

@@ -15,6 +15,7 @@ import numbers
 import numpy as np
 
 from disentangle._compat import validate_params
+from disentangle.datasets._base import as_ground_truth_dataset
 from disentangle.metrics._representation import encode_factors
 
 # Most observations rendered and encoded in one call.
@@ -46,7 +47,9 @@ def _fill_shared_parameters(doc):
 
 def validate_return_details(metric):
     """Decorator of the public metrics: the arguments must fit ``metric``'s signature and
-    ``return_details`` must be a bool (not ``"yes"`` or 1); the docstring's shared
+    ``return_details`` must be a bool (not ``"yes"`` or 1); the ``dataset`` is checked
+    once here and protocol objects are wrapped
+    (:func:`~disentangle.datasets.as_ground_truth_dataset`); the docstring's shared
     parameter lines are filled in (:data:`SHARED_PARAMETERS`).
 
     scikit-learn's ``validate_params`` names the parameter in its InvalidParameterError
@@ -60,10 +63,12 @@ def validate_return_details(metric):
     @functools.wraps(metric)
     def checked(*args, **kwargs):
         try:
-            signature.bind(*args, **kwargs)
+            bound = signature.bind(*args, **kwargs)
         except TypeError as error:
             raise TypeError(f"{metric.__name__}(): {error}") from None
-        return validated(*args, **kwargs)
+        if "dataset" in bound.arguments:
+            bound.arguments["dataset"] = check_dataset(bound.arguments["dataset"])
+        return validated(*bound.args, **bound.kwargs)
 
     checked.__doc__ = _fill_shared_parameters(metric.__doc__ or "")
     return checked
@@ -130,23 +135,21 @@ def is_discrete_size(size):
     return isinstance(size, numbers.Integral) and not isinstance(size, bool) and size >= 1
 
 
-_PROTOCOL_ATTRIBUTES = ("factor_sizes", "sample_factors", "sample_observations_from_factors")
-
-
 def check_dataset(dataset):
-    """Raise TypeError unless ``dataset`` follows the ground-truth dataset protocol.
+    """``dataset`` as a GroundTruthDataset: itself, or the adapter of a protocol object.
+
+    Returns
+    -------
+    dataset : GroundTruthDataset
 
     Raises
     ------
     TypeError
-        If ``dataset`` lacks one of ``factor_sizes``, ``sample_factors`` and
-        ``sample_observations_from_factors`` (e.g. an array of observations).
+        If ``dataset`` follows neither this package's protocol nor
+        disentanglement_lib's (e.g. an array of observations); the message
+        names the missing parts.
     """
-    if not all(hasattr(dataset, name) for name in _PROTOCOL_ATTRIBUTES):
-        raise TypeError(
-            f"dataset must be a ground-truth dataset (a disentangle.datasets.GroundTruthDataset, "
-            f"with {', '.join(_PROTOCOL_ATTRIBUTES)}); got {type(dataset).__name__}."
-        )
+    return as_ground_truth_dataset(dataset)
 
 
 def varying_factors(dataset, metric="this metric"):
@@ -169,8 +172,7 @@ def varying_factors(dataset, metric="this metric"):
     ValueError
         If no factor has more than one value.
     """
-    check_dataset(dataset)
-    sizes = list(dataset.factor_sizes)
+    sizes = list(check_dataset(dataset).factor_sizes)
     eligible = np.array([k for k, size in enumerate(sizes) if size != 1], dtype=np.int64)
     if eligible.size == 0:
         raise ValueError(

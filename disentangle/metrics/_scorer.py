@@ -86,8 +86,12 @@ def make_disentanglement_scorer(metric, dataset, **protocol):
         function ``metric(representation, dataset, **protocol) -> float``
         where greater is better. The Gaussian total correlation is negated
         (lower is better), as scikit-learn's ``neg_*`` scorers.
-    dataset : GroundTruthDataset
-        The ground truth.
+    dataset : GroundTruthDataset or object following a protocol
+        The ground truth; an object that follows this package's or
+        disentanglement_lib's protocol is wrapped in a
+        :class:`~disentangle.datasets.DatasetAdapter`. It is checked here, so
+        an object missing part of the protocol raises now, not as ``nan``
+        scores inside ``GridSearchCV``.
     **protocol
         Keyword arguments of the metric, e.g. ``protocol="paper"``,
         ``n_train=2000``, ``random_state=0``. An int ``random_state`` scores
@@ -105,8 +109,9 @@ def make_disentanglement_scorer(metric, dataset, **protocol):
         If ``metric`` is an unknown name.
     TypeError
         If ``metric`` is neither a name nor callable, or does not accept the
-        given keyword arguments, or ``dataset`` is not a ground-truth dataset
-        (e.g. an array of observations).
+        given keyword arguments, or ``dataset`` follows no ground-truth
+        protocol (e.g. an array of observations); the message names the
+        missing parts.
 
     Examples
     --------
@@ -114,7 +119,7 @@ def make_disentanglement_scorer(metric, dataset, **protocol):
     >>> scorer = make_disentanglement_scorer("mig", dataset, random_state=0)  # doctest: +SKIP
     >>> GridSearchCV(model, grid, scoring=scorer).fit(X)  # doctest: +SKIP
     """
-    check_dataset(dataset)
+    dataset = check_dataset(dataset)
     if isinstance(metric, str):
         name = metric.removesuffix("_score")
         if name not in METRICS:
