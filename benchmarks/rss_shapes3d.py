@@ -19,6 +19,8 @@ and about 1 s per iteration on one CPU thread)::
         --workdir /tmp/rss_shapes3d
 
 The script deletes the file and the cache at the end unless ``--keep``.
+``--smoke`` (seconds) runs the whole script on a 2 x 2 x 2 x 2 x 2 x 2 grid
+(64 images) for 2 iterations in ``./rss_shapes3d_smoke``.
 """
 
 import argparse
@@ -62,13 +64,18 @@ class AnonPeak(threading.Thread):
             time.sleep(0.2)
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/rss_shapes3d"))
     parser.add_argument("--sizes", type=int, nargs=6, default=OFFICIAL)
     parser.add_argument("--max-iter", type=int, default=2000)
     parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args()
+    parser.add_argument("--smoke", action="store_true",
+                        help="seconds: 64 images, 2 iterations, in ./rss_shapes3d_smoke")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.sizes, args.max_iter = (2,) * 6, 2
+        args.workdir = Path("rss_shapes3d_smoke")
 
     import torch
 
@@ -95,7 +102,8 @@ def main():
         print(f"cache {images.shape} {images.dtype} in {time.perf_counter() - start:.0f} s; "
               f"RSS now {after_cache['VmRSS'] / 2**20:.0f} MiB "
               f"(anon {after_cache['RssAnon'] / 2**20:.0f} MiB)", flush=True)
-        model = InfoGANCR(max_iter=args.max_iter, random_state=0, device="cpu", verbose=0)
+        model = InfoGANCR(max_iter=args.max_iter, random_state=0, device="cpu", verbose=0,
+                          batch_size=32 if args.smoke else 64)
         before_fit = status()
         start = time.perf_counter()
         model.fit(images)
