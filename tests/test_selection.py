@@ -455,6 +455,8 @@ def test_factor_vae_scores_equal_one_at_a_time(protocol):
     expected = [factor_vae_score(e, data, protocol=protocol, random_state=7, **small)
                 for e in encoders]
     np.testing.assert_array_equal(scores, expected)
+    with pytest.raises(TypeError, match=r"unexpected keyword arguments \['n_votes'\]"):
+        factor_vae_scores(encoders, data, n_votes=3)
 
 
 # --- verbosity and plot ----------------------------------------------------------------------

@@ -176,18 +176,8 @@ def factor_vae_score(
     return result["eval_accuracy"], result
 
 
-def factor_vae_scores(
-    representations,
-    dataset,
-    *,
-    protocol="community",
-    random_state=None,
-    batch_size=None,
-    n_train=None,
-    n_eval=None,
-    n_variance=None,
-    prune_threshold=None,
-):
+def factor_vae_scores(representations, dataset, *, protocol="community", random_state=None,
+                      **settings):
     """FactorVAE score of each of several representations on one dataset.
 
     Every observation (the global-variance sample and every vote) is rendered
@@ -205,9 +195,9 @@ def factor_vae_scores(
         As :func:`factor_vae_score` (a disentanglement_lib dataset is adapted).
     protocol : {"community", "paper"}, default="community"
     random_state : int, RandomState instance or None, default=None
-    batch_size, n_train, n_eval, n_variance : int, default=None
-    prune_threshold : float, default=None
-        See :func:`factor_vae_score`.
+    **settings
+        ``batch_size``, ``n_train``, ``n_eval``, ``n_variance`` and
+        ``prune_threshold``, as for :func:`factor_vae_score`.
 
     Returns
     -------
@@ -226,7 +216,11 @@ def factor_vae_scores(
     UserWarning
         For each representation without any active code dimension (its score is 0.0).
     """
-    params = _resolve_params(protocol, batch_size, n_train, n_eval, n_variance, prune_threshold)
+    unknown = sorted(set(settings) - set(_SETTINGS))
+    if unknown:
+        raise TypeError(f"factor_vae_scores() got unexpected keyword arguments {unknown}; "
+                        f"expected some of {list(_SETTINGS)}.")
+    params = _resolve_params(protocol, **{**dict.fromkeys(_SETTINGS), **settings})
     results = _votes_of_each(check_random_state(random_state), representations,
                              check_dataset(dataset), params)
     return np.array([result["eval_accuracy"] for result in results], dtype=np.float64)
@@ -265,6 +259,10 @@ def _votes_of_each(rng, representations, dataset, params):
             "eval_accuracy": _accuracy(evaluate, mapping),
         })
     return results
+
+
+#: The protocol settings :func:`factor_vae_score` takes besides ``protocol``.
+_SETTINGS = ("batch_size", "n_train", "n_eval", "n_variance", "prune_threshold")
 
 
 def _resolve_params(protocol, batch_size, n_train, n_eval, n_variance, prune_threshold):
