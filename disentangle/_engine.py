@@ -508,7 +508,7 @@ class TrainingNet(NeuralNet):
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         super().on_batch_begin(net, batch=batch, training=training, **kwargs)
-        self.step_open_ = True  # before the callbacks: the CR schedule may reset H
+        self.step_open_ = True  # the iteration changes state (e.g. resets H) from here on
 
     def train_step(self, batch, **fit_params):
         self._batch = batch  # for on_grad_computed
