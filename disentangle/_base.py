@@ -11,6 +11,7 @@ import hashlib
 import inspect
 import os
 import pickle
+import time
 import warnings
 from numbers import Integral, Real
 from pathlib import Path
@@ -25,6 +26,8 @@ from skorch.callbacks import Callback
 from skorch.exceptions import DeviceWarning
 
 from disentangle import __version__
+from disentangle._budget import describe, measure_phases, plan_length
+from disentangle._fast_paths import FastPath, check_fast_path
 from disentangle._training import (
     CHECKPOINT_FILE,
     CHECKPOINT_FORMAT,
@@ -101,11 +104,14 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
         "checkpoint_dir": [str, os.PathLike, None],
         "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
+        "max_time": [Interval(Real, 0, None, closed="neither"), None],
+        "fast_path": [str, list, tuple, None],
     }
 
     #: Parameters that may change between an interrupted fit and its resumption.
     _resumable_params = ("max_iter", "device", "random_state", "verbose", "callbacks",
-                         "checkpoint_dir", "checkpoint_every", "warm_start")
+                         "checkpoint_dir", "checkpoint_every", "warm_start", "max_time",
+                         "fast_path")
     #: What ``transform``, ``generate`` and ``fit(warm_start=True)`` use of a fitted estimator
     #: besides ``net_``: a pickle without one of them cannot be used by this version.
     _fitted_attributes = ("n_features_in_", "input_shape_", "image_shape_", "input_scale_",
@@ -176,13 +182,17 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
             raise
 
     def _fit_or_raise(self, X):
+        clock_start = time.perf_counter()
         self._validate_params()
         self._check_common_params()
         self._check_params()
         X = self._validate_training_data(X)
+        fast_path = check_fast_path(self.fast_path, self.device_)
         record = self._fit_record(X)
         snapshot = self._resume_snapshot(record)
         record["seeds"] = snapshot["seeds"] if snapshot else list(self._fit_seeds())
+        self.max_iter_ = record["max_iter"] = self._schedule_length(
+            X, record, snapshot, fast_path, clock_start)
         interrupt = GracefulInterrupt()
         iterator_state = snapshot["net"]["iterator"] if snapshot else None
         engine = self._engine_params(len(X), record, iterator_state, interrupt)
@@ -196,13 +206,46 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
                     f"continued by disentangle {__version__} ({type(error).__name__}: {error}); "
                     "fit afresh (warm_start=False)."
                 ) from error
+        FastPath(fast_path, self.device_).prepare(net)
         try:
             with interrupt:
                 net.partial_fit(X)
         finally:
             net.release_data()
+            net.fast_path_.release(net)
         self._set_fitted(net, record)
         return self
+
+    def _phase_starts(self, max_iter):
+        """First iteration of each phase of the schedule whose iterations cost alike."""
+        return [0]
+
+    def _schedule_length(self, X, record, snapshot, fast_path, clock_start):
+        """``max_iter_``: ``max_iter``, or the length that fits ``max_time`` (see ``_budget``).
+
+        A ``warm_start`` with ``max_time`` keeps the length of the fit it continues.
+        """
+        if self.max_time is None:
+            return self.max_iter
+        if snapshot is not None and "max_iter" in snapshot:
+            return snapshot["max_iter"]
+        self.max_iter_ = self.max_iter  # the throwaway engine's schedule
+        engine = self._engine_params(len(X), record, None, GracefulInterrupt())
+        engine.update(callbacks=self._extra_callbacks(), verbose=0)
+        probe = self._make_net(len(X), record["seeds"][0], engine).initialize()
+        FastPath(fast_path, self.device_).prepare(probe)
+
+        def batches():
+            return BatchIterator(X, self.batch_size, self.max_iter, record["seeds"][1],
+                                 dtype=engine["iterator_train__dtype"])
+
+        n_iter, costs = plan_length(
+            self.max_time, clock_start, self.max_iter, self._phase_starts,
+            lambda starts, seconds: measure_phases(probe, batches, starts, seconds))
+        if self.verbose:
+            print(f"max_time={self.max_time:g} s: {n_iter:,} iterations (measured "
+                  f"{describe(costs)} over the phases of the schedule)", flush=True)
+        return n_iter
 
     def _validate_training_data(self, X):
         """Validate ``X`` and set the input-dependent fitted attributes; return the array."""
@@ -289,7 +332,7 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
             ("finite_losses", FiniteLosses()),
             *training_callbacks(self.verbose,
                                 BatchIterator.batches_per_pass(n_samples, self.batch_size),
-                                self._loss_names(), self.max_iter),
+                                self._loss_names(), self.max_iter_),
         ]
         if self.checkpoint_dir is not None:
             checkpoint = TrainingCheckpoint(self._checkpoint_path(), self.checkpoint_every, record)
@@ -299,11 +342,11 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
         callbacks = [item for item in defaults if item[0] not in named]
         return {
             "batch_size": self.batch_size,
-            "max_epochs": BatchIterator.n_passes(n_samples, self.batch_size, self.max_iter,
+            "max_epochs": BatchIterator.n_passes(n_samples, self.batch_size, self.max_iter_,
                                                  iterator_state),
             "train_split": None,
             "iterator_train": BatchIterator,
-            "iterator_train__n_iter": self.max_iter,
+            "iterator_train__n_iter": self.max_iter_,
             "iterator_train__seed": record["seeds"][1],
             "iterator_train__dtype": np.float32 if self.image_shape_ is None else None,
             "iterator_train__pin_memory": self.device_.type == "cuda",
@@ -321,12 +364,12 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
         self._record = record
         self.n_codes_, self.n_latent_ = self._latent_sizes()
         self.n_iter_ = net.n_iter_
-        if net.n_iter_ < self.max_iter:
+        if net.n_iter_ < self.max_iter_:
             where = "" if self.checkpoint_dir is None else f" (or from {self._checkpoint_path()})"
             inside = (f" inside iteration {net.n_iter_ + 1}, whose changes stay" if net.step_open_
                       else "")
             warnings.warn(
-                f"Training stopped at iteration {net.n_iter_} of {self.max_iter} (interrupted"
+                f"Training stopped at iteration {net.n_iter_} of {self.max_iter_} (interrupted"
                 f"{inside}). The estimator is usable; fit again with warm_start=True to "
                 f"continue{where}.",
                 TrainingWarning, stacklevel=5,

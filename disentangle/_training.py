@@ -28,6 +28,8 @@ from tqdm import tqdm
 
 from disentangle.exceptions import InconsistentVersionWarning
 
+from disentangle._fast_paths import FastPath
+
 #: File name of the training checkpoint inside ``checkpoint_dir``.
 CHECKPOINT_FILE = "checkpoint.pt"
 #: Version of the checkpoint layout (bumped when it changes).
@@ -612,6 +614,7 @@ class TrainingNet(NeuralNet):
         self.step_open_ = False
         self.iterator_state_ = None
         self._batch_iterator = None
+        self.fast_path_ = FastPath((), self.device)
         return super().initialize()
 
     def get_default_callbacks(self):
@@ -641,7 +644,8 @@ class TrainingNet(NeuralNet):
         self.step_open_ = True  # before the callbacks: the CR schedule may reset H
 
     def train_step(self, batch, **fit_params):
-        loss, terms = self.train_iteration(batch)
+        with self.fast_path_.iteration():
+            loss, terms = self.train_iteration(batch)
         self.n_iter_ += 1
         # One device-to-host copy for all the iteration's scalars (one sync on CUDA).
         values = torch.stack([loss.detach(), *terms.values()]).float().tolist()

@@ -354,6 +354,18 @@ class InfoGANCR(GenerativeEstimator):
         ``verbose``, ``callbacks`` and the checkpoint parameters may change;
         a fractional ``cr_start``, ``cr_warmup`` or ``gap_end`` follows ``max_iter``). False:
         every ``fit`` starts afresh (and overwrites the checkpoint).
+    max_time : float or None, default=None
+        Wall-clock budget of ``fit`` in seconds: before training, each phase of
+        the schedule is timed for a few iterations (1 % of the budget each) and
+        ``max_iter_`` becomes the longest schedule, at most ``max_iter``, that
+        fits (see :mod:`disentangle._budget`). A ``warm_start`` keeps the
+        length chosen by the fit it continues.
+    fast_path : None, str or list of str, default=None
+        Faster training steps (:data:`disentangle._fast_paths.PATHS`):
+        ``"bf16"`` autocast, ``"channels_last"``, ``"compile"``
+        (``torch.compile``), ``"cuda_graphs"`` (CUDA only). They give the
+        default step's losses to float (bf16: about 1 %) tolerance; None, the
+        default, is the reference step, reproducible bit for bit.
 
     Attributes
     ----------
@@ -375,6 +387,9 @@ class InfoGANCR(GenerativeEstimator):
         Losses per iteration (batch) and per pass.
     n_iter_ : int
         Iterations run in all.
+    max_iter_ : int
+        Length of the schedule trained: ``max_iter``, or the one fitted to
+        ``max_time``. ``max_iter=max_iter_`` without a budget repeats the fit.
 
     Notes
     -----
@@ -436,6 +451,8 @@ class InfoGANCR(GenerativeEstimator):
         checkpoint_dir=None,
         checkpoint_every=1000,
         warm_start=False,
+        max_time=None,
+        fast_path=None,
     ):
         self.n_codes = n_codes
         self.n_noise = n_noise
@@ -460,6 +477,8 @@ class InfoGANCR(GenerativeEstimator):
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
         self.warm_start = warm_start
+        self.max_time = max_time
+        self.fast_path = fast_path
 
     @classmethod
     def from_preset(cls, name, **params):
@@ -529,19 +548,28 @@ class InfoGANCR(GenerativeEstimator):
     def _latent_sizes(self):
         return self.n_codes, self.n_codes + self.n_noise
 
-    def _cr_schedule(self):
-        """The :class:`CRSchedule` of this ``max_iter``, schedule points in iterations."""
+    def _cr_schedule(self, max_iter):
+        """The :class:`CRSchedule` of a ``max_iter``-iteration fit (points in iterations)."""
         return CRSchedule(
             self.cr_weight,
-            _fraction_or_iteration(self.cr_start, self.max_iter),
+            _fraction_or_iteration(self.cr_start, max_iter),
             self.gap,
-            _fraction_or_iteration(self.gap_end, self.max_iter),
-            _fraction_or_iteration(self.cr_warmup, self.max_iter),
+            _fraction_or_iteration(self.gap_end, max_iter),
+            _fraction_or_iteration(self.cr_warmup, max_iter),
         )
+
+    def _phase_starts(self, max_iter):
+        """Iterations cost more once H trains (``cr_start - cr_warmup``), more once alpha > 0."""
+        schedule = self._cr_schedule(max_iter)
+        if schedule.cr_weight <= 0:
+            return [0]
+        if schedule.cr_warmup == 0:
+            return [0, schedule.cr_start]
+        return [0, schedule.cr_start - schedule.cr_warmup, schedule.cr_start]
 
     def _check_params(self):
         """Reject a warm-up that starts before iteration 0; warn about a gap that never applies."""
-        schedule = self._cr_schedule()
+        schedule = self._cr_schedule(self.max_iter)
         if schedule.cr_weight <= 0:
             return
         if schedule.cr_warmup > schedule.cr_start:
@@ -559,7 +587,7 @@ class InfoGANCR(GenerativeEstimator):
             )
 
     def _extra_callbacks(self):
-        return [("cr_schedule", self._cr_schedule()),
+        return [("cr_schedule", self._cr_schedule(self.max_iter_)),
                 ("discriminator_dominance", DiscriminatorDominance()),
                 ("sample_collapse", SampleCollapse())]
 

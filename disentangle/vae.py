@@ -520,6 +520,18 @@ class VAE(GenerativeEstimator):
         parameters (only ``max_iter``, ``device``, ``random_state``,
         ``verbose``, ``callbacks`` and the checkpoint parameters may change).
         False: every ``fit`` starts afresh (and overwrites the checkpoint).
+    max_time : float or None, default=None
+        Wall-clock budget of ``fit`` in seconds: before training, each phase of
+        the schedule is timed for a few iterations (1 % of the budget each) and
+        ``max_iter_`` becomes the longest schedule, at most ``max_iter``, that
+        fits (see :mod:`disentangle._budget`). A ``warm_start`` keeps the
+        length chosen by the fit it continues.
+    fast_path : None, str or list of str, default=None
+        Faster training steps (:data:`disentangle._fast_paths.PATHS`):
+        ``"bf16"`` autocast, ``"channels_last"``, ``"compile"``
+        (``torch.compile``), ``"cuda_graphs"`` (CUDA only). They give the
+        default step's losses to float (bf16: about 1 %) tolerance; None, the
+        default, is the reference step, reproducible bit for bit.
 
     Attributes
     ----------
@@ -544,6 +556,9 @@ class VAE(GenerativeEstimator):
         ``disentangle.vae.LOSS_NAMES[objective]``; their means per pass.
     n_iter_ : int
         Iterations run in all.
+    max_iter_ : int
+        Length of the schedule trained: ``max_iter``, or the one fitted to
+        ``max_time``. ``max_iter=max_iter_`` without a budget repeats the fit.
 
     Notes
     -----
@@ -595,6 +610,8 @@ class VAE(GenerativeEstimator):
         checkpoint_dir=None,
         checkpoint_every=1000,
         warm_start=False,
+        max_time=None,
+        fast_path=None,
     ):
         self.objective = objective
         self.n_latent = n_latent
@@ -615,6 +632,8 @@ class VAE(GenerativeEstimator):
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
         self.warm_start = warm_start
+        self.max_time = max_time
+        self.fast_path = fast_path
 
     def fit(self, X, y=None):
         """Train the VAE on images or on a table.
