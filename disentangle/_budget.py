@@ -1,12 +1,13 @@
 """A wall-clock budget for ``fit`` (``max_time``): the schedule length that fits it.
 
 Before training, a throwaway copy of the training engine (same networks,
-fast path and device; its own weights, never used afterwards) runs a few
-iterations of each phase of the schedule on real batches, through skorch's
-own batch loop, so that the per-batch cost includes the callbacks and the
-batch reads. The phases are the estimator's (``_phase_starts``: for
-InfoGAN-CR, before H trains, H training with alpha = 0, and alpha on, whose
-iterations cost more). The schedule length is then the largest ``max_iter``
+fast path and device; its own weights, never used afterwards) runs each
+phase of the schedule for 2 % of the budget on real batches, through
+skorch's own batch loop, so that the per-batch cost includes the callbacks
+and the batch reads; the median iteration sets each phase's pace. The
+phases are the estimator's (``_phase_starts``: for InfoGAN-CR, before H
+trains, H training with alpha = 0, and alpha on, whose iterations cost
+more). The schedule length is then the largest ``max_iter``
 whose phases, at their measured costs, fit in what is left of the budget.
 The schedule points that are fractions of ``max_iter`` follow it.
 
@@ -16,9 +17,11 @@ The fitted estimator records the length (``max_iter_``): a fit with
 
 import time
 
+import numpy as np
+
 #: Fraction of the budget each phase's measurement may take (at least ``_PROBE_MIN_SECONDS``).
-PROBE_FRACTION = 0.01
-_PROBE_MIN_SECONDS = 0.3
+PROBE_FRACTION = 0.02
+_PROBE_MIN_SECONDS = 0.5
 _PROBE_MIN_ITERATIONS = 3
 _PROBE_MAX_ITERATIONS = 200
 #: Share of the remaining budget planned for iterations; the rest covers the end of ``fit``.
@@ -78,8 +81,10 @@ def measure_phases(net, batches, starts, seconds):
         net.notify("on_epoch_begin")
         net.run_single_epoch(_timed(batches(), seconds, stamps), training=True, prefix="train",
                              step_fn=net.train_step)
-        per_iteration = (stamps[-1] - stamps[1]) / (len(stamps) - 2)
-        costs.append(PhaseCost(per_iteration, max(stamps[1] - stamps[0] - per_iteration, 0.0)))
+        # The median iteration: a busy moment of the machine does not set the pace.
+        durations = np.diff(stamps)
+        per_iteration = float(np.median(durations[1:]))
+        costs.append(PhaseCost(per_iteration, max(durations[0] - per_iteration, 0.0)))
     return costs
 
 

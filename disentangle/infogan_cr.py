@@ -356,7 +356,7 @@ class InfoGANCR(GenerativeEstimator):
         every ``fit`` starts afresh (and overwrites the checkpoint).
     max_time : float or None, default=None
         Wall-clock budget of ``fit`` in seconds: before training, each phase of
-        the schedule is timed for a few iterations (1 % of the budget each) and
+        the schedule is timed for a few iterations (2 % of the budget each) and
         ``max_iter_`` becomes the longest schedule, at most ``max_iter``, that
         fits (see :mod:`disentangle._budget`). A ``warm_start`` keeps the
         length chosen by the fit it continues.
