@@ -358,10 +358,10 @@ class InfoGANCR(GenerativeEstimator):
         Wall-clock budget of ``fit`` in seconds: before training, each phase of
         the schedule is timed for a few iterations (2 % of the budget each) and
         ``max_iter_`` becomes the longest schedule, at most ``max_iter``, that
-        fits (see :mod:`disentangle._budget`). A ``warm_start`` keeps the
+        fits (see :ref:`performance`). A ``warm_start`` keeps the
         length chosen by the fit it continues.
     fast_path : None, str or list of str, default=None
-        Faster training steps (:data:`disentangle._fast_paths.PATHS`):
+        Faster training steps (:ref:`performance`):
         ``"bf16"`` autocast, ``"channels_last"``, ``"compile"``
         (``torch.compile``), ``"cuda_graphs"`` (CUDA only). They give the
         default step's losses to float (bf16: about 1 %) tolerance; None, the
@@ -491,8 +491,10 @@ class InfoGANCR(GenerativeEstimator):
             iterations, alpha = 2 from 89.3 % of them on; a GPU job).
             ``"cpu"``: the same settings with the schedule compressed to
             7,000 iterations (alpha = 2 from iteration 6,251), for dSprites in
-            about 15 minutes of training on 2 cores (the user guide's presets
-            section has the curves: FactorVAE score 0.55-0.67 over four seeds).
+            about 15 minutes of training on one idle 2-core machine (the user
+            guide's presets section has the curves: FactorVAE score 0.55-0.67
+            over four seeds); add ``max_time=900`` to fit the schedule to 15
+            minutes of a slower machine.
         **params
             Any other parameters of :class:`InfoGANCR`.
 

@@ -524,10 +524,10 @@ class VAE(GenerativeEstimator):
         Wall-clock budget of ``fit`` in seconds: before training, each phase of
         the schedule is timed for a few iterations (2 % of the budget each) and
         ``max_iter_`` becomes the longest schedule, at most ``max_iter``, that
-        fits (see :mod:`disentangle._budget`). A ``warm_start`` keeps the
+        fits (see :ref:`performance`). A ``warm_start`` keeps the
         length chosen by the fit it continues.
     fast_path : None, str or list of str, default=None
-        Faster training steps (:data:`disentangle._fast_paths.PATHS`):
+        Faster training steps (:ref:`performance`):
         ``"bf16"`` autocast, ``"channels_last"``, ``"compile"``
         (``torch.compile``), ``"cuda_graphs"`` (CUDA only). They give the
         default step's losses to float (bf16: about 1 %) tolerance; None, the
