@@ -286,8 +286,8 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs: under 5 min on 2 cores")
     parser.add_argument("--iterations", type=int, default=None,
-                        help="iterations per timed run (default: 15 quick for InfoGANCR, "
-                             "40 quick for the VAEs; 8x more without --quick)")
+                        help="iterations per timed run (default: 12 quick for InfoGANCR, "
+                             "30 quick for the VAEs; 8x more without --quick)")
     parser.add_argument("--repeats", type=int, default=5, help="alternated pairs per model")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--models", nargs="+", default=[m[0] for m in MODELS])
@@ -308,7 +308,7 @@ def main():
     for label, estimator, params in MODELS:
         if label not in args.models:
             continue
-        n_iter = args.iterations or scale * (15 if label == "InfoGANCR" else 40)
+        n_iter = args.iterations or scale * (12 if label == "InfoGANCR" else 30)
         BARE[label](images, 5, device, params)  # warm-up: allocator, kernels
         per_iteration = compare(label, estimator, params, images, n_iter, device, args.repeats)
         if args.roofline:

@@ -26,9 +26,8 @@ from skorch.callbacks import Callback, PassthroughScoring, ProgressBar
 from skorch.history import History
 from tqdm import tqdm
 
-from disentangle.exceptions import InconsistentVersionWarning
-
 from disentangle._fast_paths import FastPath
+from disentangle.exceptions import InconsistentVersionWarning
 
 #: File name of the training checkpoint inside ``checkpoint_dir``.
 CHECKPOINT_FILE = "checkpoint.pt"
