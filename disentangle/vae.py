@@ -521,17 +521,13 @@ class VAE(GenerativeEstimator):
         ``verbose``, ``callbacks`` and the checkpoint parameters may change).
         False: every ``fit`` starts afresh (and overwrites the checkpoint).
     max_time : float or None, default=None
-        Wall-clock budget of ``fit`` in seconds: before training, each phase of
-        the schedule is timed for a few iterations (2 % of the budget each) and
-        ``max_iter_`` becomes the longest schedule, at most ``max_iter``, that
-        fits (see :ref:`performance`). A ``warm_start`` keeps the
-        length chosen by the fit it continues.
+        Budget of ``fit`` in seconds; ``max_iter_`` is then the longest
+        schedule (at most ``max_iter``) that fits it at the pace measured
+        before training (:ref:`performance`; as in :class:`InfoGANCR`).
     fast_path : None, str or list of str, default=None
-        Faster training steps (:ref:`performance`):
-        ``"bf16"`` autocast, ``"channels_last"``, ``"compile"``
-        (``torch.compile``), ``"cuda_graphs"`` (CUDA only). They give the
-        default step's losses to float (bf16: about 1 %) tolerance; None, the
-        default, is the reference step, reproducible bit for bit.
+        None (the reference step, bit for bit), or some of ``"bf16"``,
+        ``"channels_last"``, ``"compile"`` and ``"cuda_graphs"``: faster
+        steps with the same losses to float tolerance (:ref:`performance`).
 
     Attributes
     ----------
