@@ -29,11 +29,13 @@ def minor_faults(mode):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc settings")
 def test_freed_blocks_are_reused_instead_of_faulted_in_again():
-    # Without the settings the 80 MiB freed at the end of an iteration go back to the kernel
-    # (mmap, or a trimmed heap) and their 20,480 pages fault in again in the next one; with
-    # them the freed blocks are reused.
-    assert minor_faults("default") > 10 * 20480 * 0.5
-    assert minor_faults("tuned") < 5000
+    # Without the settings much of the 80 MiB freed at the end of an iteration goes back to the
+    # kernel (mmap, or a trimmed heap) and faults in again in the next one (how much depends on
+    # glibc's dynamic thresholds: 22,000 to 204,000 faults here, with and without OMP_NUM_THREADS
+    # in the environment); with them the freed blocks are reused.
+    default, tuned = minor_faults("default"), minor_faults("tuned")
+    assert tuned < 5000
+    assert default > 5 * tuned
 
 
 def test_settings_name_their_environment_variables():
