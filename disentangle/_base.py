@@ -26,7 +26,7 @@ from skorch.callbacks import Callback
 from skorch.exceptions import DeviceWarning
 
 from disentangle import __version__
-from disentangle._budget import describe, measure_phases, plan_length
+from disentangle._budget import PROBE_FRACTION, PhaseClock, describe, measure_phases, plan_length
 from disentangle._fast_paths import FastPath, check_fast_path
 from disentangle._training import (
     CHECKPOINT_FILE,
@@ -231,17 +231,14 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
             return snapshot["max_iter"]
         self.max_iter_ = self.max_iter  # the throwaway engine's schedule
         engine = self._engine_params(len(X), record, None, GracefulInterrupt())
-        engine.update(callbacks=self._extra_callbacks(), verbose=0)
+        clock = PhaseClock(PROBE_FRACTION * self.max_time)
+        # The fit's own callbacks, silent, without checkpoints or the user's.
+        engine.update(callbacks=[*self._default_callbacks(len(X), 0), ("phase_clock", clock)],
+                      verbose=0)
         probe = self._make_net(len(X), record["seeds"][0], engine).initialize()
         FastPath(fast_path, self.device_).prepare(probe)
-
-        def batches():
-            return BatchIterator(X, self.batch_size, self.max_iter, record["seeds"][1],
-                                 dtype=engine["iterator_train__dtype"])
-
-        n_iter, costs = plan_length(
-            self.max_time, clock_start, self.max_iter, self._phase_starts,
-            lambda starts, seconds: measure_phases(probe, batches, starts, seconds))
+        n_iter, costs = plan_length(self.max_time, clock_start, self.max_iter, self._phase_starts,
+                                    lambda starts: measure_phases(probe, X, starts, clock))
         if self.verbose:
             print(f"max_time={self.max_time:g} s: {n_iter:,} iterations (measured "
                   f"{describe(costs)} over the phases of the schedule)", flush=True)
@@ -327,13 +324,7 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
             Where the batches resume.
         interrupt : GracefulInterrupt
         """
-        defaults = [
-            *self._extra_callbacks(),
-            ("finite_losses", FiniteLosses()),
-            *training_callbacks(self.verbose,
-                                BatchIterator.batches_per_pass(n_samples, self.batch_size),
-                                self._loss_names(), self.max_iter_),
-        ]
+        defaults = self._default_callbacks(n_samples, self.verbose)
         if self.checkpoint_dir is not None:
             checkpoint = TrainingCheckpoint(self._checkpoint_path(), self.checkpoint_every, record)
             defaults.append(("checkpoint", checkpoint))
@@ -354,6 +345,16 @@ class GenerativeEstimator(TransformerMixin, BaseEstimator):
             "device": self.device_,
             "verbose": self.verbose,
         }
+
+    def _default_callbacks(self, n_samples, verbose):
+        """The subclass's callbacks, :class:`FiniteLosses` and :func:`training_callbacks`."""
+        return [
+            *self._extra_callbacks(),
+            ("finite_losses", FiniteLosses()),
+            *training_callbacks(verbose,
+                                BatchIterator.batches_per_pass(n_samples, self.batch_size),
+                                self._loss_names(), self.max_iter_),
+        ]
 
     def _extra_callbacks(self):
         """The subclass's own callbacks, as (name, callback) pairs."""

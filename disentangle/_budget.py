@@ -3,8 +3,9 @@
 Before training, a throwaway copy of the training engine (same networks,
 fast path and device; its own weights, never used afterwards) runs each
 phase of the schedule for 2 % of the budget on real batches, through
-skorch's own batch loop, so that the per-batch cost includes the callbacks
-and the batch reads; the median iteration sets each phase's pace. The
+skorch's own training loop with the fit's callbacks, so that the cost of an
+iteration includes the batch reads and the per-pass work; the mean iteration
+after the first sets each phase's pace. The
 phases are the estimator's (``_phase_starts``: for InfoGAN-CR, before H
 trains, H training with alpha = 0, and alpha on, whose iterations cost
 more). The schedule length is then the largest ``max_iter``
@@ -18,10 +19,10 @@ The fitted estimator records the length (``max_iter_``): a fit with
 import time
 
 import numpy as np
+from skorch.callbacks import Callback
 
-#: Fraction of the budget each phase's measurement may take (at least ``_PROBE_MIN_SECONDS``).
+#: Fraction of the budget each phase's measurement takes (at least ``_PROBE_MIN_ITERATIONS``).
 PROBE_FRACTION = 0.02
-_PROBE_MIN_SECONDS = 0.5
 _PROBE_MIN_ITERATIONS = 3
 _PROBE_MAX_ITERATIONS = 200
 #: Share of the remaining budget planned for iterations; the rest covers the end of ``fit``.
@@ -44,31 +45,52 @@ class PhaseCost:
         self.first_extra = first_extra
 
 
-def _timed(batches, seconds, stamps):
-    """Yield batches, stamping the clock before each, until ``seconds`` after the first one."""
-    for batch in batches:
+class PhaseClock(Callback):
+    """Stamp the end of every iteration; end training once the phase is measured.
+
+    It raises ``KeyboardInterrupt`` (skorch ends training cleanly) ``seconds``
+    after the end of the first (warm-up) iteration, with at least
+    ``_PROBE_MIN_ITERATIONS`` iterations after it, or after ``_PROBE_MAX_ITERATIONS``.
+
+    Parameters
+    ----------
+    seconds : float
+    """
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def on_train_begin(self, net, **kwargs):
+        self.stamps_ = [time.perf_counter()]
+
+    def on_batch_end(self, net, **kwargs):
+        stamps = self.stamps_
         stamps.append(time.perf_counter())
-        timed = len(stamps) - 2  # iterations after the first (warm-up) one
+        timed = len(stamps) - 2  # iterations after the first
         if timed >= _PROBE_MAX_ITERATIONS or (
-                timed >= _PROBE_MIN_ITERATIONS and stamps[-1] - stamps[1] >= seconds):
-            return
-        yield batch
+                timed >= _PROBE_MIN_ITERATIONS and stamps[-1] - stamps[1] >= self.seconds):
+            raise KeyboardInterrupt
+
+    def cost(self):
+        """The :class:`PhaseCost` measured: the mean iteration after the first (the per-pass
+        work of the callbacks included), and the first one's extra."""
+        durations = np.diff(self.stamps_)
+        per_iteration = float(durations[1:].mean())
+        return PhaseCost(per_iteration, max(float(durations[0]) - per_iteration, 0.0))
 
 
-def measure_phases(net, batches, starts, seconds):
-    """Run ``net`` from each schedule point in ``starts`` for about ``seconds``; their costs.
+def measure_phases(net, X, starts, clock):
+    """Train the throwaway ``net`` on ``X`` from each schedule point in ``starts``; their costs.
 
     Parameters
     ----------
     net : TrainingNet
-        An initialised throwaway engine: its weights and counters are changed.
-    batches : callable
-        ``batches()`` gives an iterable of training batches.
+        An initialised engine with ``clock`` among its callbacks: its weights,
+        counters and history are changed.
+    X : array-like
     starts : list of int
         The first iteration of each phase.
-    seconds : float
-        Measuring time per phase (at least ``_PROBE_MIN_ITERATIONS`` iterations after one
-        warm-up iteration).
+    clock : PhaseClock
 
     Returns
     -------
@@ -77,14 +99,8 @@ def measure_phases(net, batches, starts, seconds):
     costs = []
     for start in starts:
         net.n_iter_ = start
-        stamps = []
-        net.notify("on_epoch_begin")
-        net.run_single_epoch(_timed(batches(), seconds, stamps), training=True, prefix="train",
-                             step_fn=net.train_step)
-        # The median iteration: a busy moment of the machine does not set the pace.
-        durations = np.diff(stamps)
-        per_iteration = float(np.median(durations[1:]))
-        costs.append(PhaseCost(per_iteration, max(durations[0] - per_iteration, 0.0)))
+        net.partial_fit(X)
+        costs.append(clock.cost())
     return costs
 
 
@@ -137,15 +153,14 @@ def plan_length(max_time, clock_start, max_iter, phase_starts, measure):
     phase_starts : callable
         ``phase_starts(n_iter)``, the first iteration of each phase.
     measure : callable
-        ``measure(starts, seconds)``: the :class:`PhaseCost` of the phases beginning at
-        ``starts``, measured for about ``seconds`` each.
+        ``measure(starts)``: the :class:`PhaseCost` of the phases beginning at ``starts``.
 
     Returns
     -------
     n_iter : int
     costs : list of PhaseCost
     """
-    costs = measure(phase_starts(max_iter), max(PROBE_FRACTION * max_time, _PROBE_MIN_SECONDS))
+    costs = measure(phase_starts(max_iter))
     left = (max_time - (time.perf_counter() - clock_start)) * PLANNED_SHARE
     return fitting_length(left, max_iter, phase_starts, costs), costs
 

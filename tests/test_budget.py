@@ -39,14 +39,11 @@ def test_fitting_length_is_the_longest_schedule_within_the_budget():
 
 
 def test_plan_length_counts_the_time_spent_before_and_while_measuring():
-    measured = []
-
-    def measure(starts, seconds):
-        measured.append((starts, seconds))
+    def measure(starts):
+        assert starts == [0]
         return [PhaseCost(0.01, 0.0)]
 
     n_iter, _ = plan_length(10.0, time.perf_counter() - 5.0, 10**6, lambda n: [0], measure)
-    assert measured == [([0], pytest.approx(0.5))]  # 2 % of 10 s, at least 0.5 s
     # About 5 s left, 2 % kept for the end of fit: 490 iterations of 10 ms.
     assert 480 <= n_iter <= 490
 
