@@ -26,14 +26,17 @@ be reached over several runs. Step by step:
    ModelCentrality and one with UDR (Lasso) and prints the rows of the
    paper's Tables 1 and 3 beside the paper's numbers.
 
-On one H200 (CUDA build of torch), one command of at most 10 minutes::
+On one H200, one command of at most 10 minutes (after ``make TORCH=torch install``, the
+CUDA build of torch)::
 
-    python benchmarks/reproduce.py --device cuda --deadline 480 --seeds 5 \\
+    .venv/bin/python benchmarks/reproduce.py --device cuda --deadline 480 --seeds 5 \\
         --out "$OUT/reproduce" --ship "$OUT/checkpoints"
 
-(8 minutes of training and scoring, the rest for start-up and copying; then
-commit ``$OUT/checkpoints`` as ``benchmarks/checkpoints`` and pass
-``--ship benchmarks/checkpoints`` to the next run). ``--smoke`` runs every
+(training stops 8 minutes after the start; writing the compact checkpoints and
+copying them back take the rest; then commit ``$OUT/checkpoints`` as
+``benchmarks/checkpoints`` and pass ``--ship benchmarks/checkpoints`` to the next
+run: the 322,560 iterations take several such runs, and models are scored in
+the run that finishes them). ``--smoke`` runs every
 step on a CPU in seconds (a 6-iteration schedule on 256 images, tiny metric
 settings): the test suite runs it.
 """
