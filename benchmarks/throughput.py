@@ -1,25 +1,36 @@
-"""Training images/s of the estimators against a bare PyTorch loop of the same computation.
+"""Training images/s of the estimators against a bare PyTorch loop, and against the hardware.
 
 For each model, ``fit`` of the estimator and a bare loop written inline here
 (the same networks, losses, optimiser steps, latents and uint8 batches of
 ``DSprites().images``, without skorch, callbacks, history or checks: the
-hardware's pace for the model) train for the same number of iterations in
-the same process. Runs alternate (estimator, bare, estimator, bare, ...) and
-each side keeps its best run, so that a slow moment of the machine does not
-land on one side only. Prints one line per model::
+pace of plain PyTorch for the model) train for the same number of iterations
+in the same process. Runs alternate (estimator, bare, estimator, bare, ...):
+each pair gives one ratio of paces, and the line gives their mean with a 95 %
+t-interval over the pairs, so that a slow moment of the machine widens the
+interval instead of moving the ratio::
 
-    InfoGANCR estimator/bare ratio: 0.97 (estimator 512 img/s, bare 528 img/s)
+    InfoGANCR estimator/bare pace: 0.97 [0.94, 1.00] over 5 pairs (estimator 512 img/s, ...)
 
-then the peak RSS of a fit on the full 737,280-image dSprites, in a fresh
-process, against the size of the uint8 images.
+``--roofline`` adds, per model, the FLOPs of one training iteration
+(``torch.utils.flop_counter.FlopCounterMode`` over the bare loop: matmuls and
+convolutions, forward and backward; InfoGAN-CR averaged over its two phases)
+divided by the measured seconds per iteration, next to the machine's peak:
+a float32 matmul of 2048 x 2048 timed the same way (both: the fastest run, the one
+least disturbed by other work on the machine).
+``--variants`` times the estimator's fast paths (``fast_path``) against its
+default step, alternated the same way. Last, the peak RSS of a fit on the full
+737,280-image dSprites, in a fresh process, against the size of the uint8 images.
 
-    python benchmarks/throughput.py --quick      # under 5 minutes on 2 CPU cores
+    python benchmarks/throughput.py --quick --roofline   # under 5 minutes on 2 CPU cores
     python benchmarks/throughput.py --smoke      # seconds: 3 iterations on 256 images, no memory
-    python benchmarks/throughput.py --device cuda --iterations 2000
+    python benchmarks/throughput.py --device cuda --iterations 2000 --roofline \
+        --variants bf16 channels_last cuda_graphs
+
+Run it with one torch thread per core in use (``OMP_NUM_THREADS``); quote the
+CPU's flags with the pace (``grep -o -m1 'avx512f\\|avx2' /proc/cpuinfo``).
 """
 
 import argparse
-import contextlib
 import subprocess
 import sys
 import time
@@ -27,9 +38,12 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy import stats
+from torch.utils.flop_counter import FlopCounterMode
 
 from disentangle import VAE, InfoGANCR
 from disentangle._engine import resolve_device
+from disentangle._fast_paths import PATHS
 from disentangle.cli import peak_memory_bytes
 from disentangle.datasets import DSprites
 from disentangle.infogan_cr import sample_cr_pairs, sample_uniform_latents
@@ -67,20 +81,9 @@ def step(optimizer, loss, module):
     optimizer.step()
 
 
-#: Variants of the bare InfoGAN-CR loop (``--variants``): how each module is prepared and
-#: the context its iteration runs in.
-VARIANTS = {
-    "channels_last": (lambda m: m.to(memory_format=torch.channels_last), contextlib.nullcontext),
-    "bf16": (lambda m: m, lambda device: torch.autocast(device.type, dtype=torch.bfloat16)),
-    "compile": (torch.compile, contextlib.nullcontext),
-}
-
-
-def bare_infogan_cr(images, n_iter, device, params, batch_size=64, n_codes=5, n_noise=5,
-                    variant=None):
+def bare_infogan_cr(images, n_iter, device, params, batch_size=64, n_codes=5, n_noise=5):
     """The InfoGAN-CR iteration, inline: one H step (alpha > 0), one D/Q step, two G steps."""
     cr_start, alpha, lam = int(params["cr_start"] * n_iter), 2.0, 0.05
-    prepare, context = VARIANTS.get(variant, (lambda m: m, contextlib.nullcontext))
     torch.manual_seed(0)
     g, dq, h = Generator(n_codes + n_noise).to(device), DiscriminatorQ(n_codes).to(device), \
         CRDiscriminator(n_codes).to(device)
@@ -88,10 +91,8 @@ def bare_infogan_cr(images, n_iter, device, params, batch_size=64, n_codes=5, n_
         init_weights(module)
     adam = [torch.optim.Adam(m.parameters(), lr=lr, betas=(0.5, 0.999))
             for m, lr in ((g, 1e-3), (dq, 2e-3), (h, 2e-3))]
-    g, dq, h = prepare(g), prepare(dq), prepare(h)
-    with context(torch.device(device)):
-        return _bare_infogan_cr_loop(images, n_iter, device, (g, dq, h), adam, cr_start, alpha,
-                                     lam, batch_size, n_codes, n_noise)
+    return _bare_infogan_cr_loop(images, n_iter, device, (g, dq, h), adam, cr_start, alpha, lam,
+                                 batch_size, n_codes, n_noise)
 
 
 def _bare_infogan_cr_loop(images, n_iter, device, modules, adam, cr_start, alpha, lam,
@@ -181,35 +182,84 @@ def seconds(function):
     return time.perf_counter() - start
 
 
-def compare(label, estimator, params, images, n_iter, device, repeats):
-    """Best-of-``repeats`` seconds of the estimator's fit and of the bare loop, alternated."""
-    fit = estimator(max_iter=n_iter, device=device, random_state=0, **params)
-    timed = {"estimator": [], "bare": []}
+def alternated(runs, repeats):
+    """Seconds of each run in ``runs`` (name -> callable), alternated ``repeats`` times."""
+    timed = {name: [] for name in runs}
     for _ in range(repeats):
-        timed["estimator"].append(seconds(lambda: fit.fit(images)))
-        timed["bare"].append(seconds(lambda: BARE[label](images, n_iter, device, params)))
-    rate = {side: n_iter * 64 / min(times) for side, times in timed.items()}
-    print(f"{label} estimator/bare ratio: {rate['estimator'] / rate['bare']:.2f} "
-          f"(estimator {rate['estimator']:.0f} img/s, bare {rate['bare']:.0f} img/s)",
-          flush=True)
+        for name, run in runs.items():
+            timed[name].append(seconds(run))
+    return {name: np.array(times) for name, times in timed.items()}
 
 
-def compare_variants(images, n_iter, device, variants):
-    """Bare InfoGAN-CR loop with each variant against the plain loop, alternated."""
-    params = MODELS[0][2]
+def paired_ratio(numerator, denominator, confidence=0.95):
+    """Mean of the paired ratios ``denominator[i] / numerator[i]`` of seconds (a ratio of
+    paces) and its t-interval: (mean, low, high)."""
+    ratios = np.asarray(denominator) / np.asarray(numerator)
+    mean = ratios.mean()
+    if len(ratios) < 2:
+        return mean, np.nan, np.nan
+    half = stats.t.ppf(0.5 + confidence / 2, len(ratios) - 1) * stats.sem(ratios)
+    return mean, mean - half, mean + half
+
+
+def describe_ratio(name, timed, a, b, n_iter):
+    """One line: pace of ``a`` over pace of ``b`` with its interval, and both paces."""
+    mean, low, high = paired_ratio(timed[a], timed[b])
+    rate = {side: n_iter * 64 / np.median(timed[side]) for side in (a, b)}
+    return (f"{name} {a}/{b} pace: {mean:.3f} [{low:.3f}, {high:.3f}] over {len(timed[a])} "
+            f"alternated pairs (95% t-interval; {a} {rate[a]:.0f} img/s, {b} {rate[b]:.0f} "
+            "img/s, medians)")
+
+
+def compare(label, estimator, params, images, n_iter, device, repeats):
+    """The estimator's fit against the bare loop, alternated; returns each side's seconds per
+    iteration in its fastest run (the least disturbed by other work on the machine)."""
+    fit = estimator(max_iter=n_iter, device=device, random_state=0, **params)
+    timed = alternated({"estimator": lambda: fit.fit(images),
+                        "bare": lambda: BARE[label](images, n_iter, device, params)}, repeats)
+    print(describe_ratio(label, timed, "estimator", "bare", n_iter), flush=True)
+    return {side: times.min() / n_iter for side, times in timed.items()}
+
+
+def compare_variants(images, n_iter, device, variants, repeats):
+    """The estimator (InfoGAN-CR) with each fast path against its default step, alternated."""
+    label, estimator, params = MODELS[0]
+    default = estimator(max_iter=n_iter, device=device, random_state=0, **params)
     for variant in variants:
-        timed = {"plain": [], variant: []}
-        for _ in range(2):
-            for name in timed:
-                try:
-                    timed[name].append(seconds(lambda name=name: bare_infogan_cr(
-                        images, n_iter, device, params, variant=name)))
-                except Exception as error:  # a variant this build or device cannot run
-                    print(f"variant {variant}: failed ({type(error).__name__}: {error})")
-                    break
-        if timed[variant]:
-            print(f"bare InfoGANCR {variant}/plain ratio: "
-                  f"{min(timed['plain']) / min(timed[variant]):.2f}", flush=True)
+        fast = estimator(max_iter=n_iter, device=device, random_state=0, fast_path=variant,
+                         **params)
+        try:
+            fast.fit(images[:256])  # compiles, allocates: off the clock
+            timed = alternated({variant: lambda fast=fast: fast.fit(images),
+                                "default": lambda: default.fit(images)}, repeats)
+        except Exception as error:  # a path this build or device cannot run
+            print(f"{label} fast path {variant}: failed ({type(error).__name__}: {error})")
+            continue
+        print(describe_ratio(label, timed, variant, "default", n_iter), flush=True)
+
+
+def iteration_flops(label, images, device, params):
+    """FLOPs of one training iteration (the bare loop; InfoGAN-CR: mean of its two phases)."""
+    n_iter = 2 if label == "InfoGANCR" else 1  # cr_start=0.5: one iteration of each phase
+    counter = FlopCounterMode(display=False)
+    with counter:
+        BARE[label](images, n_iter, device, params)
+    return counter.get_total_flops() / n_iter
+
+
+def matmul_peak(device, repeats, n=2048):
+    """FLOP/s of a float32 n x n matmul: the fastest of ``repeats`` timings of 10 products."""
+    a, b = (torch.randn(n, n, device=device) for _ in range(2))
+    a @ b  # warm-up
+    timed = alternated({"matmul": lambda: [a @ b for _ in range(10)]}, repeats)["matmul"]
+    return 10 * 2 * n**3 / timed.min()
+
+
+def report_roofline(label, flops, per_iteration, peak):
+    print(f"{label} roofline: {flops / 1e9:.3f} GFLOP per iteration; "
+          + "; ".join(f"{side} {flops / s / 1e9:.2f} GFLOP/s = {flops / s / peak:.1%} of peak"
+                      for side, s in per_iteration.items())
+          + f" (float32 matmul peak {peak / 1e9:.1f} GFLOP/s)", flush=True)
 
 
 def memory_child(n_iter, device):
@@ -237,13 +287,15 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs: under 5 min on 2 cores")
     parser.add_argument("--iterations", type=int, default=None,
-                        help="iterations per timed run (default: 100 quick for InfoGANCR, "
-                             "400 quick for the VAEs; 4x more without --quick)")
-    parser.add_argument("--repeats", type=int, default=2)
+                        help="iterations per timed run (default: 12 quick for InfoGANCR, "
+                             "30 quick for the VAEs; 8x more without --quick)")
+    parser.add_argument("--repeats", type=int, default=5, help="alternated pairs per model")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--models", nargs="+", default=[m[0] for m in MODELS])
-    parser.add_argument("--variants", nargs="*", default=[], choices=list(VARIANTS),
-                        help="also time the bare InfoGAN-CR loop with these variants")
+    parser.add_argument("--roofline", action="store_true",
+                        help="FLOPs per iteration over seconds, against a float32 matmul's")
+    parser.add_argument("--variants", nargs="*", default=[], choices=list(PATHS),
+                        help="also time the estimator's fast paths against its default step")
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--smoke", action="store_true",
                         help="seconds: 3 iterations, one run each, on 256 images; no memory run")
@@ -256,18 +308,31 @@ def main(argv=None):
     images = DSprites().sample(256, random_state=0)[1][:, 0].astype(np.uint8) if args.smoke else \
         DSprites().images
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"batch 64, best of {args.repeats} alternated runs")
-    scale = 1 if args.quick else 4
+          f"CPU flags: {cpu_flags()}, batch 64, {args.repeats} alternated pairs per model")
+    scale = 1 if args.quick else 8
+    peak = matmul_peak(device, args.repeats) if args.roofline else None
     for label, estimator, params in MODELS:
         if label not in args.models:
             continue
-        n_iter = args.iterations or scale * (100 if label == "InfoGANCR" else 300)
+        n_iter = args.iterations or scale * (12 if label == "InfoGANCR" else 30)
         BARE[label](images, 5, device, params)  # warm-up: allocator, kernels
-        compare(label, estimator, params, images, n_iter, device, args.repeats)
-    compare_variants(images, 3 if args.smoke else scale * 50, device, args.variants)
+        per_iteration = compare(label, estimator, params, images, n_iter, device, args.repeats)
+        if args.roofline:
+            report_roofline(label, iteration_flops(label, images, device, params),
+                            per_iteration, peak)
+    compare_variants(images, 3 if args.smoke else scale * 15, device, args.variants, args.repeats)
     if not args.smoke:
-        report_memory(scale * 50, device)
+        report_memory(10 * scale, device)
     return 0
+
+
+def cpu_flags():
+    """The widest x86 vector extension of this CPU (the pace depends on it), or its name."""
+    try:
+        flags = set(open("/proc/cpuinfo").read().split())
+    except OSError:
+        return "unknown"
+    return next((flag for flag in ("avx512f", "avx2", "avx") if flag in flags), "no AVX")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ from :mod:`disentangle._checkpoint`), and the generative interface
 ``get_feature_names_out``). Pickling is :mod:`disentangle._persistence`'s.
 """
 
+import time
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -16,6 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from disentangle import __version__
+from disentangle._budget import PROBE_FRACTION, PhaseClock, describe, measure_phases, plan_length
 from disentangle._checkpoint import (
     TrainingCheckpoint,
     checkpoint_path,
@@ -33,6 +35,7 @@ from disentangle._engine import (
     to_tensor,
     training_callbacks,
 )
+from disentangle._fast_paths import FastPath, check_fast_path
 from disentangle._persistence import PersistenceMixin
 from disentangle._validation import (
     CALLBACKS,
@@ -83,11 +86,14 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
         "checkpoint_dir": [DIRECTORY, None],
         "checkpoint_every": [Number(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
+        "max_time": [Number(Real, 0, None, closed="neither"), None],
+        "fast_path": [str, list, tuple, None],
     }
 
     #: Parameters that may change between an interrupted fit and its resumption.
     _resumable_params = ("max_iter", "device", "random_state", "verbose", "callbacks",
-                         "checkpoint_dir", "checkpoint_every", "warm_start")
+                         "checkpoint_dir", "checkpoint_every", "warm_start", "max_time",
+                         "fast_path")
 
 
     def __sklearn_tags__(self):
@@ -145,11 +151,15 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
             raise
 
     def _fit_or_raise(self, X):
+        clock_start = time.perf_counter()
         self._check_params()
         X = self._validate_training_data(X)
+        fast_path = check_fast_path(self.fast_path, self.device_)
         record = fit_record(self, X)
         snapshot = resume_snapshot(self, record)
         record["seeds"] = snapshot["seeds"] if snapshot else list(self._fit_seeds())
+        self.max_iter_ = record["max_iter"] = self._schedule_length(
+            X, record, snapshot, fast_path, clock_start)
         interrupt = GracefulInterrupt()
         iterator_state = snapshot["net"]["iterator"] if snapshot else None
         engine = self._engine_params(len(X), record, iterator_state, interrupt)
@@ -163,13 +173,43 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
                     f"continued by disentangle {__version__} ({type(error).__name__}: {error}); "
                     "fit afresh (warm_start=False)."
                 ) from error
+        FastPath(fast_path, self.device_).prepare(net)
         try:
             with interrupt:
                 net.partial_fit(X)
         finally:
             net.release_data()
+            net.fast_path_.release(net)
         self._set_fitted(net, record)
         return self
+
+    def _phase_starts(self, max_iter):
+        """First iteration of each phase of the schedule whose iterations cost alike."""
+        return [0]
+
+    def _schedule_length(self, X, record, snapshot, fast_path, clock_start):
+        """``max_iter_``: ``max_iter``, or the length that fits ``max_time`` (see ``_budget``).
+
+        A ``warm_start`` with ``max_time`` keeps the length of the fit it continues.
+        """
+        if self.max_time is None:
+            return self.max_iter
+        if snapshot is not None and "max_iter" in snapshot:
+            return snapshot["max_iter"]
+        self.max_iter_ = self.max_iter  # the throwaway engine's schedule
+        engine = self._engine_params(len(X), record, None, GracefulInterrupt())
+        clock = PhaseClock(PROBE_FRACTION * self.max_time)
+        # The fit's own callbacks, silent, without checkpoints or the user's.
+        engine.update(callbacks=[*self._default_callbacks(len(X), 0), ("phase_clock", clock)],
+                      verbose=0)
+        probe = self._make_net(len(X), record["seeds"][0], engine).initialize()
+        FastPath(fast_path, self.device_).prepare(probe)
+        n_iter, costs = plan_length(self.max_time, clock_start, self.max_iter, self._phase_starts,
+                                    lambda starts: measure_phases(probe, X, starts, clock))
+        if self.verbose:
+            print(f"max_time={self.max_time:g} s: {n_iter:,} iterations (measured "
+                  f"{describe(costs)} over the phases of the schedule)", flush=True)
+        return n_iter
 
     def _validate_training_data(self, X):
         """Validate ``X`` and set the input-dependent fitted attributes; return the array."""
@@ -209,13 +249,7 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
             Where the batches resume.
         interrupt : GracefulInterrupt
         """
-        defaults = [
-            *self._extra_callbacks(),
-            ("finite_losses", FiniteLosses()),
-            *training_callbacks(self.verbose,
-                                BatchIterator.batches_per_pass(n_samples, self.batch_size),
-                                self._loss_names(), self.max_iter),
-        ]
+        defaults = self._default_callbacks(n_samples, self.verbose)
         if self.checkpoint_dir is not None:
             checkpoint = TrainingCheckpoint(checkpoint_path(self.checkpoint_dir),
                                             self.checkpoint_every, record)
@@ -225,11 +259,11 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
         callbacks = [item for item in defaults if item[0] not in named]
         return {
             "batch_size": self.batch_size,
-            "max_epochs": BatchIterator.n_passes(n_samples, self.batch_size, self.max_iter,
+            "max_epochs": BatchIterator.n_passes(n_samples, self.batch_size, self.max_iter_,
                                                  iterator_state),
             "train_split": None,
             "iterator_train": BatchIterator,
-            "iterator_train__n_iter": self.max_iter,
+            "iterator_train__n_iter": self.max_iter_,
             "iterator_train__seed": record["seeds"][1],
             "iterator_train__dtype": np.float32 if self.image_shape_ is None else None,
             "iterator_train__pin_memory": self.device_.type == "cuda",
@@ -237,6 +271,16 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
             "device": self.device_,
             "verbose": self.verbose,
         }
+
+    def _default_callbacks(self, n_samples, verbose):
+        """The subclass's callbacks, :class:`FiniteLosses` and :func:`training_callbacks`."""
+        return [
+            *self._extra_callbacks(),
+            ("finite_losses", FiniteLosses()),
+            *training_callbacks(verbose,
+                                BatchIterator.batches_per_pass(n_samples, self.batch_size),
+                                self._loss_names(), self.max_iter_),
+        ]
 
     def _extra_callbacks(self):
         """The subclass's own callbacks, as (name, callback) pairs."""
@@ -247,13 +291,13 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
         self._record = record
         self.n_codes_, self.n_latent_ = self._latent_sizes()
         self.n_iter_ = net.n_iter_
-        if net.n_iter_ < self.max_iter:
+        if net.n_iter_ < self.max_iter_:
             path = checkpoint_path(self.checkpoint_dir)
             where = "" if path is None else f" (or from {path})"
             inside = (f" inside iteration {net.n_iter_ + 1}, whose changes stay" if net.step_open_
                       else "")
             warnings.warn(
-                f"Training stopped at iteration {net.n_iter_} of {self.max_iter} (interrupted"
+                f"Training stopped at iteration {net.n_iter_} of {self.max_iter_} (interrupted"
                 f"{inside}). The estimator is usable; fit again with warm_start=True to "
                 f"continue{where}.",
                 TrainingWarning, stacklevel=6,

@@ -27,6 +27,8 @@ from skorch.callbacks import Callback, PassthroughScoring, ProgressBar
 from skorch.history import History
 from tqdm import tqdm
 
+from disentangle._fast_paths import FastPath
+
 
 class TrainingWarning(ConvergenceWarning):
     """Training went wrong in a way that does not stop it, or it was interrupted."""
@@ -477,6 +479,7 @@ class TrainingNet(NeuralNet):
         self.iterator_state_ = None
         self._batch_iterator = None
         self._batch = None
+        self.fast_path_ = FastPath((), self.device)
         return super().initialize()
 
     def get_default_callbacks(self):
@@ -513,7 +516,8 @@ class TrainingNet(NeuralNet):
     def train_step(self, batch, **fit_params):
         self._batch = batch  # for on_grad_computed
         try:
-            loss, terms = self.train_iteration(batch)
+            with self.fast_path_.iteration():
+                loss, terms = self.train_iteration(batch)
         finally:
             self._batch = None
         self.n_iter_ += 1

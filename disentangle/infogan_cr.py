@@ -450,6 +450,18 @@ class InfoGANCR(GenerativeEstimator):
         ``verbose``, ``callbacks`` and the checkpoint parameters may change;
         a fractional ``cr_start``, ``cr_warmup`` or ``gap_end`` follows ``max_iter``). False:
         every ``fit`` starts afresh (and overwrites the checkpoint).
+    max_time : float or None, default=None
+        Wall-clock budget of ``fit`` in seconds: before training, each phase of
+        the schedule is timed for a few iterations (2 % of the budget each) and
+        ``max_iter_`` becomes the longest schedule, at most ``max_iter``, that
+        fits (see :ref:`performance`). A ``warm_start`` keeps the
+        length chosen by the fit it continues.
+    fast_path : None, str or list of str, default=None
+        Faster training steps (:ref:`performance`):
+        ``"bf16"`` autocast, ``"channels_last"``, ``"compile"``
+        (``torch.compile``), ``"cuda_graphs"`` (CUDA only). They give the
+        default step's losses to float (bf16: about 1 %) tolerance; None, the
+        default, is the reference step, reproducible bit for bit.
     generator : callable, optional
         G for input shapes or architectures the built-in networks do not
         cover: a class or factory called as ``generator(n_latent, input_shape)``
@@ -493,6 +505,9 @@ class InfoGANCR(GenerativeEstimator):
         Losses per iteration (batch) and per pass.
     n_iter_ : int
         Iterations run in all.
+    max_iter_ : int
+        Length of the schedule trained: ``max_iter``, or the one fitted to
+        ``max_time``. ``max_iter=max_iter_`` without a budget repeats the fit.
 
     See Also
     --------
@@ -585,6 +600,8 @@ class InfoGANCR(GenerativeEstimator):
         checkpoint_dir=None,
         checkpoint_every=1000,
         warm_start=False,
+        max_time=None,
+        fast_path=None,
         generator=None,
         discriminator=None,
         cr_discriminator=None,
@@ -612,6 +629,8 @@ class InfoGANCR(GenerativeEstimator):
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
         self.warm_start = warm_start
+        self.max_time = max_time
+        self.fast_path = fast_path
         self.generator = generator
         self.discriminator = discriminator
         self.cr_discriminator = cr_discriminator
@@ -627,8 +646,10 @@ class InfoGANCR(GenerativeEstimator):
             iterations, alpha = 2 from 89.3 % of them on; a GPU job).
             ``"cpu"``: the same settings with the schedule compressed to
             7,000 iterations (alpha = 2 from iteration 6,251), for dSprites in
-            about 15 minutes of training on 2 cores (the user guide's presets
-            section has the curves: FactorVAE score 0.55-0.67 over four seeds).
+            about 15 minutes of training on one idle 2-core machine (the user
+            guide's presets section has the curves: FactorVAE score 0.55-0.67
+            over four seeds); add ``max_time=900`` to fit the schedule to 15
+            minutes of a slower machine.
         **params
             Any other parameters of :class:`InfoGANCR`.
 
@@ -688,19 +709,28 @@ class InfoGANCR(GenerativeEstimator):
     def _latent_sizes(self):
         return self.n_codes, self.n_codes + self.n_noise
 
-    def _cr_schedule(self):
-        """The :class:`CRSchedule` of this ``max_iter``, schedule points in iterations."""
+    def _cr_schedule(self, max_iter):
+        """The :class:`CRSchedule` of a ``max_iter``-iteration fit (points in iterations)."""
         return CRSchedule(
             self.cr_weight,
-            _fraction_or_iteration(self.cr_start, self.max_iter),
+            _fraction_or_iteration(self.cr_start, max_iter),
             self.gap,
-            _fraction_or_iteration(self.gap_end, self.max_iter),
-            _fraction_or_iteration(self.cr_warmup, self.max_iter),
+            _fraction_or_iteration(self.gap_end, max_iter),
+            _fraction_or_iteration(self.cr_warmup, max_iter),
         )
+
+    def _phase_starts(self, max_iter):
+        """Iterations cost more once H trains (``cr_start - cr_warmup``), more once alpha > 0."""
+        schedule = self._cr_schedule(max_iter)
+        if schedule.cr_weight <= 0:
+            return [0]
+        if schedule.cr_warmup == 0:
+            return [0, schedule.cr_start]
+        return [0, schedule.cr_start - schedule.cr_warmup, schedule.cr_start]
 
     def _check_params(self):
         """Reject a warm-up that starts before iteration 0; warn about a gap that never applies."""
-        schedule = self._cr_schedule()
+        schedule = self._cr_schedule(self.max_iter)
         if schedule.cr_weight <= 0:
             return
         if schedule.cr_warmup > schedule.cr_start:
@@ -729,7 +759,7 @@ class InfoGANCR(GenerativeEstimator):
         return {
             "discriminator": self.discriminator or DiscriminatorQ,
             "cr_discriminator": self.cr_discriminator or CRDiscriminator,
-            "cr_schedule": self._cr_schedule(),
+            "cr_schedule": self._cr_schedule(self.max_iter_),
             "n_codes": self.n_codes, "n_noise": self.n_noise, "input_shape": self.input_shape_,
             "info_weight": self.info_weight, "lr_generator": self.lr_generator,
             "lr_discriminator": self.lr_discriminator,

@@ -525,6 +525,14 @@ class VAE(GenerativeEstimator):
         parameters (only ``max_iter``, ``device``, ``random_state``,
         ``verbose``, ``callbacks`` and the checkpoint parameters may change).
         False: every ``fit`` starts afresh (and overwrites the checkpoint).
+    max_time : float or None, default=None
+        Budget of ``fit`` in seconds; ``max_iter_`` is then the longest
+        schedule (at most ``max_iter``) that fits it at the pace measured
+        before training (:ref:`performance`; as in :class:`InfoGANCR`).
+    fast_path : None, str or list of str, default=None
+        None (the reference step, bit for bit), or some of ``"bf16"``,
+        ``"channels_last"``, ``"compile"`` and ``"cuda_graphs"``: faster
+        steps with the same losses to float tolerance (:ref:`performance`).
     encoder : callable, optional
         q(z|x) for input shapes or architectures the built-in networks do not
         cover: a class or factory called as ``encoder(n_latent, input_shape)``
@@ -564,6 +572,9 @@ class VAE(GenerativeEstimator):
         ``disentangle.vae.LOSS_NAMES[objective]``; their means per pass.
     n_iter_ : int
         Iterations run in all.
+    max_iter_ : int
+        Length of the schedule trained: ``max_iter``, or the one fitted to
+        ``max_time``. ``max_iter=max_iter_`` without a budget repeats the fit.
 
     See Also
     --------
@@ -644,6 +655,8 @@ class VAE(GenerativeEstimator):
         checkpoint_dir=None,
         checkpoint_every=1000,
         warm_start=False,
+        max_time=None,
+        fast_path=None,
         encoder=None,
         decoder=None,
     ):
@@ -666,6 +679,8 @@ class VAE(GenerativeEstimator):
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
         self.warm_start = warm_start
+        self.max_time = max_time
+        self.fast_path = fast_path
         self.encoder = encoder
         self.decoder = decoder
 

@@ -11,7 +11,7 @@ SCRIPTS = sorted(path.stem for path in BENCHMARKS.glob("*.py"))
 #: Scripts whose smoke run needs a package the project does not install.
 NEEDS = {"compare_disentanglement_lib": "disentanglement_lib"}
 #: Scripts whose smoke run has its own test (with arguments that keep it short).
-OWN_TEST = {"selection_quality": "test_selection_quality.py"}
+OWN_TEST = {"selection_quality": "test_selection_quality.py", "reproduce": "test_reproduce.py"}
 
 
 def _load(name):

@@ -127,3 +127,16 @@ def test_without_resource_as_on_windows_the_cli_starts_and_leaves_memory_out(mon
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "--checkpoint-every" in result.stdout
+
+
+def test_demo_budget_sizes_the_schedule(small_dsprites, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["demo", "--max-time", "8", "--batch-size", "32", "--output", str(out),
+                     "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "at most 7,000 iterations in a budget of 8 s" in printed
+    model = joblib.load(out / "model.joblib")
+    assert model.max_time == 8 and 1 <= model.max_iter_ < 7000
+    assert f"trained {model.n_iter_:,} iterations" in printed
+    assert f"{model.n_iter_:,} of {model.max_iter_:,} in all" in printed
+    assert cli.CPU_BUDGET == 900

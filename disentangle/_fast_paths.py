@@ -1,0 +1,137 @@
+"""Fast paths of the training step: bf16 autocast, channels-last, ``torch.compile``, CUDA graphs.
+
+The estimators' ``fast_path`` parameter names the paths a fit uses (none by
+default: the default step is bit for bit the reference one). Each path gives
+the default step's losses to the tolerance of its arithmetic (float32
+reordering for channels-last and compile, bf16's 8-bit mantissa for autocast),
+not bit for bit, and only affects training: the fitted estimator's modules are
+plain eager float32 modules in the default memory format again
+(:meth:`FastPath.release`), so persistence and inference are unchanged.
+
+On a GPU the networks of the paper are small (a batch of 64 images of 64x64),
+so an iteration is bound by kernel launches and host syncs, not by FLOPs: CUDA
+graphs (``"cuda_graphs"``, ``torch.compile(mode="reduce-overhead")``) replay
+each module's kernels in one launch. Several seeds side by side on one device
+are separate processes (``benchmarks/reproduce.py --jobs``).
+"""
+
+import contextlib
+
+import torch
+
+#: The paths, by name: what each does.
+PATHS = {
+    "bf16": "bfloat16 autocast of the forward and backward passes (float32 weights and Adam)",
+    "channels_last": "convolution weights (and so activations) in channels-last memory format",
+    "compile": "torch.compile of each module (default mode; on CUDA, no CUDA graphs)",
+    "cuda_graphs": "torch.compile(mode='reduce-overhead') of each module: CUDA graphs (CUDA only)",
+}
+
+
+def check_fast_path(fast_path, device):
+    """The path names of a ``fast_path`` parameter value, validated for ``device``.
+
+    Parameters
+    ----------
+    fast_path : None, str or sequence of str
+        Names from :data:`PATHS`; None or an empty sequence for the default step.
+    device : torch.device
+
+    Returns
+    -------
+    names : tuple of str
+        Sorted, without repeats.
+
+    Raises
+    ------
+    ValueError
+        An unknown name, ``"compile"`` together with ``"cuda_graphs"`` (one
+        compile mode per module), or ``"cuda_graphs"`` on another device than CUDA.
+    """
+    if fast_path is None:
+        return ()
+    names = (fast_path,) if isinstance(fast_path, str) else tuple(fast_path)
+    unknown = [name for name in names if name not in PATHS]
+    if unknown or not all(isinstance(name, str) for name in names):
+        raise ValueError(
+            f"fast_path={fast_path!r}: unknown path {unknown or names}; expected None, one of "
+            f"{sorted(PATHS)} or a list of them."
+        )
+    names = tuple(sorted(set(names)))
+    if {"compile", "cuda_graphs"} <= set(names):
+        raise ValueError(
+            "fast_path: 'compile' and 'cuda_graphs' are two modes of torch.compile; choose one."
+        )
+    if "cuda_graphs" in names and torch.device(device).type != "cuda":
+        raise ValueError(
+            f"fast_path 'cuda_graphs' needs a CUDA device; this fit runs on {device}. Use "
+            "'compile' on a CPU."
+        )
+    return names
+
+
+def compile_options(names):
+    """Keyword arguments of ``torch.compile`` for the paths ``names``, or None: no compile.
+
+    ``"cuda_graphs"`` is torch's ``mode="reduce-overhead"`` (CUDA graphs
+    through CUDA-graph trees); ``"compile"`` is the default mode. Shapes are
+    static (``dynamic=False``): every batch has ``batch_size`` samples.
+    """
+    if "cuda_graphs" in names:
+        return {"mode": "reduce-overhead", "dynamic": False}
+    if "compile" in names:
+        return {"dynamic": False}
+    return None
+
+
+class FastPath:
+    """The fast paths of one fit: prepares the modules, wraps each iteration, releases after.
+
+    Parameters
+    ----------
+    names : tuple of str
+        From :func:`check_fast_path`.
+    device : torch.device
+    """
+
+    def __init__(self, names, device):
+        self.names = tuple(names)
+        self.device = torch.device(device)
+
+    @staticmethod
+    def modules(net):
+        """The modules of a skorch ``net`` (``module_`` and the extra ones, by skorch name)."""
+        return [getattr(net, name + "_") for name in net._modules]
+
+    def prepare(self, net):
+        """Use these paths in ``net``: convert and compile its modules in place.
+
+        Call it after the modules' state is loaded. Parameters stay the same
+        objects, so the optimisers keep them.
+        """
+        net.fast_path_ = self
+        options = compile_options(self.names)
+        for module in self.modules(net):
+            if "channels_last" in self.names:
+                module.to(memory_format=torch.channels_last)
+            if options is not None:
+                module.compile(**options)
+
+    def release(self, net):
+        """Undo :meth:`prepare`: eager modules, weights in the default (contiguous) format."""
+        for module in self.modules(net):
+            module._compiled_call_impl = None
+            if "channels_last" in self.names:
+                module.to(memory_format=torch.contiguous_format)
+
+    @contextlib.contextmanager
+    def iteration(self):
+        """The context of one training iteration (autocast; a new CUDA-graph step)."""
+        if "cuda_graphs" in self.names:
+            # Outputs of the previous iteration's graphs may be overwritten from here on.
+            torch.compiler.cudagraph_mark_step_begin()
+        if "bf16" in self.names:
+            with torch.autocast(self.device.type, dtype=torch.bfloat16):
+                yield
+        else:
+            yield

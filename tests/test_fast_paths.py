@@ -1,0 +1,110 @@
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from disentangle import VAE, InfoGANCR, _fast_paths
+from disentangle._fast_paths import FastPath, check_fast_path, compile_options
+
+
+@pytest.fixture(scope="module")
+def images():
+    rng = np.random.RandomState(0)
+    return (rng.rand(64, 32, 32) > 0.8).astype(np.uint8)
+
+
+def first_iteration(estimator, images, **params):
+    """The fitted model and the losses of its first iteration (from the same seeded state)."""
+    model = estimator.set_params(max_iter=1, batch_size=32, random_state=0, **params).fit(images)
+    row = model.history_[-1, "batches", 0]
+    return model, {name: value for name, value in row.items() if name != "train_batch_size"}
+
+
+def aot_eager(monkeypatch):
+    """torch.compile through dynamo and AOT autograd without inductor's C++ build (minutes on
+    a CPU): the same graphs and the same arithmetic as eager."""
+    options = _fast_paths.compile_options
+    monkeypatch.setattr(_fast_paths, "compile_options", lambda names: (
+        None if options(names) is None else {**options(names), "backend": "aot_eager"}))
+
+
+@pytest.mark.parametrize("path, rtol", [
+    ("channels_last", 1e-5),
+    ("bf16", 3e-2),  # bf16 keeps 8 bits of mantissa
+    (["bf16", "channels_last"], 3e-2),
+    ("compile", 1e-5),
+])
+def test_infogan_cr_paths_give_the_default_losses(images, path, rtol, monkeypatch):
+    aot_eager(monkeypatch)
+    # cr_start=0: the first iteration has every step (H, D/Q, two G steps with the CR term).
+    _, default = first_iteration(InfoGANCR(cr_start=0), images)
+    model, fast = first_iteration(InfoGANCR(cr_start=0, fast_path=path), images)
+    assert fast.keys() == default.keys()
+    for name, value in default.items():
+        assert fast[name] == pytest.approx(value, rel=rtol, abs=1e-6), name
+    # The fitted model is plain again: eager modules, contiguous weights, picklable.
+    for module in FastPath.modules(model.net_):
+        assert module._compiled_call_impl is None
+        assert all(p.is_contiguous() for p in module.parameters())
+    assert pickle.loads(pickle.dumps(model)).transform(images[:3]).shape == (3, 5)
+
+
+@pytest.mark.parametrize("objective", ["beta", "factor", "beta_tc"])
+def test_vae_bf16_and_channels_last_give_the_default_losses(images, objective):
+    _, default = first_iteration(VAE(objective=objective), images)
+    _, fast = first_iteration(VAE(objective=objective, fast_path=["bf16", "channels_last"]),
+                              images)
+    for name, value in default.items():
+        assert fast[name] == pytest.approx(value, rel=3e-2, abs=1e-3), name
+
+
+def test_default_path_is_bit_exact_and_paths_change_the_arithmetic(images):
+    _, default = first_iteration(InfoGANCR(cr_start=0), images)
+    _, again = first_iteration(InfoGANCR(cr_start=0, fast_path=[]), images)
+    _, bf16 = first_iteration(InfoGANCR(cr_start=0, fast_path="bf16"), images)
+    assert again == default
+    assert bf16 != default  # the autocast really ran in bf16
+
+
+def test_fast_path_names_are_checked():
+    cpu = torch.device("cpu")
+    assert check_fast_path(None, cpu) == ()
+    assert check_fast_path(["compile", "bf16", "bf16"], cpu) == ("bf16", "compile")
+    assert check_fast_path("cuda_graphs", torch.device("cuda")) == ("cuda_graphs",)
+    with pytest.raises(ValueError, match="unknown path"):
+        check_fast_path("fp16", cpu)
+    with pytest.raises(ValueError, match="choose one"):
+        check_fast_path(["compile", "cuda_graphs"], torch.device("cuda"))
+    with pytest.raises(ValueError, match="needs a CUDA device"):
+        check_fast_path("cuda_graphs", cpu)
+
+
+def test_cuda_graphs_on_cpu_is_rejected_before_training(images):
+    model = InfoGANCR(max_iter=1, batch_size=32, device="cpu", fast_path="cuda_graphs")
+    with pytest.raises(ValueError, match="needs a CUDA device"):
+        model.fit(images)
+    assert not hasattr(model, "net_")
+
+
+def test_cuda_graphs_are_reduce_overhead_compile_and_each_iteration_is_a_new_step(monkeypatch):
+    assert compile_options(("cuda_graphs",)) == {"mode": "reduce-overhead", "dynamic": False}
+    assert compile_options(("bf16", "compile")) == {"dynamic": False}
+    assert compile_options(("bf16", "channels_last")) is None
+    steps = []
+    monkeypatch.setattr(torch.compiler, "cudagraph_mark_step_begin", lambda: steps.append(1))
+    fast = FastPath(("cuda_graphs",), torch.device("cuda"))
+    for _ in range(3):
+        with fast.iteration():
+            pass
+    assert len(steps) == 3
+    with FastPath(("compile",), torch.device("cpu")).iteration():
+        pass
+    assert len(steps) == 3
+
+
+def test_resuming_with_another_fast_path_is_allowed(images, tmp_path):
+    model = InfoGANCR(max_iter=2, batch_size=32, random_state=0, checkpoint_dir=tmp_path)
+    model.fit(images)
+    model.set_params(max_iter=3, warm_start=True, fast_path="channels_last").fit(images)
+    assert model.n_iter_ == 3
