@@ -1,10 +1,10 @@
 """Tests of disentangle.ModelCentralitySelector, its similarities and its heatmap."""
 
-import pickle
+import importlib.util
 import sys
 import time
 import warnings
-import weakref
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -312,32 +312,14 @@ def test_dask_worker_processes_give_the_in_process_result(images):
         np.testing.assert_array_equal(a.transform(images[:8]), b.transform(images[:8]))
 
 
-class RecordShipping:
-    """A joblib.Parallel stand-in that runs the tasks in turn and counts, with the rule of
-    joblib's Dask backend, the bytes each task carries: a top-level argument that is
-    weakref-able and of Dask size > 1 kB is scattered once; anything else is pickled into
-    the task."""
-
-    def __init__(self, *args, **kwargs):
-        self.sizeof = pytest.importorskip("dask.sizeof").sizeof
-
-    def __call__(self, tasks):
-        results = []
-        for function, args, kwargs in tasks:
-            for arg in args:
-                try:
-                    weakref.ref(arg)
-                    scattered = self.sizeof(arg) > 1e3
-                except TypeError:
-                    scattered = False
-                key = "scattered" if scattered else "in_tasks"
-                SHIPPED[key][id(arg)] = len(pickle.dumps(arg)) if scattered else (
-                    SHIPPED[key].get(id(arg), 0) + len(pickle.dumps(arg)))
-            results.append(function(*args, **kwargs))
-        return results
-
-
-SHIPPED = {"scattered": {}, "in_tasks": {}}
+def _dask_shipping():
+    """benchmarks/dask_shipping.py: its Recorder counts what joblib's Dask backend would ship."""
+    pytest.importorskip("dask.sizeof")
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "dask_shipping.py"
+    spec = importlib.util.spec_from_file_location("dask_shipping", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.parametrize("similarity", ["factor_vae", "udr_spearman"])
@@ -346,15 +328,15 @@ def test_models_travel_to_dask_workers_once_not_inside_every_task(images, simila
     models = [InfoGANCR(max_iter=1, batch_size=32, device="cpu", random_state=seed).fit(images)
               for seed in range(4)]
     assert sys.getsizeof(models[0]) > 1e6  # Dask sees its size, so joblib scatters it
-    monkeypatch.setattr(_similarity, "Parallel", RecordShipping)
+    shipping = _dask_shipping()
+    monkeypatch.setattr(_similarity, "Parallel", shipping.Recorder)
     monkeypatch.setattr(_similarity, "effective_n_jobs", lambda n_jobs: 2)  # 4 blocks
-    for store in SHIPPED.values():
-        store.clear()
     params = ({"batch_size": 10, "votes_per_code": 2, "n_variance": 100}
               if similarity == "factor_vae" else {"n_samples": 50})
     model_centrality(models, images, similarity=similarity, similarity_params=params,
                      random_state=0)
-    in_tasks, scattered = sum(SHIPPED["in_tasks"].values()), sum(SHIPPED["scattered"].values())
+    in_tasks = shipping.RECORD["in_tasks"]
+    scattered = sum(shipping.RECORD["scattered"].values())
     assert scattered > 4 * 1e6 and in_tasks < 20_000  # was 4 blocks x the pool in the tasks
 
 
