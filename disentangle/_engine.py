@@ -13,7 +13,6 @@ import contextlib
 import json
 import math
 import signal
-import sys
 import threading
 import time
 import warnings
@@ -28,6 +27,7 @@ from skorch.history import History
 from tqdm import tqdm
 
 from disentangle._fast_paths import FastPath
+from disentangle._progress import renders_progress_bar
 
 
 class TrainingWarning(ConvergenceWarning):
@@ -258,16 +258,9 @@ def training_callbacks(verbose, batches_per_pass, loss_names, n_iter=None):
         total = batches_per_pass if n_iter is None else min(batches_per_pass, n_iter)
         callbacks.append(("print_log", IterationLog(["train_loss", *loss_names],
                                                     log_interval(n_iter or total))))
-        if _renders_progress_bar():
+        if renders_progress_bar():
             callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=total)))
     return callbacks
-
-
-def _renders_progress_bar():
-    """Whether a progress bar shows as one (a terminal or a notebook), not as a stream of
-    carriage returns in a log file."""
-    isatty = getattr(sys.stderr, "isatty", None)
-    return bool(isatty and isatty()) or ProgressBar().in_ipynb()
 
 
 def log_interval(n_iter):

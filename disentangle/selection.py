@@ -141,7 +141,11 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         whatever ``n_jobs`` is.
     verbose : int, default=0
         0 is silent; 1 prints one line per fitted candidate, per similarity
-        task and for the result; 2 and above also joblib's own progress.
+        task and for the result (stdout) and, on a terminal or in a notebook,
+        a progress bar with an ETA (stderr) over the candidate fits and one
+        over the similarity pairs (UDR: the encodings and rows), advanced as
+        the joblib tasks return and removed when done; 2 and above also
+        joblib's own progress. The results do not depend on it.
     error_score : "raise" or float, default=np.nan
         Centrality given to a candidate that failed (an exception during
         ``fit``, a diverged model whose generator or encoder outputs NaN or
@@ -201,11 +205,12 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
     Cost: each model renders its data once (``n_train * batch_size +
     n_variance`` observations: 123,728 with the paper's settings) and every
     encoder sees every model's data once, in batches, inside about two joblib
-    tasks per worker. The tasks receive every fitted model, each as its own
-    argument (under Dask each model is scattered once and each worker fetches
-    it once), so the work is shared out by ``n_jobs`` without any shared
-    file: the selector writes nothing to disk, and candidates whose
-    parameters name the same checkpoint or work directory are rejected.
+    tasks per worker (one per model with ``n_jobs=1``). The tasks receive
+    every fitted model, each as its own argument (under Dask each model is
+    scattered once and each worker fetches it once), so the work is shared
+    out by ``n_jobs`` without any shared file: the selector writes nothing to
+    disk, and candidates whose parameters name the same checkpoint or work
+    directory are rejected.
 
     Every task gets its own seed, so the result does not depend on ``n_jobs``
     or the backend for deterministic estimators. Torch models trained or run
@@ -341,10 +346,12 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         tasks = (delayed(guarded)(_fit_and_check, self.error_score, self.estimator, params, X)
                  for params in candidates)
         models, times, errors = [None] * n, np.zeros(n), [None] * n
-        for i, (model, seconds, error) in enumerate(run.parallel()(tasks)):
-            models[i], times[i], errors[i] = model, seconds, error
-            status = "FAILED" if error else "fitted"
-            run.log(f"[{i + 1}/{n}] {candidates[i]} {status} in {seconds:.1f} s")
+        with run.progress(n, "fitting candidates") as bar:
+            for i, (model, seconds, error) in enumerate(run.parallel()(tasks)):
+                models[i], times[i], errors[i] = model, seconds, error
+                bar.update(1)
+                status = "FAILED" if error else "fitted"
+                run.log(f"[{i + 1}/{n}] {candidates[i]} {status} in {seconds:.1f} s")
         return models, times, errors
 
     # --- similarities ---------------------------------------------------------------------

@@ -10,3 +10,23 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def progress_bars(monkeypatch):
+    """Progress bars render as on a terminal (captured stderr is not one); returns the list
+    of every bar the package creates, shown or not, to read their counts after the call."""
+    from tqdm import tqdm
+
+    from disentangle import _progress
+
+    bars = []
+
+    class Recorded(tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            bars.append(self)
+
+    monkeypatch.setattr(_progress, "renders_progress_bar", lambda: True)
+    monkeypatch.setattr(_progress, "tqdm", Recorded)
+    return bars

@@ -5,7 +5,7 @@ import pytest
 from _datasets import ContinuousDataset, FactorDataset
 from scipy.stats import binom
 
-from disentangle.metrics import _factor_vae, factor_vae_score
+from disentangle.metrics import _factor_vae, factor_vae_score, factor_vae_scores
 
 PROTOCOLS = ["community", "paper"]
 # Small settings so that the whole file runs in seconds.
@@ -372,3 +372,28 @@ def test_same_random_state_same_observations_for_every_representation():
     for i, columns in enumerate([[0, 1], [2, 0, 3]]):
         factor_vae_score(recorder(i, columns), dataset, random_state=11, **SMALL["community"])
     np.testing.assert_array_equal(np.concatenate(seen[0]), np.concatenate(seen[1]))
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_progress_bar_at_verbose_1_silence_at_0_same_score(protocol, capfd, progress_bars):
+    dataset = FactorDataset((3, 4), n_noise=2)
+    args = (lambda x: x[:, [1, 0, 2]], dataset)
+    kwargs = {"protocol": protocol, "random_state": 0, **SMALL[protocol]}
+    quiet = factor_vae_score(*args, **kwargs)
+    assert capfd.readouterr() == ("", "")  # even on a terminal: verbose=0 writes nothing
+    loud = factor_vae_score(*args, verbose=1, **kwargs)
+    assert "FactorVAE score:   0%" in capfd.readouterr().err
+    assert loud == quiet
+    # The bar counted every observation rendered: the variance sample, then the votes.
+    n_votes = SMALL[protocol]["n_train"] + SMALL[protocol].get("n_eval", 0)
+    total = SMALL[protocol]["n_variance"] + n_votes * SMALL[protocol]["batch_size"]
+    assert [(bar.n, bar.total, bar.disable) for bar in progress_bars] == [
+        (0, total, True), (total, total, False)]  # a disabled bar does not count
+
+
+@pytest.mark.parametrize("verbose", [-1, 0.5, "yes"])
+def test_bad_verbose_raises(verbose):
+    with pytest.raises(ValueError, match="'verbose' parameter of factor_vae_score"):
+        factor_vae_score(lambda x: x, FactorDataset((3, 4)), verbose=verbose)
+    with pytest.raises(ValueError, match="'verbose' parameter of factor_vae_scores"):
+        factor_vae_scores([lambda x: x], FactorDataset((3, 4)), verbose=verbose)

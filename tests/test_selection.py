@@ -451,6 +451,52 @@ def test_verbose_progress(X, capsys):
     assert "[4/4]" in out and "similarity task 4/4" in out and "medoid: candidate" in out
 
 
+def _counts(bars):
+    return [(bar.desc, bar.n, bar.total) for bar in bars]
+
+
+@pytest.mark.parametrize(("similarity", "n_jobs", "similarity_bar"),
+                         [("factor_vae", None, ("similarity pairs", 16, 16)),
+                          ("factor_vae", 2, ("similarity pairs", 16, 16)),
+                          ("udr_lasso", None, ("UDR encodings and rows", 8, 8))])
+def test_progress_bars_at_verbose_1_silence_at_0_same_results(X, capfd, progress_bars,
+                                                                similarity, n_jobs,
+                                                                similarity_bar):
+    quiet = select(X, similarity=similarity, n_jobs=n_jobs)
+    assert capfd.readouterr() == ("", "")  # even on a terminal: verbose=0 writes nothing
+    assert all(bar.disable for bar in progress_bars)
+    del progress_bars[:]
+    loud = select(X, similarity=similarity, n_jobs=n_jobs, verbose=1)
+    out, err = capfd.readouterr()
+    desc, n, total = similarity_bar
+    # One bar over the fits and one over the similarity, each advanced to its end as the
+    # joblib results came back; drawn on stderr with an ETA ("elapsed<remaining").
+    assert _counts(progress_bars) == [("[ModelCentralitySelector] fitting candidates", 4, 4),
+                                      (f"[ModelCentralitySelector] {desc}", n, total)]
+    assert "[ModelCentralitySelector] fitting candidates:   0%" in err and "0/4 [00:00<?" in err
+    assert f"{desc}:   0%" in err and "medoid: candidate" in out and "medoid" not in err
+    np.testing.assert_array_equal(loud.cv_results_["centrality"], quiet.cv_results_["centrality"])
+    np.testing.assert_array_equal(loud.pairwise_scores_, quiet.pairwise_scores_)
+
+
+def test_pairwise_similarity_and_model_centrality_progress(X, fitted, capfd, progress_bars):
+    models = fitted.estimators_
+    quiet = model_centrality(models, similarity_params=SMALL, random_state=0)
+    assert capfd.readouterr() == ("", "")
+    loud = model_centrality(models, similarity_params=SMALL, random_state=0, verbose=1)
+    assert "[pairwise_similarity] similarity pairs:   0%" in capfd.readouterr().err
+    assert _counts(progress_bars)[-1] == ("[pairwise_similarity] similarity pairs", 16, 16)
+    np.testing.assert_array_equal(loud[0], quiet[0])
+    np.testing.assert_array_equal(loud[1], quiet[1])
+    np.testing.assert_array_equal(loud[1], fitted.pairwise_scores_)
+
+
+def test_no_bar_off_a_terminal_but_the_log_lines(X, fitted, capfd):
+    pairwise_similarity(fitted.estimators_, similarity_params=SMALL, random_state=0, verbose=1)
+    out, err = capfd.readouterr()
+    assert err == "" and "[pairwise_similarity] similarity task 4/4" in out
+
+
 def test_plot_similarity_matrix(fitted, tmp_path):
     path = tmp_path / "similarity.png"
     fig = plot_similarity_matrix(fitted, path=path)

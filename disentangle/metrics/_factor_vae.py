@@ -36,6 +36,8 @@ import warnings
 import numpy as np
 from sklearn.utils import check_random_state
 
+from disentangle._compat import validate_params
+from disentangle._progress import progress_bar
 from disentangle.metrics._representation import as_encoder
 from disentangle.metrics._sampling import (
     ROWS_PER_CALL,
@@ -86,6 +88,7 @@ def factor_vae_score(
     n_eval=None,
     n_variance=None,
     prune_threshold=None,
+    verbose=0,
     return_details=False,
 ):
     """FactorVAE score of a representation on a ground-truth dataset.
@@ -124,6 +127,11 @@ def factor_vae_score(
         voted for, ``>= 0``. Default 0.05 (community, as its gin config) or 0.0
         (paper: no pruning). A dimension with zero global variance cannot be
         normalised and is always dropped.
+    verbose : int, default=0
+        0 is silent; 1 shows, on a terminal or in a notebook, a progress bar
+        with an ETA on stderr over the observations rendered and encoded (the
+        global-variance sample, 73,728 with the paper protocol, then the
+        votes), removed when done. The score does not depend on it.
     {return_details}
 
     Returns
@@ -170,14 +178,15 @@ def factor_vae_score(
     """
     params = _resolve_params(protocol, batch_size, n_train, n_eval, n_variance, prune_threshold)
     (result,) = _votes_of_each(check_random_state(random_state), [representation], dataset,
-                               params)
+                               params, verbose)
     if not return_details:
         return result["eval_accuracy"]
     return result["eval_accuracy"], result
 
 
+@validate_params({"verbose": ["verbose"]}, prefer_skip_nested_validation=False)
 def factor_vae_scores(representations, dataset, *, protocol="community", random_state=None,
-                      **settings):
+                      verbose=0, **settings):
     """FactorVAE score of each of several representations on one dataset.
 
     Every observation (the global-variance sample and every vote) is rendered
@@ -195,6 +204,8 @@ def factor_vae_scores(representations, dataset, *, protocol="community", random_
         As :func:`factor_vae_score` (a disentanglement_lib dataset is adapted).
     protocol : {"community", "paper"}, default="community"
     random_state : int, RandomState instance or None, default=None
+    verbose : int, default=0
+        As :func:`factor_vae_score` (one bar for all the representations).
     **settings
         ``batch_size``, ``n_train``, ``n_eval``, ``n_variance`` and
         ``prune_threshold``, as for :func:`factor_vae_score`.
@@ -222,12 +233,15 @@ def factor_vae_scores(representations, dataset, *, protocol="community", random_
                         f"expected some of {list(_SETTINGS)}.")
     params = _resolve_params(protocol, **{**dict.fromkeys(_SETTINGS), **settings})
     results = _votes_of_each(check_random_state(random_state), representations,
-                             check_dataset(dataset), params)
+                             check_dataset(dataset), params, verbose)
     return np.array([result["eval_accuracy"] for result in results], dtype=np.float64)
 
 
-def _votes_of_each(rng, representations, dataset, params):
+def _votes_of_each(rng, representations, dataset, params, verbose=0):
     """The vote machinery: global variances, votes and classifier of every representation.
+
+    With ``verbose >= 1`` a progress bar counts the observations rendered
+    and encoded (:func:`~disentangle._progress.progress_bar`).
 
     Returns
     -------
@@ -236,17 +250,21 @@ def _votes_of_each(rng, representations, dataset, params):
     """
     eligible = varying_factors(dataset, "the FactorVAE score")
     encoders = [as_encoder(r) for r in representations]
-    global_vars = _global_variances(encoders, dataset, params, rng)
-    actives = [_active_dims(v, params["prune_threshold"]) for v in global_vars]
-    n_factors = len(dataset.factor_sizes)
-    if any(active.size for active in actives):
-        train_votes = _vote_matrices(encoders, dataset, params["n_train"], eligible,
-                                     global_vars, actives, params, rng)
-        eval_votes = (_vote_matrices(encoders, dataset, params["n_eval"], eligible, global_vars,
-                                     actives, params, rng) if params["split"] else train_votes)
-    else:  # disentanglement_lib returns accuracies of 0 when every dimension is pruned
-        train_votes = eval_votes = [np.zeros((len(v), n_factors), dtype=np.int64)
-                                    for v in global_vars]
+    n_votes = params["n_train"] + (params["n_eval"] if params["split"] else 0)
+    with progress_bar(params["n_variance"] + n_votes * params["batch_size"], "FactorVAE score",
+                      verbose, unit="obs") as bar:
+        global_vars = _global_variances(encoders, dataset, params, rng, bar)
+        actives = [_active_dims(v, params["prune_threshold"]) for v in global_vars]
+        n_factors = len(dataset.factor_sizes)
+        if any(active.size for active in actives):
+            train_votes = _vote_matrices(encoders, dataset, params["n_train"], eligible,
+                                         global_vars, actives, params, rng, bar)
+            eval_votes = (_vote_matrices(encoders, dataset, params["n_eval"], eligible,
+                                         global_vars, actives, params, rng, bar)
+                          if params["split"] else train_votes)
+        else:  # disentanglement_lib returns accuracies of 0 when every dimension is pruned
+            train_votes = eval_votes = [np.zeros((len(v), n_factors), dtype=np.int64)
+                                        for v in global_vars]
     results = []
     for variance, active, train, evaluate in zip(global_vars, actives, train_votes, eval_votes,
                                                  strict=True):
@@ -302,8 +320,10 @@ def _resolve_params(protocol, batch_size, n_train, n_eval, n_variance, prune_thr
     return params
 
 
-def _encode_all(encoders, dataset, factors, rng, rows):
+def _encode_all(encoders, dataset, factors, rng, rows, bar):
     """Render ``factors`` ``rows`` at a time; yield each chunk's codes under every encoder.
+
+    ``bar`` (tqdm) advances by the observations of each chunk once encoded.
 
     Yields
     ------
@@ -311,10 +331,12 @@ def _encode_all(encoders, dataset, factors, rng, rows):
     """
     for start in range(0, len(factors), rows):
         observations = dataset.checked_observations(factors[start:start + rows], rng)
-        yield [encode(observations) for encode in encoders]
+        codes = [encode(observations) for encode in encoders]
+        bar.update(len(observations))
+        yield codes
 
 
-def _global_variances(encoders, dataset, params, rng):
+def _global_variances(encoders, dataset, params, rng, bar):
     """Per-encoder variance of each code over one shared sample of ``n_variance`` observations.
 
     disentanglement_lib (``_compute_variances``) uses ``np.var(ddof=1)``; the
@@ -325,7 +347,7 @@ def _global_variances(encoders, dataset, params, rng):
     global_vars : list of ndarray of shape (n_codes_r,), float64, finite, ``>= 0``
     """
     factors = sample_factors(dataset, params["n_variance"], rng)
-    chunks = list(_encode_all(encoders, dataset, factors, rng, ROWS_PER_CALL))
+    chunks = list(_encode_all(encoders, dataset, factors, rng, ROWS_PER_CALL, bar))
     global_vars = []
     for r in range(len(encoders)):
         variance = np.var(np.concatenate([c[r] for c in chunks]), axis=0, ddof=params["ddof"])
@@ -381,7 +403,8 @@ def _vote_winners(codes, vote_size, global_var, active, ddof):
     return active[np.argmin(ratio, axis=1)]
 
 
-def _vote_matrices(encoders, dataset, n_votes, eligible, global_vars, actives, params, rng):
+def _vote_matrices(encoders, dataset, n_votes, eligible, global_vars, actives, params, rng,
+                   bar):
     """Vote counts of every encoder on the same votes.
 
     Every observation is rendered once and encoded by every encoder, whole
@@ -397,7 +420,7 @@ def _vote_matrices(encoders, dataset, n_votes, eligible, global_vars, actives, p
     factors = group_factors(dataset, fixed, vote_size, rng)
     rows = max(1, ROWS_PER_CALL // vote_size) * vote_size
     winners = [[] for _ in encoders]
-    for codes in _encode_all(encoders, dataset, factors, rng, rows):
+    for codes in _encode_all(encoders, dataset, factors, rng, rows, bar):
         for r, active in enumerate(actives):
             if active.size:
                 winners[r].append(_vote_winners(codes[r], vote_size, global_vars[r], active,

@@ -47,7 +47,8 @@ def _fill_shared_parameters(doc):
 
 def validate_return_details(metric):
     """Decorator of the public metrics: the arguments must fit ``metric``'s signature and
-    ``return_details`` must be a bool (not ``"yes"`` or 1); the ``dataset`` is checked
+    ``return_details`` must be a bool (not ``"yes"`` or 1), and ``verbose`` (for a metric
+    that has it) an int >= 0 or a bool; the ``dataset`` is checked
     once here and protocol objects are wrapped
     (:func:`~disentangle.datasets.as_ground_truth_dataset`); the docstring's shared
     parameter lines are filled in (:data:`SHARED_PARAMETERS`).
@@ -56,9 +57,11 @@ def validate_return_details(metric):
     (a ValueError and a TypeError); an unknown or missing argument is a TypeError that
     names the metric (``validate_params`` alone would not).
     """
-    validated = validate_params({"return_details": ["boolean"]},
-                                prefer_skip_nested_validation=False)(metric)
     signature = inspect.signature(metric)
+    constraints = {"return_details": ["boolean"], "verbose": ["verbose"]}
+    validated = validate_params({name: constraint for name, constraint in constraints.items()
+                                 if name in signature.parameters},
+                                prefer_skip_nested_validation=False)(metric)
 
     @functools.wraps(metric)
     def checked(*args, **kwargs):

@@ -16,6 +16,7 @@ so entry ``[i, j]`` is the FactorVAE score of model ``i``'s encoder on model
 (:mod:`disentangle.metrics._udr`).
 """
 
+import sys
 import time
 import warnings
 from numbers import Real
@@ -23,7 +24,9 @@ from numbers import Real
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.utils import check_random_state
+from tqdm import tqdm
 
+from disentangle._progress import progress_bar
 from disentangle.datasets import GeneratedDataset
 from disentangle.metrics._factor_vae import _resolve_params, factor_vae_scores
 from disentangle.metrics._sampling import check_count
@@ -63,7 +66,10 @@ def pairwise_similarity(models, X=None, *, similarity="factor_vae", similarity_p
         Parallel joblib tasks (about two per worker for ``"factor_vae"``).
     pre_dispatch : int or str, default="2*n_jobs"
     verbose : int, default=0
-        1 prints a line per task; 2 and above also joblib's progress.
+        0 is silent; 1 prints a line per task and, on a terminal or in a
+        notebook, a progress bar with an ETA on stderr (over the pairs for
+        ``"factor_vae"``, over the encodings and rows for UDR); 2 and above
+        also joblib's progress. The scores do not depend on it.
     random_state : int, RandomState instance or None, default=None
         One seed per generated dataset, and UDR's sample of ``X``.
 
@@ -108,7 +114,8 @@ class PairwiseRun:
     similarity_params : dict or None
         Checked at construction (:func:`check_similarity_params`).
     n_jobs, pre_dispatch, verbose
-        As :class:`joblib.Parallel`; ``verbose`` >= 1 logs each task.
+        As :class:`joblib.Parallel`; ``verbose`` >= 1 logs each task and shows
+        progress bars (:func:`~disentangle._progress.progress_bar`).
     error_score : "raise" or float
         "raise" propagates a model's error; otherwise the model is marked failed.
     prefix : str
@@ -129,8 +136,14 @@ class PairwiseRun:
                         verbose=max(0, self.verbose - 1), return_as="generator")
 
     def log(self, message):
+        """Print a line on stdout at ``verbose >= 1`` (through tqdm: an open bar stays intact)."""
         if self.verbose:
-            print(f"[{self.prefix}] {message}", flush=True)
+            tqdm.write(f"[{self.prefix}] {message}", file=sys.stdout)
+            sys.stdout.flush()
+
+    def progress(self, total, desc):
+        """A progress bar of ``total`` steps, shown at ``verbose >= 1`` on a terminal."""
+        return progress_bar(total, f"[{self.prefix}] {desc}", self.verbose)
 
     def __call__(self, models, errors, X, random_state):
         """Pairwise scores among the models that did not fail (``errors[i] is None``).
@@ -179,19 +192,28 @@ class PairwiseRun:
     def _factor_vae(self, models, alive, seeds):
         """Column j: render model j's data once, score every encoder on it.
 
-        Columns are grouped into about two blocks per worker. Every model is
+        Columns are grouped into about two blocks per worker (one column per
+        block when the tasks run in this process: a progress bar then moves
+        after every column; the grouping does not change the scores, each
+        column has its own seed). Every model is
         its own task argument, never a list: joblib's Dask backend scatters
         each one once (a fitted model reports its size through ``__sizeof__``)
         and each worker fetches it once, where a list would travel inside
         every task. Other backends pickle the pool once per block.
         """
         pool = [models[i] for i in alive]
-        n_blocks = min(len(alive), 2 * effective_n_jobs(self.n_jobs))
+        n_jobs = effective_n_jobs(self.n_jobs)
+        n_blocks = len(alive) if n_jobs == 1 else min(len(alive), 2 * n_jobs)
         blocks = np.array_split(np.arange(len(alive)), n_blocks)
         tasks = (delayed(_factor_vae_block)(block, self.params, seeds[np.asarray(alive)[block]],
                                             self.error_score, *pool)
                  for block in blocks)
-        return [outcome for block in self.parallel()(tasks) for outcome in block]
+        outcomes = []
+        with self.progress(len(alive) ** 2, "similarity pairs") as bar:
+            for block, done in zip(blocks, self.parallel()(tasks), strict=True):
+                outcomes.extend(done)
+                bar.update(len(block) * len(alive))
+        return outcomes
 
     def _udr(self, X, models, alive, rng):
         """UDR: encode one sample of X with every model, then one task per row i."""
@@ -205,20 +227,26 @@ class PairwiseRun:
         tasks = (delayed(guarded)(udr_representation, self.error_score, models[i],
                                   observations, self.params["kl_threshold"])
                  for i in alive)
-        encoded = list(self.parallel()(tasks))
-        ok = [k for k, (_, _, error) in enumerate(encoded) if error is None]
-        # Each array its own argument, so that a Dask backend scatters it once (as the models).
-        arrays = [array for k in ok for array in encoded[k][0]]
-        kind, alpha = self.similarity, self.params.get("alpha")
-        rows = iter(self.parallel()(delayed(guarded)(udr_row, self.error_score, r, kind, alpha,
-                                                     *arrays) for r in range(len(ok))))
-        outcomes = []
-        for _, seconds, error in encoded:
-            if error is not None:
-                outcomes.append((None, seconds, error))
-                continue
-            row, row_seconds, row_error = next(rows)
-            outcomes.append((_spread(row, ok, len(alive)), seconds + row_seconds, row_error))
+        # The bar counts each model's encoding and its row (a failed encoding: both at once).
+        with self.progress(2 * len(alive), "UDR encodings and rows") as bar:
+            encoded = []
+            for outcome in self.parallel()(tasks):
+                encoded.append(outcome)
+                bar.update(1 if outcome[2] is None else 2)
+            ok = [k for k, (_, _, error) in enumerate(encoded) if error is None]
+            # Each array its own argument, so that a Dask backend scatters it once (as the models).
+            arrays = [array for k in ok for array in encoded[k][0]]
+            kind, alpha = self.similarity, self.params.get("alpha")
+            rows = iter(self.parallel()(delayed(guarded)(udr_row, self.error_score, r, kind,
+                                                         alpha, *arrays) for r in range(len(ok))))
+            outcomes = []
+            for _, seconds, error in encoded:
+                if error is not None:
+                    outcomes.append((None, seconds, error))
+                    continue
+                row, row_seconds, row_error = next(rows)
+                bar.update(1)
+                outcomes.append((_spread(row, ok, len(alive)), seconds + row_seconds, row_error))
         return outcomes
 
 
