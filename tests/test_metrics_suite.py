@@ -548,3 +548,25 @@ def test_a_dataset_returning_the_wrong_observations_is_named(metric, Dataset, pr
     pattern = rf"{Dataset.__name__}\.sample_observations_from_factors returned .*{problem}"
     with pytest.raises(ValueError, match=pattern):
         metric(lambda x: x, Dataset((3, 4, 5)), n_train=50, random_state=0)
+
+
+# --- progress --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("metric", "protocol"), CASES, ids=IDS)
+def test_progress_bar_at_verbose_1_silence_at_0_same_score(metric, protocol, capfd,
+                                                           progress_bars):
+    dataset = FactorDataset((3, 4, 5))
+    quiet = run(metric, protocol, mixed, dataset)
+    assert capfd.readouterr() == ("", "")  # even on a terminal: verbose=0 writes nothing
+    loud = run(metric, protocol, mixed, dataset, verbose=1)
+    # The bar counts every observation encoded (a beta-VAE point encodes batch_size pairs).
+    params = SMALL[metric][protocol]
+    total = params["n_train"] + params.get("n_test", 0) + params.get("n_eval", 0)
+    if metric is beta_vae_score:
+        total *= 2 * params["batch_size"]
+    assert f"0/{total} [00:00<?" in capfd.readouterr().err  # on stderr, with an ETA
+    assert loud == quiet
+    # The shown bar reached its total; a disabled bar counts nothing.
+    assert [(bar.n, bar.total, bar.disable) for bar in progress_bars] == [
+        (0, total, True), (total, total, False)]

@@ -29,9 +29,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
 
 from disentangle.metrics._discrete import check_coverage, factor_names
-from disentangle.metrics._representation import as_encoder, encode_factors
+from disentangle.metrics._representation import encode_factors
 from disentangle.metrics._sampling import (
     ROWS_PER_CALL,
+    encoding_progress,
     finish,
     fixed_factors,
     group_factors,
@@ -61,6 +62,7 @@ def beta_vae_score(
     batch_size=None,
     n_train=None,
     n_eval=None,
+    verbose=0,
     return_details=False,
 ):
     """β-VAE score of a representation on a ground-truth dataset.
@@ -82,6 +84,7 @@ def beta_vae_score(
     n_eval : int, default=None
         Points the classifier is scored on, ``>= 1``; community only. Default
         5,000. The paper protocol scores the training points and rejects it.
+    {verbose}
     {return_details}
 
     Returns
@@ -127,14 +130,16 @@ def beta_vae_score(
         _MINIMUMS)
     eligible = varying_factors(dataset, "the beta-VAE score")
     rng = check_random_state(random_state)
-    encode = as_encoder(representation)
-    train_x, train_y = _points(encode, dataset, params["n_train"], eligible, params, rng)
-    check_coverage(train_y[:, None], [eligible.size], ["the fixed factor"], need_all=True,
-                   what=f"the labels of the {params['n_train']} training points of the beta-VAE "
-                   f"score (factors {factor_names(dataset, eligible)})",
-                   parameter="n_train")
-    eval_x, eval_y = (train_x, train_y) if params["n_eval"] is None else _points(
-        encode, dataset, params["n_eval"], eligible, params, rng)
+    # Each point encodes batch_size pairs of observations.
+    n_observations = (params["n_train"] + (params["n_eval"] or 0)) * 2 * params["batch_size"]
+    with encoding_progress(representation, n_observations, "beta-VAE score", verbose) as encode:
+        train_x, train_y = _points(encode, dataset, params["n_train"], eligible, params, rng)
+        check_coverage(train_y[:, None], [eligible.size], ["the fixed factor"], need_all=True,
+                       what=f"the labels of the {params['n_train']} training points of the "
+                       f"beta-VAE score (factors {factor_names(dataset, eligible)})",
+                       parameter="n_train")
+        eval_x, eval_y = (train_x, train_y) if params["n_eval"] is None else _points(
+            encode, dataset, params["n_eval"], eligible, params, rng)
     train_acc, eval_acc = _accuracies(train_x, train_y, eval_x, eval_y, rng)
     details = {"protocol": protocol, "eligible_factors": eligible,
                "train_accuracy": train_acc, "eval_accuracy": eval_acc,

@@ -40,8 +40,8 @@ from disentangle.metrics._discrete import (
     one_minus_entropy,
     sample_labelled_codes,
 )
-from disentangle.metrics._representation import as_encoder
 from disentangle.metrics._sampling import (
+    encoding_progress,
     finish,
     resolve_protocol,
     sample_codes,
@@ -69,6 +69,7 @@ def dci_score(
     n_train=None,
     n_test=None,
     n_jobs=None,
+    verbose=0,
     return_details=False,
 ):
     """DCI disentanglement of a representation on a ground-truth dataset.
@@ -91,6 +92,7 @@ def dci_score(
         Factors whose gradient-boosting models are fit in parallel (joblib;
         ``-1`` for all cores). The result does not depend on it. Unused by the
         paper protocol, whose Lasso fits take milliseconds.
+    {verbose}
     {return_details}
 
     Returns
@@ -144,20 +146,23 @@ def dci_score(
                               _MINIMUMS)
     eligible = varying_factors(dataset, "DCI")
     rng = check_random_state(random_state)
-    encode = as_encoder(representation)
     split = params["n_test"] is not None
     what = f"the {params['n_train']} training samples of DCI"
+    n_observations = params["n_train"] + (params["n_test"] or 0)
+    with encoding_progress(representation, n_observations, "DCI", verbose) as encode:
+        if split:
+            train_y, train_codes, edges = sample_labelled_codes(
+                encode, dataset, eligible, params["n_train"], rng, n_bins=params["n_bins"],
+                need_all=True, what=what, parameter="n_train")
+            test_y, test_codes, _ = sample_labelled_codes(
+                encode, dataset, eligible, params["n_test"], rng, n_bins=params["n_bins"],
+                need_all=None, what="", parameter="n_test", edges=edges)
+        else:
+            factors, codes = sample_codes(encode, dataset, params["n_train"], rng)
     if split:
-        train_y, train_codes, edges = sample_labelled_codes(
-            encode, dataset, eligible, params["n_train"], rng, n_bins=params["n_bins"],
-            need_all=True, what=what, parameter="n_train")
-        test_y, test_codes, _ = sample_labelled_codes(
-            encode, dataset, eligible, params["n_test"], rng, n_bins=params["n_bins"],
-            need_all=None, what="", parameter="n_test", edges=edges)
         importance, details = gbt_importance(train_codes, train_y, test_codes, test_y, rng,
                                              n_jobs)
     else:
-        factors, codes = sample_codes(encode, dataset, params["n_train"], rng)
         values = factors[:, eligible].astype(np.float64)
         check_coverage(values, [dataset.factor_sizes[k] for k in eligible],
                        factor_names(dataset, eligible), need_all=False, what=what,

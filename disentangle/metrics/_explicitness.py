@@ -27,8 +27,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.utils import check_random_state
 
 from disentangle.metrics._discrete import sample_labelled_codes
-from disentangle.metrics._representation import as_encoder
 from disentangle.metrics._sampling import (
+    encoding_progress,
     finish,
     resolve_protocol,
     validate_return_details,
@@ -53,6 +53,7 @@ def explicitness_score(
     random_state=None,
     n_train=None,
     n_test=None,
+    verbose=0,
     return_details=False,
 ):
     """Explicitness of a representation on a ground-truth dataset.
@@ -70,6 +71,7 @@ def explicitness_score(
     n_test : int, default=None
         Test observations, ``>= 2``; community only (default 5,000). The paper
         protocol scores its training sample and rejects it.
+    {verbose}
     {return_details}
 
     Returns
@@ -118,17 +120,18 @@ def explicitness_score(
                               _MINIMUMS)
     eligible = varying_factors(dataset, "explicitness")
     rng = check_random_state(random_state)
-    encode = as_encoder(representation)
-    train_labels, train_codes, edges = sample_labelled_codes(
-        encode, dataset, eligible, params["n_train"], rng, n_bins=params["n_bins"],
-        need_all=True, what=f"the {params['n_train']} training samples of explicitness",
-        parameter="n_train")
-    if params["n_test"] is None:
-        test_labels, test_codes = train_labels, train_codes
-    else:
-        test_labels, test_codes, _ = sample_labelled_codes(
-            encode, dataset, eligible, params["n_test"], rng, n_bins=params["n_bins"],
-            need_all=None, what="", parameter="n_test", edges=edges)
+    n_observations = params["n_train"] + (params["n_test"] or 0)
+    with encoding_progress(representation, n_observations, "explicitness", verbose) as encode:
+        train_labels, train_codes, edges = sample_labelled_codes(
+            encode, dataset, eligible, params["n_train"], rng, n_bins=params["n_bins"],
+            need_all=True, what=f"the {params['n_train']} training samples of explicitness",
+            parameter="n_train")
+        if params["n_test"] is None:
+            test_labels, test_codes = train_labels, train_codes
+        else:
+            test_labels, test_codes, _ = sample_labelled_codes(
+                encode, dataset, eligible, params["n_test"], rng, n_bins=params["n_bins"],
+                need_all=None, what="", parameter="n_test", edges=edges)
     score, details = explicitness_from_codes(train_codes, train_labels, test_codes,
                                              test_labels, params["standardize"])
     details.update(protocol=protocol, eligible_factors=eligible)

@@ -29,8 +29,8 @@ from disentangle.metrics._discrete import (
     entropies,
     sample_labelled_codes,
 )
-from disentangle.metrics._representation import as_encoder
 from disentangle.metrics._sampling import (
+    encoding_progress,
     finish,
     resolve_protocol,
     validate_return_details,
@@ -55,6 +55,7 @@ def mig_score(
     random_state=None,
     n_train=None,
     n_bins=None,
+    verbose=0,
     return_details=False,
 ):
     """Mutual Information Gap of a representation on a ground-truth dataset.
@@ -71,6 +72,7 @@ def mig_score(
         (paper).
     n_bins : int, default=None
         Equal-width histogram bins per code dimension, ``>= 2``. Default 20.
+    {verbose}
     {return_details}
 
     Returns
@@ -119,10 +121,10 @@ def mig_score(
                               _MINIMUMS)
     eligible = varying_factors(dataset, "MIG")
     rng = check_random_state(random_state)
-    labels, codes, _ = sample_labelled_codes(
-        as_encoder(representation), dataset, eligible, params["n_train"], rng,
-        n_bins=params["n_bins"], need_all=False,
-        what=f"the {params['n_train']} samples of MIG", parameter="n_train")
+    with encoding_progress(representation, params["n_train"], "MIG", verbose) as encode:
+        labels, codes, _ = sample_labelled_codes(
+            encode, dataset, eligible, params["n_train"], rng, n_bins=params["n_bins"],
+            need_all=False, what=f"the {params['n_train']} samples of MIG", parameter="n_train")
     score, details = mig_from_codes(codes, labels, params["n_bins"])
     details.update(protocol=protocol, eligible_factors=eligible)
     return finish(score, details, return_details)

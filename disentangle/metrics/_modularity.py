@@ -25,8 +25,8 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from disentangle.metrics._discrete import discretized_mutual_info, sample_labelled_codes
-from disentangle.metrics._representation import as_encoder
 from disentangle.metrics._sampling import (
+    encoding_progress,
     finish,
     resolve_protocol,
     validate_return_details,
@@ -51,6 +51,7 @@ def modularity_score(
     random_state=None,
     n_train=None,
     n_bins=None,
+    verbose=0,
     return_details=False,
 ):
     """Modularity of a representation on a ground-truth dataset.
@@ -66,6 +67,7 @@ def modularity_score(
         (paper).
     n_bins : int, default=None
         Equal-width histogram bins per code dimension, ``>= 2``. Default 20.
+    {verbose}
     {return_details}
 
     Returns
@@ -104,10 +106,11 @@ def modularity_score(
                               _MINIMUMS)
     eligible = varying_factors(dataset, "modularity")
     rng = check_random_state(random_state)
-    labels, codes, _ = sample_labelled_codes(
-        as_encoder(representation), dataset, eligible, params["n_train"], rng,
-        n_bins=params["n_bins"], need_all=False,
-        what=f"the {params['n_train']} samples of modularity", parameter="n_train")
+    with encoding_progress(representation, params["n_train"], "modularity", verbose) as encode:
+        labels, codes, _ = sample_labelled_codes(
+            encode, dataset, eligible, params["n_train"], rng, n_bins=params["n_bins"],
+            need_all=False, what=f"the {params['n_train']} samples of modularity",
+            parameter="n_train")
     score, details = modularity_from_codes(codes, labels, params["n_bins"])
     details.update(protocol=protocol, eligible_factors=eligible)
     return finish(score, details, return_details)

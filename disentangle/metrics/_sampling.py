@@ -7,6 +7,7 @@ so that every observation is rendered and encoded exactly once, and they
 validate the protocol parameters the same way for every metric.
 """
 
+import contextlib
 import functools
 import inspect
 import math
@@ -15,8 +16,9 @@ import numbers
 import numpy as np
 
 from disentangle._compat import validate_params
+from disentangle._progress import progress_bar
 from disentangle.datasets._base import as_ground_truth_dataset
-from disentangle.metrics._representation import encode_factors
+from disentangle.metrics._representation import as_encoder, encode_factors
 
 # Most observations rendered and encoded in one call.
 ROWS_PER_CALL = 1024
@@ -35,6 +37,10 @@ SHARED_PARAMETERS = {
         Sets the defaults below (see the module docstring).""",
     "return_details": """return_details : bool, default=False
         Also return a dict of intermediate results.""",
+    "verbose": """verbose : int, default=0
+        0 is silent; 1 shows, on a terminal or in a notebook, a progress bar
+        with an ETA on stderr over the observations rendered and encoded,
+        removed when done. The score does not depend on it.""",
 }
 
 
@@ -75,6 +81,35 @@ def validate_return_details(metric):
 
     checked.__doc__ = _fill_shared_parameters(metric.__doc__ or "")
     return checked
+
+
+@contextlib.contextmanager
+def encoding_progress(representation, n_observations, metric, verbose):
+    """``as_encoder(representation)`` that advances a progress bar by the observations it encodes.
+
+    Parameters
+    ----------
+    representation : estimator with ``transform`` or callable
+    n_observations : int
+        All the observations the metric will encode (the bar's total).
+    metric : str
+        The bar's label.
+    verbose : int
+        The bar shows at ``verbose >= 1`` (:func:`~disentangle._progress.progress_bar`).
+
+    Yields
+    ------
+    encode : callable
+        As :func:`~disentangle.metrics._representation.as_encoder`.
+    """
+    encode = as_encoder(representation)
+    with progress_bar(n_observations, metric, verbose, unit="obs") as bar:
+        def counted(observations):
+            codes = encode(observations)
+            bar.update(len(observations))
+            return codes
+
+        yield counted
 
 
 def check_count(name, value, minimum):

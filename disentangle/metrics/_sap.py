@@ -28,8 +28,8 @@ from sklearn.svm import LinearSVC
 from sklearn.utils import check_random_state
 
 from disentangle.metrics._discrete import check_coverage, factor_names
-from disentangle.metrics._representation import as_encoder
 from disentangle.metrics._sampling import (
+    encoding_progress,
     finish,
     is_discrete_size,
     resolve_protocol,
@@ -59,6 +59,7 @@ def sap_score(
     n_train=None,
     n_test=None,
     continuous_factors=None,
+    verbose=0,
     return_details=False,
 ):
     """SAP score of a representation on a ground-truth dataset.
@@ -82,6 +83,7 @@ def sap_score(
         False for every factor (the gin config); paper True for every factor
         not named ``"shape"`` (the paper's dSprites setting). Factors without
         a finite size (``None``) are always continuous.
+    {verbose}
     {return_details}
 
     Returns
@@ -131,8 +133,10 @@ def sap_score(
     eligible = varying_factors(dataset, "the SAP score")
     continuous = _continuous_mask(dataset, eligible, continuous_factors, protocol)
     rng = check_random_state(random_state)
-    (train_factors, train_codes), (test_factors, test_codes) = sample_train_test(
-        as_encoder(representation), dataset, params["n_train"], params["n_test"], rng)
+    n_observations = params["n_train"] + (params["n_test"] or 0)
+    with encoding_progress(representation, n_observations, "SAP score", verbose) as encode:
+        (train_factors, train_codes), (test_factors, test_codes) = sample_train_test(
+            encode, dataset, params["n_train"], params["n_test"], rng)
     train_y, test_y = train_factors[:, eligible], test_factors[:, eligible]
     discrete = ~continuous
     check_coverage(train_y[:, discrete].astype(np.int64),

@@ -16,8 +16,8 @@ are from independent, without using the factors.
 import numpy as np
 from sklearn.utils import check_random_state
 
-from disentangle.metrics._representation import as_encoder
 from disentangle.metrics._sampling import (
+    encoding_progress,
     finish,
     resolve_protocol,
     sample_codes,
@@ -39,6 +39,7 @@ def gaussian_total_correlation(
     protocol="community",
     random_state=None,
     n_train=None,
+    verbose=0,
     return_details=False,
 ):
     """Total correlation of a Gaussian fit to the codes of random observations.
@@ -57,6 +58,7 @@ def gaussian_total_correlation(
     n_train : int, default=None
         Observations drawn, ``>= 2`` and more than the number of codes (fewer
         make the covariance singular). Default 10,000.
+    {verbose}
     {return_details}
 
     Returns
@@ -94,7 +96,9 @@ def gaussian_total_correlation(
     """
     params = resolve_protocol(_PROTOCOLS, protocol, {"n_train": n_train}, _MINIMUMS)
     rng = check_random_state(random_state)
-    _, codes = sample_codes(as_encoder(representation), dataset, params["n_train"], rng)
+    with encoding_progress(representation, params["n_train"], "total correlation",
+                           verbose) as encode:
+        _, codes = sample_codes(encode, dataset, params["n_train"], rng)
     if params["n_train"] <= codes.shape[1]:
         raise ValueError(
             f"n_train={params['n_train']} observations give a singular covariance of "
