@@ -8,7 +8,8 @@ from a batch of observations to codes, the ``dataset`` a
 follows ``google-research/disentanglement_lib`` with its
 ``unsupervised_study_v1`` settings, ``protocol="paper"`` the InfoGAN-CR
 authors' code where it has the metric; ``return_details=True`` adds a dict of
-intermediate results. :func:`make_disentanglement_scorer` turns any of them
+intermediate results and ``verbose=1`` a progress bar (on a terminal or in a
+notebook). :func:`make_disentanglement_scorer` turns any of them
 into a scikit-learn scorer.
 """
 
