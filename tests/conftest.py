@@ -25,6 +25,7 @@ def progress_bars(monkeypatch):
     class Recorded(tqdm):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
+            self.shown = not self.disable  # close() disables every bar
             bars.append(self)
 
     monkeypatch.setattr(_progress, "renders_progress_bar", lambda: True)

@@ -387,8 +387,8 @@ def test_progress_bar_at_verbose_1_silence_at_0_same_score(protocol, capfd, prog
     # The bar counted every observation rendered: the variance sample, then the votes.
     n_votes = SMALL[protocol]["n_train"] + SMALL[protocol].get("n_eval", 0)
     total = SMALL[protocol]["n_variance"] + n_votes * SMALL[protocol]["batch_size"]
-    assert [(bar.n, bar.total, bar.disable) for bar in progress_bars] == [
-        (0, total, True), (total, total, False)]  # a disabled bar does not count
+    assert [(bar.n, bar.total, bar.shown) for bar in progress_bars] == [
+        (0, total, False), (total, total, True)]  # a disabled bar does not count
 
 
 @pytest.mark.parametrize("verbose", [-1, 0.5, "yes"])

@@ -556,7 +556,7 @@ def test_a_dataset_returning_the_wrong_observations_is_named(metric, Dataset, pr
 @pytest.mark.parametrize(("metric", "protocol"), CASES, ids=IDS)
 def test_progress_bar_at_verbose_1_silence_at_0_same_score(metric, protocol, capfd,
                                                            progress_bars):
-    dataset = FactorDataset((3, 4, 5))
+    dataset = FactorDataset((1, 3, 4, 5), n_noise=1)  # mixed reads factors 1 to 3
     quiet = run(metric, protocol, mixed, dataset)
     assert capfd.readouterr() == ("", "")  # even on a terminal: verbose=0 writes nothing
     loud = run(metric, protocol, mixed, dataset, verbose=1)
@@ -568,5 +568,5 @@ def test_progress_bar_at_verbose_1_silence_at_0_same_score(metric, protocol, cap
     assert f"0/{total} [00:00<?" in capfd.readouterr().err  # on stderr, with an ETA
     assert loud == quiet
     # The shown bar reached its total; a disabled bar counts nothing.
-    assert [(bar.n, bar.total, bar.disable) for bar in progress_bars] == [
-        (0, total, True), (total, total, False)]
+    assert [(bar.n, bar.total, bar.shown) for bar in progress_bars] == [
+        (0, total, False), (total, total, True)]
