@@ -346,7 +346,7 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         tasks = (delayed(guarded)(_fit_and_check, self.error_score, self.estimator, params, X)
                  for params in candidates)
         models, times, errors = [None] * n, np.zeros(n), [None] * n
-        with run.progress(n, "fitting candidates") as bar:
+        with run.progress(n, "fitting candidates", "fit") as bar:
             for i, (model, seconds, error) in enumerate(run.parallel()(tasks)):
                 models[i], times[i], errors[i] = model, seconds, error
                 bar.update(1)

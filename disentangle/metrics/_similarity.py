@@ -141,9 +141,9 @@ class PairwiseRun:
             tqdm.write(f"[{self.prefix}] {message}", file=sys.stdout)
             sys.stdout.flush()
 
-    def progress(self, total, desc):
+    def progress(self, total, desc, unit):
         """A progress bar of ``total`` steps, shown at ``verbose >= 1`` on a terminal."""
-        return progress_bar(total, f"[{self.prefix}] {desc}", self.verbose)
+        return progress_bar(total, f"[{self.prefix}] {desc}", self.verbose, unit=unit)
 
     def __call__(self, models, errors, X, random_state):
         """Pairwise scores among the models that did not fail (``errors[i] is None``).
@@ -209,7 +209,7 @@ class PairwiseRun:
                                             self.error_score, *pool)
                  for block in blocks)
         outcomes = []
-        with self.progress(len(alive) ** 2, "similarity pairs") as bar:
+        with self.progress(len(alive) ** 2, "similarity pairs", "pair") as bar:
             for block, done in zip(blocks, self.parallel()(tasks), strict=True):
                 outcomes.extend(done)
                 bar.update(len(block) * len(alive))
@@ -228,7 +228,7 @@ class PairwiseRun:
                                   observations, self.params["kl_threshold"])
                  for i in alive)
         # The bar counts each model's encoding and its row (a failed encoding: both at once).
-        with self.progress(2 * len(alive), "UDR encodings and rows") as bar:
+        with self.progress(2 * len(alive), "UDR encodings and rows", "task") as bar:
             encoded = []
             for outcome in self.parallel()(tasks):
                 encoded.append(outcome)
