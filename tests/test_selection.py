@@ -22,7 +22,12 @@ from disentangle.metrics import (
     pairwise_similarity,
 )
 from disentangle.plotting import candidate_labels, plot_similarity_matrix
-from disentangle.selection import model_centrality, relative_strength
+from disentangle.selection import (
+    SIMILARITY_DEFAULTS,
+    SIMILARITY_PROTOCOLS,
+    model_centrality,
+    relative_strength,
+)
 
 N_FEATURES = 6
 # Small FactorVAE-score settings: 40 votes of 100 observations per code, std over 2,000.
@@ -420,6 +425,73 @@ def test_relative_strength():
     assert relative_strength(np.ones((3, 3))) == pytest.approx(1 / 3)
     assert relative_strength(np.zeros((2, 2))) == 0.0
     assert relative_strength(np.zeros((0, 3))) == 0.0
+
+
+# --- similarity protocols -------------------------------------------------------------------
+
+
+def test_fast_protocol_scores_each_pair_by_hand():
+    """Entry [i, j] of the "fast" matrix is factor_vae_score(model i, model j's data) with the
+    paper's vote machinery and the "fast" counts: 50 observations a vote, 10 votes per code of
+    model j, standard deviations over 5,000 observations, column j seeded by the j-th draw."""
+    assert SIMILARITY_DEFAULTS["factor_vae"]["protocol"] == "paper"
+    assert SIMILARITY_PROTOCOLS == {
+        "paper": {"batch_size": 100, "votes_per_code": 100, "n_variance": 73_728},
+        "fast": {"batch_size": 50, "votes_per_code": 10, "n_variance": 5_000}}
+    models = [Linear(columns=c).fit(None) for c in ((0, 1, 2), (1, 2, 0), (3, 4))]
+    models.append(Linear(columns=(0, 1, 2), angle=np.pi / 4).fit(None))
+    pairwise = pairwise_similarity(models, similarity_params={"protocol": "fast"},
+                                   random_state=3)
+    seeds = check_random_state(3).randint(np.iinfo(np.int32).max, size=len(models))
+    for j, model in enumerate(models):
+        data = GeneratedDataset(model)
+        for i, encoder in enumerate(models):
+            expected = factor_vae_score(encoder, data, protocol="paper", batch_size=50,
+                                        n_train=10 * model.n_codes_, n_variance=5_000,
+                                        random_state=seeds[j])
+            assert pairwise[i, j] == expected
+    assert pairwise[0, 1] == 1.0 and pairwise[3, 0] < 1.0  # a permutation agrees, a rotation not
+
+
+@pytest.mark.parametrize(("overrides", "expected"), [
+    ({}, {"protocol": "paper", "batch_size": 100, "n_train": 300, "n_variance": 73_728}),
+    ({"protocol": "fast"},
+     {"protocol": "paper", "batch_size": 50, "n_train": 30, "n_variance": 5_000}),
+    ({"protocol": "paper", "votes_per_code": 20, "n_variance": 10_000},
+     {"protocol": "paper", "batch_size": 100, "n_train": 60, "n_variance": 10_000}),
+    ({"protocol": "fast", "n_train": 7, "batch_size": 8},
+     {"protocol": "paper", "batch_size": 8, "n_train": 7, "n_variance": 5_000}),
+    ({"protocol": "community"},
+     {"protocol": "community", "batch_size": None, "n_train": None, "n_variance": None}),
+])
+def test_protocol_counts_reach_factor_vae_scores(monkeypatch, overrides, expected):
+    """Each protocol is one keyword away; given counts win over the protocol's."""
+    seen = []
+
+    def record(models, dataset, *, random_state, **kwargs):
+        seen.append(kwargs)
+        return np.zeros(len(models))
+
+    monkeypatch.setattr(_similarity, "factor_vae_scores", record)
+    models = [Linear().fit(None), Linear(columns=(2, 0, 1)).fit(None)]  # 3 codes each
+    pairwise_similarity(models, similarity_params=overrides, random_state=0)
+    assert len(seen) == 2
+    for kwargs in seen:
+        assert {k: kwargs[k] for k in expected} == expected
+        assert kwargs["n_eval"] is None and kwargs["prune_threshold"] is None
+
+
+@pytest.mark.parametrize(("overrides", "match"), [
+    ({"protocol": "quick"}, r"protocol must be one of \('paper', 'fast', 'community'\)"),
+    ({"votes_per_code": 1.5}, "votes_per_code must be an integer >= 1"),
+    ({"protocol": "paper", "batch_size": 1}, "batch_size must be an integer >= 2"),
+    ({"protocol": "fast", "n_eval": 5},
+     "protocol='fast' scores the classifier on the votes it was built from"),
+])
+def test_protocol_errors(overrides, match):
+    models = [Linear().fit(None), Linear().fit(None)]
+    with pytest.raises(ValueError, match=match):
+        pairwise_similarity(models, similarity_params=overrides)
 
 
 # --- the cross-scoring function -------------------------------------------------------------

@@ -34,12 +34,26 @@ from disentangle.metrics._udr import sample_rows, udr_representation, udr_row
 
 SIMILARITIES = ("factor_vae", "udr_lasso", "udr_spearman")
 
+#: The protocols of the ``"factor_vae"`` similarity with the vote machinery of the paper's
+#: FactorVAEMetric (the fixed code cycling over the codes, no train/evaluation split,
+#: ddof=0, no pruning) and their counts; ``"community"`` is disentanglement_lib's metric.
+#: ``"paper"``: fjxmlzn/InfoGAN-CR, 100 votes of 100 images per code and 73,728
+#: observations for the standard deviations. ``"fast"``: the same statistic on 16 to 17 times
+#: fewer observations; opt-in until benchmarks/selection_quality.py shows that it ranks the
+#: real pools as the paper protocol does (the ModelCentrality user guide gives the agreement
+#: measured so far).
+SIMILARITY_PROTOCOLS = {
+    "paper": {"batch_size": 100, "votes_per_code": 100, "n_variance": 73_728},
+    "fast": {"batch_size": 50, "votes_per_code": 10, "n_variance": 5_000},
+}
+
 #: Default ``similarity_params`` of each similarity.
 SIMILARITY_DEFAULTS = {
-    # factor_vae_score's arguments; n_train=None with the paper protocol means
-    # votes_per_code votes per code of the generating model.
+    # factor_vae_score's arguments; None takes the protocol's count (SIMILARITY_PROTOCOLS;
+    # factor_vae_score's for "community"). n_train=None: votes_per_code votes per code of
+    # the generating model.
     "factor_vae": {"protocol": "paper", "batch_size": None, "n_train": None, "n_eval": None,
-                   "n_variance": None, "prune_threshold": None, "votes_per_code": 100},
+                   "n_variance": None, "prune_threshold": None, "votes_per_code": None},
     # disentanglement_lib: Lasso(alpha=0.1), latents with mean KL <= 0.01 ignored.
     "udr_lasso": {"n_samples": 10_000, "alpha": 0.1, "kl_threshold": 0.01},
     "udr_spearman": {"n_samples": 10_000, "kl_threshold": 0.01},
@@ -269,9 +283,18 @@ def check_similarity_params(similarity, overrides):
 def _check_similarity_values(similarity, params):
     """Raise ValueError on an out-of-range similarity parameter, before any fit."""
     if similarity == "factor_vae":
-        check_count("votes_per_code", params["votes_per_code"], 1)
-        fvae = {k: v for k, v in params.items() if k != "votes_per_code"}
-        _resolve_params(**fvae)  # factor_vae_score's own validation
+        protocols = (*SIMILARITY_PROTOCOLS, "community")
+        if params["protocol"] not in protocols:
+            raise ValueError(f"similarity_params protocol must be one of {protocols}; "
+                             f"got {params['protocol']!r}.")
+        if params["protocol"] in SIMILARITY_PROTOCOLS and params["n_eval"] is not None:
+            raise ValueError(
+                f"similarity_params protocol={params['protocol']!r} scores the classifier on "
+                "the votes it was built from (the paper's vote machinery); leave n_eval=None "
+                "and set the number of votes with votes_per_code or n_train.")
+        if params["votes_per_code"] is not None:
+            check_count("votes_per_code", params["votes_per_code"], 1)
+        _resolve_params(**factor_vae_arguments(params, n_codes=1))  # factor_vae_score's checks
         return
     check_count("n_samples", params["n_samples"], 2)
     for name in ("alpha", "kl_threshold"):
@@ -317,10 +340,39 @@ def _factor_vae_column(models, j, params, seed):
         ``scores[i]`` = pairwise score (encoder i, data j).
     """
     dataset = GeneratedDataset(models[j])
+    return factor_vae_scores(models, dataset, random_state=seed,
+                             **factor_vae_arguments(params, dataset.n_factors))
+
+
+def factor_vae_arguments(params, n_codes):
+    """The :func:`~disentangle.metrics.factor_vae_scores` arguments of checked ``params``.
+
+    Parameters
+    ----------
+    params : dict
+        ``"factor_vae"`` similarity parameters (:data:`SIMILARITY_DEFAULTS` keys).
+    n_codes : int
+        Codes of the generating model: the fixed codes that the votes cycle over.
+
+    Returns
+    -------
+    kwargs : dict
+        ``protocol`` ("paper" for every protocol of :data:`SIMILARITY_PROTOCOLS`), and
+        ``batch_size``, ``n_train``, ``n_eval``, ``n_variance``, ``prune_threshold``:
+        the given values, else the protocol's counts (``n_train`` = ``votes_per_code``
+        times ``n_codes``), else None (factor_vae_score's default).
+    """
     kwargs = {k: v for k, v in params.items() if k != "votes_per_code"}
-    if kwargs["n_train"] is None and kwargs["protocol"] == "paper":
-        kwargs["n_train"] = params["votes_per_code"] * dataset.n_factors
-    return factor_vae_scores(models, dataset, random_state=seed, **kwargs)
+    counts = SIMILARITY_PROTOCOLS.get(params["protocol"])
+    if counts is None:  # "community": factor_vae_score's own defaults
+        return kwargs
+    kwargs["protocol"] = "paper"
+    for name in ("batch_size", "n_variance"):
+        if kwargs[name] is None:
+            kwargs[name] = counts[name]
+    if kwargs["n_train"] is None:
+        kwargs["n_train"] = (params["votes_per_code"] or counts["votes_per_code"]) * n_codes
+    return kwargs
 
 
 def _spread(row, ok, n):
