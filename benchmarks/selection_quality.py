@@ -23,7 +23,8 @@ UDR with Lasso), and compares the selectors:
 
 Everything is resumable: models are saved as ``OUT/POOL/model_K.joblib`` as soon
 as they are trained, ground-truth scores go to ``OUT/models.csv`` and pairwise
-matrices to ``OUT/pairwise.csv``; a rerun skips what is there.
+matrices to ``OUT/pairwise.csv``, a ModelCentrality matrix column by column
+(the paper protocol's take hours on a CPU); a rerun skips what is there.
 ``--report-only`` rebuilds the tables and the scatter plot
 (``OUT/selection_quality.png``: centrality against ground truth, the pick
 marked) from the two CSV files alone, without torch work.
@@ -55,17 +56,23 @@ from scipy.stats import kendalltau, spearmanr
 
 from disentangle import VAE, InfoGANCR
 from disentangle.datasets import DSprites
-from disentangle.metrics import dci_score, factor_vae_score, mig_score
+from disentangle.metrics import _similarity, dci_score, factor_vae_score, mig_score
 from disentangle.selection import _centrality, model_centrality
+
+#: The ModelCentrality matrices of the report, the first complete one: the default (paper)
+#: protocol's, else the fast protocol's (the paper's take hours on a CPU).
+REPORTED = ("mc_paper", "mc_fast")
 
 #: Ground-truth metrics, all with the InfoGAN-CR authors' protocol.
 METRICS = {"factor_vae": factor_vae_score, "mig": mig_score, "dci": dci_score}
 
-#: Similarity protocols of ModelCentrality compared with the paper's; "paper" is the reference.
+#: Similarity protocols of ModelCentrality compared with the paper's; "paper" is the reference
+#: and "fast" the default (SIMILARITY_PROTOCOLS); the others bracket it.
 PROTOCOLS = {
     "paper": {"protocol": "paper"},
-    "votes20": {"protocol": "paper", "votes_per_code": 20},
+    "fast": {"protocol": "fast"},
     "votes20_var10k": {"protocol": "paper", "votes_per_code": 20, "n_variance": 10_000},
+    "votes5_var2k": {"protocol": "fast", "votes_per_code": 5, "n_variance": 2_000},
 }
 UDR = {"n_samples": 10_000}
 
@@ -77,8 +84,8 @@ SMOKE = {
                 "mig": {"n_train": 500}, "dci": {"n_train": 300}},
     "protocols": {"paper": {"protocol": "paper", "votes_per_code": 4, "batch_size": 20,
                             "n_variance": 500},
-                  "votes2": {"protocol": "paper", "votes_per_code": 2, "batch_size": 20,
-                             "n_variance": 500}},
+                  "fast": {"protocol": "fast", "votes_per_code": 2, "batch_size": 20,
+                           "n_variance": 500}},
     "udr": {"n_samples": 200},
 }
 
@@ -147,23 +154,40 @@ def score(name, pool, models, dataset, settings, seed, rows):
         print(f"  {name} model {k}: " + ", ".join(f"{m} {row[m]:.3f}" for m in METRICS))
 
 
-def similarities(name, models, X, settings, seed, entries):
-    """Pairwise matrix of every selector not yet in ``entries`` (selector -> (matrix, s))."""
+def similarities(name, models, X, settings, seed, entries, save):
+    """Pairwise matrix of every selector not yet in ``entries`` (selector -> (matrix, s)).
+
+    ModelCentrality matrices are built a column at a time (model j's data, every encoder),
+    each column saved with ``save()`` as soon as it is done: a paper-protocol matrix takes
+    hours on a CPU and resumes from its last column. Column j uses the seed that
+    :func:`~disentangle.metrics.pairwise_similarity` would give it, so the matrix equals
+    that function's.
+    """
     alive = [k for k, m in enumerate(models) if m is not None]
     fitted = [models[k] for k in alive]
-    jobs = {f"mc_{p}": ("factor_vae", params) for p, params in settings["protocols"].items()}
-    jobs["udr_lasso"] = ("udr_lasso", settings["udr"])
-    for selector, (similarity, params) in jobs.items():
-        if (name, selector) in entries:
-            continue
+    seeds = np.random.RandomState(seed).randint(np.iinfo(np.int32).max, size=len(fitted))
+    for protocol, params in settings["protocols"].items():
+        key = (name, f"mc_{protocol}")
+        full, seconds = entries.get(key, (np.full((len(models),) * 2, np.nan), 0.0))
+        resolved = _similarity.check_similarity_params("factor_vae", params)
+        for c, j in enumerate(alive):
+            if np.isfinite(full[alive, j]).all():
+                continue
+            start = time.perf_counter()
+            full[alive, j] = _similarity._factor_vae_column(fitted, c, resolved, seeds[c])
+            seconds += time.perf_counter() - start
+            entries[key] = (full, seconds)
+            save()
+        print(f"  {name} mc_{protocol}: {seconds:.1f} s")
+    if (name, "udr_lasso") not in entries:
         start = time.perf_counter()
-        _, pairwise = model_centrality(fitted, X, similarity=similarity,
-                                       similarity_params=params, random_state=seed)
-        seconds = time.perf_counter() - start
+        _, pairwise = model_centrality(fitted, X, similarity="udr_lasso",
+                                       similarity_params=settings["udr"], random_state=seed)
         full = np.full((len(models), len(models)), np.nan)
         full[np.ix_(alive, alive)] = pairwise
-        entries[name, selector] = (full, seconds)
-        print(f"  {name} {selector}: {seconds:.1f} s")
+        entries[name, "udr_lasso"] = (full, time.perf_counter() - start)
+        save()
+        print(f"  {name} udr_lasso: {entries[name, 'udr_lasso'][1]:.1f} s")
 
 
 # --- CSV persistence -----------------------------------------------------------------------------
@@ -257,10 +281,11 @@ def pool_report(name, rows, entries, args):
     rows = sorted((r for r in rows if r["pool"] == name), key=lambda r: int(r["model"]))
     index = [int(r["model"]) for r in rows]
     truth = np.array([r["factor_vae"] for r in rows])
-    mc = entries[name, "mc_paper"][0][np.ix_(index, index)]
+    reported = next(s for s in REPORTED if complete(entries, name, s, index))
+    mc = entries[name, reported][0][np.ix_(index, index)]
     udr = entries[name, "udr_lasso"][0][np.ix_(index, index)]
     members = list(range(len(index)))
-    cent = centrality(mc, members, "mc_paper")
+    cent = centrality(mc, members, reported)
     rho, low, high = bootstrap_spearman(cent, truth)
     picks = {"ModelCentrality": pick(mc, members, "mc"), "UDR (Lasso)": pick(udr, members, "udr"),
              "oracle": int(np.argmax(truth))}
@@ -272,7 +297,8 @@ def pool_report(name, rows, entries, args):
         at_median.append(mc_pick >= np.median(t))
         regret_mc.append(t.max() - mc_pick)
         regret_udr.append(t.max() - udr_pick)
-    lines = [f"\n### {name}: {len(index)} models, ground truth FactorVAE (paper protocol) "
+    lines = [f"\n### {name}: {len(index)} models, ModelCentrality = {reported}, ground truth "
+             f"FactorVAE (paper protocol) "
              f"{truth.mean():.3f} ± {truth.std():.3f} (min {truth.min():.3f}, "
              f"max {truth.max():.3f})",
              f"Spearman rho(centrality, ground truth) = {rho:.2f} "
@@ -288,18 +314,31 @@ def pool_report(name, rows, entries, args):
                  f"{np.mean(at_median):.0%}; mean regret ModelCentrality "
                  f"{np.mean(regret_mc):.3f}, UDR {np.mean(regret_udr):.3f}")
     lines += agreement_lines(name, index, entries, subs)
-    mc_seconds = entries[name, "mc_paper"][1]
-    lines.append(f"similarity matrix (paper protocol) {mc_seconds:.1f} s, UDR "
-                 f"{entries[name, 'udr_lasso'][1]:.1f} s")
-    return lines, {"truth": truth, "centrality": cent, "pick": picks["ModelCentrality"]}
+    lines.append(f"similarity matrix ({reported}) {entries[name, reported][1]:.1f} s, "
+                 f"UDR {entries[name, 'udr_lasso'][1]:.1f} s")
+    return lines, {"truth": truth, "centrality": cent, "pick": picks["ModelCentrality"],
+                   "reported": reported}
+
+
+def complete(entries, name, selector, index):
+    """True when the ``(name, selector)`` matrix has every entry among the models ``index``."""
+    return (name, selector) in entries and bool(
+        np.isfinite(entries[name, selector][0][np.ix_(index, index)]).all())
 
 
 def agreement_lines(name, index, entries, subs):
-    """Same medoid and Kendall tau of each cheaper protocol against the paper protocol."""
+    """Same medoid and Kendall tau of each cheaper protocol against the paper protocol.
+
+    Only complete matrices are compared (a paper-protocol matrix may still be missing
+    columns: it is built over several runs).
+    """
+    if not complete(entries, name, "mc_paper", index):
+        return [f"paper-protocol matrix of {name} incomplete: no agreement yet"]
     reference = entries[name, "mc_paper"][0][np.ix_(index, index)]
     lines = []
     for (pool, selector), (matrix, seconds) in sorted(entries.items()):
-        if pool != name or not selector.startswith("mc_") or selector == "mc_paper":
+        if (pool != name or not selector.startswith("mc_") or selector == "mc_paper"
+                or not complete(entries, name, selector, index)):
             continue
         matrix = matrix[np.ix_(index, index)]
         same, taus = [], []
@@ -325,7 +364,7 @@ def plot(results, path):
         ax.scatter(r["centrality"], r["truth"], color="C0", label="model")
         ax.scatter(r["centrality"][r["pick"]], r["truth"][r["pick"]], s=160,
                    facecolors="none", edgecolors="C3", linewidths=2, label="ModelCentrality pick")
-        ax.set(title=name, xlabel="centrality (paper protocol)",
+        ax.set(title=name, xlabel=f"centrality ({r['reported']})",
                ylabel="FactorVAE score (ground truth)")
         ax.legend(loc="best", fontsize="small")
     fig.savefig(path, dpi=100)
@@ -344,6 +383,10 @@ def parse_args(argv=None):
                         help="InfoGAN-CR iterations (default: the cpu preset's 7,000)")
     parser.add_argument("--vae-seeds", type=int, default=4)
     parser.add_argument("--gan-seeds", type=int, default=6)
+    parser.add_argument("--protocols", nargs="+", choices=sorted(PROTOCOLS),
+                        default=list(PROTOCOLS),
+                        help="ModelCentrality protocols to compute (default: all; the paper "
+                             "protocol's matrices take hours on a CPU, built column by column)")
     parser.add_argument("--n-subpools", type=int, default=200)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0, help="metrics, similarity, sub-pools")
@@ -356,7 +399,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    settings = SMOKE if args.smoke else {"metrics": {}, "protocols": PROTOCOLS, "udr": UDR}
+    settings = SMOKE if args.smoke else {
+        "metrics": {}, "protocols": {p: PROTOCOLS[p] for p in args.protocols}, "udr": UDR}
     os.makedirs(args.out, exist_ok=True)
     models_csv = os.path.join(args.out, "models.csv")
     pairwise_csv = os.path.join(args.out, "pairwise.csv")
@@ -370,8 +414,8 @@ def main(argv=None):
             models, _ = train(name, pool, X, args.out)
             score(name, pool, models, dataset, settings, args.seed, rows)
             write_models_csv(models_csv, rows)
-            similarities(name, models, X, settings, args.seed, entries)
-            write_pairwise_csv(pairwise_csv, entries)
+            similarities(name, models, X, settings, args.seed, entries,
+                         save=lambda: write_pairwise_csv(pairwise_csv, entries))
     results = {}
     for name in args.pools:
         if any(r["pool"] == name for r in rows):

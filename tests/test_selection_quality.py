@@ -58,7 +58,7 @@ def test_smoke_run_then_report_from_csv(tmp_path, capsys):
     assert len(rows) == 3 and all(0 <= float(r["factor_vae"]) <= 1 for r in rows)
     with open(tmp_path / "sq" / "pairwise.csv") as f:
         selectors = {r["selector"] for r in csv.DictReader(f)}
-    assert selectors == {"mc_paper", "mc_votes2", "udr_lasso"}
+    assert selectors == {"mc_paper", "mc_fast", "udr_lasso"}
     assert (tmp_path / "sq" / "selection_quality.png").stat().st_size > 0
     # The report is rebuilt from the CSVs alone, identically.
     sq.main(["--smoke", "--pools", "beta_vae", "--out", out, "--report-only"])
