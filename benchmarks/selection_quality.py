@@ -67,7 +67,7 @@ REPORTED = ("mc_paper", "mc_fast")
 METRICS = {"factor_vae": factor_vae_score, "mig": mig_score, "dci": dci_score}
 
 #: Similarity protocols of ModelCentrality compared with the paper's; "paper" is the reference
-#: and "fast" the default (SIMILARITY_PROTOCOLS); the others bracket it.
+#: and the default, "fast" the candidate (SIMILARITY_PROTOCOLS); the others bracket it.
 PROTOCOLS = {
     "paper": {"protocol": "paper"},
     "fast": {"protocol": "fast"},
@@ -165,7 +165,7 @@ def similarities(name, models, X, settings, seed, entries, save):
     """
     alive = [k for k, m in enumerate(models) if m is not None]
     fitted = [models[k] for k in alive]
-    seeds = np.random.RandomState(seed).randint(np.iinfo(np.int32).max, size=len(fitted))
+    seeds = _similarity.column_seeds(np.random.RandomState(seed), len(fitted))
     for protocol, params in settings["protocols"].items():
         key = (name, f"mc_{protocol}")
         full, seconds = entries.get(key, (np.full((len(models),) * 2, np.nan), 0.0))
@@ -277,11 +277,14 @@ def subpools(n, size, limit, seed):
 
 
 def pool_report(name, rows, entries, args):
-    """The selector comparison of one pool, as printed lines and a dict."""
+    """The selector comparison of one pool, as printed lines and a dict (None for the dict
+    while no ModelCentrality matrix or the UDR one is complete: a run was interrupted)."""
     rows = sorted((r for r in rows if r["pool"] == name), key=lambda r: int(r["model"]))
     index = [int(r["model"]) for r in rows]
     truth = np.array([r["factor_vae"] for r in rows])
-    reported = next(s for s in REPORTED if complete(entries, name, s, index))
+    reported = next((s for s in REPORTED if complete(entries, name, s, index)), None)
+    if reported is None or not complete(entries, name, "udr_lasso", index):
+        return [f"\n### {name}: similarity matrices incomplete (rerun to resume)"], None
     mc = entries[name, reported][0][np.ix_(index, index)]
     udr = entries[name, "udr_lasso"][0][np.ix_(index, index)]
     members = list(range(len(index)))
@@ -419,8 +422,10 @@ def main(argv=None):
     results = {}
     for name in args.pools:
         if any(r["pool"] == name for r in rows):
-            lines, results[name] = pool_report(name, rows, entries, args)
+            lines, result = pool_report(name, rows, entries, args)
             print("\n".join(lines))
+            if result is not None:
+                results[name] = result
     if results:
         plot(results, os.path.join(args.out, "selection_quality.png"))
         print(f"\nplot: {os.path.join(args.out, 'selection_quality.png')}")

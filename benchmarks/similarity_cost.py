@@ -192,7 +192,7 @@ def lever_times(model, n_obs=2048, repeats=3):
     """Seconds of the forward passes on ``n_obs`` observations under each lever (best of 3)."""
     latents = torch.from_numpy(model.sample_latent(n_obs, 0))
     images = torch.from_numpy(model.generate(latents.numpy()))
-    modules = {"render": lambda x: model._decode_batch(x), "encode": model._encode_batch}
+    modules = {"render": model._decode_batch, "encode": model._encode_batch}
     inputs = {"render": latents, "encode": images}
     results = {}
     for lever, batch, layout, dtype in (("batch 512 (today)", 512, None, None),
@@ -256,10 +256,10 @@ def main(argv=None):
           f"model {args.model}")
     if args.levers:
         model = fit_pool(args.model, 1, X)[0]
-        times = lever_times(model, n_obs=256 if args.smoke else 2048)
+        n_obs = 256 if args.smoke else 2048
+        times = lever_times(model, n_obs=n_obs)
         base = {p: times["batch 512 (today)", p] for p in ("render", "encode")}
         print(f"{'lever':<28}{'render img/s':>14}{'ratio':>7}{'encode img/s':>14}{'ratio':>7}")
-        n_obs = 256 if args.smoke else 2048
         for lever in dict.fromkeys(k for k, _ in times):
             r, e = times[lever, "render"], times[lever, "encode"]
             print(f"{lever:<28}{n_obs / r:>14,.0f}{base['render'] / r:>7.2f}"

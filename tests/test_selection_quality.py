@@ -4,8 +4,11 @@ import csv
 import importlib.util
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pytest
+
+from disentangle.metrics import pairwise_similarity
 
 _PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "selection_quality.py"
 _spec = importlib.util.spec_from_file_location("selection_quality", _PATH)
@@ -64,3 +67,26 @@ def test_smoke_run_then_report_from_csv(tmp_path, capsys):
     sq.main(["--smoke", "--pools", "beta_vae", "--out", out, "--report-only"])
     report = capsys.readouterr().out
     assert report.strip() and report.strip().split("\n### ")[-1] in trained
+
+
+def test_interrupted_matrix_resumes_column_by_column(tmp_path, capsys):
+    """A ModelCentrality matrix missing a column reports as incomplete, and a rerun computes
+    that column alone, equal to pairwise_similarity's (same seed per column)."""
+    out = str(tmp_path / "sq")
+    sq.main(["--smoke", "--pools", "beta_vae", "--out", out])
+    path = tmp_path / "sq" / "pairwise.csv"
+    entries = sq.read_pairwise_csv(str(path))
+    full = entries["beta_vae", "mc_fast"][0].copy()
+    models = [joblib.load(tmp_path / "sq" / "beta_vae" / f"model_{k}.joblib") for k in range(3)]
+    expected = pairwise_similarity(models, similarity_params=sq.SMOKE["protocols"]["fast"],
+                                   random_state=0)
+    np.testing.assert_array_equal(full, expected)
+    for key in (("beta_vae", "mc_paper"), ("beta_vae", "mc_fast")):
+        entries[key][0][:, 1] = np.nan  # as if the run stopped before column 1
+    sq.write_pairwise_csv(str(path), entries)
+    capsys.readouterr()
+    sq.main(["--smoke", "--pools", "beta_vae", "--out", out, "--report-only"])
+    assert "beta_vae: similarity matrices incomplete (rerun to resume)" in capsys.readouterr().out
+    sq.main(["--smoke", "--pools", "beta_vae", "--out", out])
+    np.testing.assert_array_equal(sq.read_pairwise_csv(str(path))["beta_vae", "mc_fast"][0],
+                                  expected)

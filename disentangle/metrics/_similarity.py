@@ -179,7 +179,7 @@ class PairwiseRun:
             Seconds of each model's similarity tasks.
         """
         rng = check_random_state(random_state)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=len(models))
+        seeds = column_seeds(rng, len(models))
         n = len(models)
         pairwise, times = np.full((n, n), np.nan), np.zeros(n)
         alive = [i for i in range(n) if errors[i] is None]
@@ -323,6 +323,21 @@ def guarded(fn, error_score, *args):
             raise
         return None, time.perf_counter() - start, describe(exc)
     return value, time.perf_counter() - start, None
+
+
+def column_seeds(rng, n_models):
+    """One seed per model's generated data (column), drawn first from ``rng``.
+
+    Parameters
+    ----------
+    rng : RandomState
+    n_models : int
+
+    Returns
+    -------
+    seeds : ndarray of shape (n_models,), int in ``[0, 2**31 - 1)``
+    """
+    return rng.randint(np.iinfo(np.int32).max, size=n_models)
 
 
 def _factor_vae_block(columns, params, seeds, error_score, *models):
