@@ -36,11 +36,18 @@ The pools of the issue (paper: Lin et al., ICML 2020, Sec. 5 and Table 3):
 * ``infogan_cr``: ``InfoGANCR.from_preset("cpu")`` x 6 seeds, at ``--gan-iter``
   iterations (the preset's 7,000 by default; about 15 minutes each on 2 cores).
 
+The results in the user guide (``docs/user_guide/model_centrality.rst``) are the
+CSV files in ``benchmarks/results/selection_quality/``: VAEs at 1,000 iterations,
+InfoGAN-CR at 1,500 (the cpu preset's schedule compressed to 1,500 iterations),
+the fast protocol's ModelCentrality matrices. About 2.5 hours on 2 cores.
+
 Usage::
 
     python benchmarks/selection_quality.py --smoke                 # seconds: the pipeline
-    python benchmarks/selection_quality.py --out sq --vae-iter 3000 --gan-iter 3000
-    python benchmarks/selection_quality.py --out sq --report-only  # tables from the CSVs
+    python benchmarks/selection_quality.py --out sq --vae-iter 1000 --gan-iter 1500 \
+        --protocols fast votes5_var2k --n-jobs 2
+    python benchmarks/selection_quality.py --out benchmarks/results/selection_quality \
+        --report-only                                              # the guide's tables
 """
 
 import argparse
@@ -117,41 +124,74 @@ def pools(args):
 # --- stages: train, score, similarity ------------------------------------------------------------
 
 
-def train(name, pool, X, out):
-    """Fit (or load) every model of a pool; failures are None and reported."""
-    os.makedirs(os.path.join(out, name), exist_ok=True)
-    models, times = [], []
-    for k, (params, estimator) in enumerate(pool):
-        path = os.path.join(out, name, f"model_{k}.joblib")
-        start = time.perf_counter()
-        if os.path.exists(path):
-            model = joblib.load(path)
-        else:
-            try:
-                model = estimator.fit(X)
-            except Exception as exc:  # a failed candidate does not stop the benchmark
-                print(f"  {name} {params}: fit failed ({type(exc).__name__}: {exc})")
-                model = None
+def train(pools, X, out, n_jobs):
+    """Fit (or load) every model of every pool, ``n_jobs`` fits at a time (joblib's loky
+    workers, one torch thread each); name -> list of models, a failed fit is None.
+
+    A saved model is loaded only if it was fitted with this run's parameters (``--vae-iter``
+    and the grid): ``OUT`` holding models of other settings is an error, not a silent mix.
+    """
+    todo, models = [], {}
+    for name, pool in pools.items():
+        os.makedirs(os.path.join(out, name), exist_ok=True)
+        models[name] = [None] * len(pool)
+        for k, (params, estimator) in enumerate(pool):
+            path = os.path.join(out, name, f"model_{k}.joblib")
+            if os.path.exists(path):
+                models[name][k] = load_matching(path, estimator)
             else:
-                joblib.dump(model, path)
-        times.append(time.perf_counter() - start)
-        models.append(model)
-        print(f"  {name} model {k} {params}: {times[-1]:.1f} s")
-    return models, times
+                todo.append((name, k, params, estimator, path))
+    fits = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+        joblib.delayed(fit_and_save)(*job, X) for job in todo)
+    for name, k, params, model, message in fits:
+        models[name][k] = model
+        print(f"  {name} model {k} {params}: {message}", flush=True)
+    return models
 
 
-def score(name, pool, models, dataset, settings, seed, rows):
-    """Ground-truth metrics of every model not yet in ``rows`` (dicts of models.csv)."""
+def load_matching(path, estimator):
+    """The model saved at ``path``; ValueError if its parameters differ from ``estimator``'s."""
+    model = joblib.load(path)
+    ours, saved = estimator.get_params(deep=False), model.get_params(deep=False)
+    differ = {k: (saved.get(k), v) for k, v in ours.items()
+              if isinstance(v, (int, float, str)) and saved.get(k) != v}
+    if differ:
+        raise ValueError(f"{path} was fitted with other parameters (saved, this run): {differ}; "
+                         "use another --out or the settings it was made with.")
+    return model
+
+
+def fit_and_save(name, k, params, estimator, path, X):
+    """One fit (run in a worker); a failed candidate does not stop the benchmark."""
+    start = time.perf_counter()
+    try:
+        model = estimator.fit(X)
+    except Exception as exc:
+        return name, k, params, None, f"fit failed ({type(exc).__name__}: {exc})"
+    joblib.dump(model, path)
+    return name, k, params, model, f"{time.perf_counter() - start:.1f} s"
+
+
+def score(name, pool, models, dataset, settings, seed, rows, n_jobs):
+    """Ground-truth metrics of every model not yet in ``rows`` (dicts of models.csv),
+    ``n_jobs`` models at a time."""
     done = {(r["pool"], int(r["model"])) for r in rows}
-    for k, ((params, _), model) in enumerate(zip(pool, models, strict=True)):
-        if (name, k) in done or model is None:
-            continue
-        row = {"pool": name, "model": k, "params": json.dumps(params)}
-        for metric, fn in METRICS.items():
-            row[metric] = fn(model, dataset, protocol="paper", random_state=seed,
-                             **settings["metrics"].get(metric, {}))
-        rows.append(row)
-        print(f"  {name} model {k}: " + ", ".join(f"{m} {row[m]:.3f}" for m in METRICS))
+    todo = [(k, params, model) for k, ((params, _), model) in enumerate(zip(pool, models,
+                                                                           strict=True))
+            if (name, k) not in done and model is not None]
+    scored = joblib.Parallel(n_jobs=n_jobs, return_as="generator")(
+        joblib.delayed(ground_truth)(model, dataset, settings, seed) for _, _, model in todo)
+    for (k, params, _), values in zip(todo, scored, strict=True):
+        rows.append({"pool": name, "model": k, "params": json.dumps(params), **values})
+        print(f"  {name} model {k}: " + ", ".join(f"{m} {values[m]:.3f}" for m in METRICS),
+              flush=True)
+
+
+def ground_truth(model, dataset, settings, seed):
+    """metric -> score of one model, every metric with the paper protocol."""
+    return {metric: fn(model, dataset, protocol="paper", random_state=seed,
+                       **settings["metrics"].get(metric, {}))
+            for metric, fn in METRICS.items()}
 
 
 def similarities(name, models, X, settings, seed, entries, save):
@@ -392,6 +432,9 @@ def parse_args(argv=None):
                              "protocol's matrices take hours on a CPU, built column by column)")
     parser.add_argument("--n-subpools", type=int, default=200)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--n-jobs", type=int, default=1,
+                        help="fits at a time (one torch thread each); 2 on 2 cores trains "
+                             "about 1.3x as many models an hour as 1")
     parser.add_argument("--seed", type=int, default=0, help="metrics, similarity, sub-pools")
     parser.add_argument("--report-only", action="store_true",
                         help="tables and plot from OUT's CSV files, no training or scoring")
@@ -412,12 +455,12 @@ def main(argv=None):
         dataset = DSprites()
         X = (dataset.sample(SMOKE["n_train_images"], random_state=args.seed)[1]
              if args.smoke else dataset.images)
-        for name, pool in pools(args).items():
-            print(f"{name}: {len(pool)} models")
-            models, _ = train(name, pool, X, args.out)
-            score(name, pool, models, dataset, settings, args.seed, rows)
+        grids = pools(args)
+        trained = train(grids, X, args.out, args.n_jobs)
+        for name, pool in grids.items():
+            score(name, pool, trained[name], dataset, settings, args.seed, rows, args.n_jobs)
             write_models_csv(models_csv, rows)
-            similarities(name, models, X, settings, args.seed, entries,
+            similarities(name, trained[name], X, settings, args.seed, entries,
                          save=lambda: write_pairwise_csv(pairwise_csv, entries))
     results = {}
     for name in args.pools:

@@ -90,3 +90,16 @@ def test_interrupted_matrix_resumes_column_by_column(tmp_path, capsys):
     sq.main(["--smoke", "--pools", "beta_vae", "--out", out])
     np.testing.assert_array_equal(sq.read_pairwise_csv(str(path))["beta_vae", "mc_fast"][0],
                                   expected)
+
+
+def test_saved_models_of_other_settings_are_refused(tmp_path, capsys):
+    """A rerun with another --vae-iter does not silently mix models fitted with other settings."""
+    out = str(tmp_path / "sq")
+    sq.main(["--smoke", "--pools", "beta_vae", "--out", out, "--protocols", "fast"])
+    capsys.readouterr()
+    model = joblib.load(tmp_path / "sq" / "beta_vae" / "model_1.joblib")
+    assert model.max_iter == sq.SMOKE["fit"]["max_iter"] and model.beta == 1
+    joblib.dump(model.set_params(beta=4), tmp_path / "sq" / "beta_vae" / "model_1.joblib")
+    with pytest.raises(ValueError, match=r"model_1.joblib was fitted with other parameters "
+                                         r"\(saved, this run\): \{'beta': \(4, 1\)\}"):
+        sq.main(["--smoke", "--pools", "beta_vae", "--out", out])
