@@ -172,9 +172,9 @@ def fit_and_save(name, k, params, estimator, path, X):
     return name, k, params, model, f"{time.perf_counter() - start:.1f} s"
 
 
-def score(name, pool, models, dataset, settings, seed, rows, n_jobs):
+def score(name, pool, models, dataset, settings, seed, rows, n_jobs, save):
     """Ground-truth metrics of every model not yet in ``rows`` (dicts of models.csv),
-    ``n_jobs`` models at a time."""
+    ``n_jobs`` models at a time, each row saved with ``save()`` as soon as it is done."""
     done = {(r["pool"], int(r["model"])) for r in rows}
     todo = [(k, params, model) for k, ((params, _), model) in enumerate(zip(pool, models,
                                                                            strict=True))
@@ -183,6 +183,7 @@ def score(name, pool, models, dataset, settings, seed, rows, n_jobs):
         joblib.delayed(ground_truth)(model, dataset, settings, seed) for _, _, model in todo)
     for (k, params, _), values in zip(todo, scored, strict=True):
         rows.append({"pool": name, "model": k, "params": json.dumps(params), **values})
+        save()
         print(f"  {name} model {k}: " + ", ".join(f"{m} {values[m]:.3f}" for m in METRICS),
               flush=True)
 
@@ -459,8 +460,8 @@ def main(argv=None):
         grids = pools(args)
         trained = train(grids, X, args.out, args.n_jobs)
         for name, pool in grids.items():
-            score(name, pool, trained[name], dataset, settings, args.seed, rows, args.n_jobs)
-            write_models_csv(models_csv, rows)
+            score(name, pool, trained[name], dataset, settings, args.seed, rows, args.n_jobs,
+                  save=lambda: write_models_csv(models_csv, rows))
             similarities(name, trained[name], X, settings, args.seed, entries,
                          save=lambda: write_pairwise_csv(pairwise_csv, entries))
     results = {}
