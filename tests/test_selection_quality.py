@@ -103,3 +103,20 @@ def test_saved_models_of_other_settings_are_refused(tmp_path, capsys):
     with pytest.raises(ValueError, match=r"model_1.joblib was fitted with other parameters "
                                          r"\(saved, this run\): \{'beta': \(4, 1\)\}"):
         sq.main(["--smoke", "--pools", "beta_vae", "--out", out])
+
+
+def test_committed_results_are_the_guides_table(tmp_path):
+    """benchmarks/results/selection_quality holds complete pools, and the user guide quotes the
+    report rebuilt from them (rho and the ModelCentrality pick's score for every pool)."""
+    results = _PATH.parent / "results" / "selection_quality"
+    rows = sq.read_models_csv(str(results / "models.csv"))
+    entries = sq.read_pairwise_csv(str(results / "pairwise.csv"))
+    guide = (_PATH.parents[1] / "docs" / "user_guide" / "model_centrality.rst").read_text()
+    args = sq.parse_args(["--report-only"])
+    for name in ("factor_vae", "beta_vae", "infogan_cr"):
+        lines, result = sq.pool_report(name, rows, entries, args)
+        assert result is not None, lines
+        rho = sq.bootstrap_spearman(result["centrality"], result["truth"])[0]
+        row = next(line for line in guide.splitlines() if line.startswith(f"   * - ``{name}``"))
+        section = guide[guide.index(row):].split("\n   * - ")[0]
+        assert f"{rho:.2f}" in section and f"{result['truth'][result['pick']]:.3f}" in section
