@@ -333,7 +333,7 @@ def pool_report(name, rows, entries, args):
     members = list(range(len(index)))
     cent = centrality(mc, members, reported)
     rho, low, high = bootstrap_spearman(cent, truth)
-    picks = {"ModelCentrality": pick(mc, members, "mc"), "UDR (Lasso)": pick(udr, members, "udr"),
+    picks = {"ModelCentrality": int(np.nanargmax(cent)), "UDR (Lasso)": pick(udr, members, "udr"),
              "oracle": int(np.argmax(truth))}
     subs = subpools(len(index), 5, args.n_subpools, args.seed)
     at_median, regret_mc, regret_udr = [], [], []
