@@ -344,7 +344,8 @@ class Number(Interval):
                 and (not self.finite or math.isfinite(val)))
 
     def __str__(self):
-        return super().__str__() + (", finite" if self.finite else "") + ", not a bool"
+        finite = ", finite" if self.finite else ""
+        return f"{super().__str__()}{finite} (True and False are not accepted)"
 
 
 class Predicate(HasMethods):

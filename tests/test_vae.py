@@ -279,7 +279,7 @@ def test_pickle_round_trip(fitted, images):
         ({"tc_estimator": "exact"}, "'tc_estimator' parameter of VAE must be a str among"),
         ({"beta": -1.0}, r"'beta' parameter of VAE must be a float in the range \[0.0, inf\), "
                          "finite"),
-        ({"gamma": float("inf")}, "finite, not a bool. Got inf instead"),
+        ({"gamma": float("inf")}, r"finite \(True and False are not accepted\). Got inf instead"),
         ({"objective": "factor", "batch_size": 1}, "at least 2 images"),
     ],
 )

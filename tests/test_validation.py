@@ -130,6 +130,9 @@ def test_vae_needs_two_samples_only_for_the_batch_objectives():
         ({"gap": 2.0}, "'gap' parameter"),
         ({"cr_start": 1.5}, "'cr_start' parameter"),
         ({"checkpoint_every": 0}, "'checkpoint_every' parameter"),
+        # A zero is out of range, not a bool: the message must not read as if it were one.
+        ({"n_codes": 0}, r"'n_codes' parameter of InfoGANCR must be an int in the range "
+                         r"\[1, inf\) \(True and False are not accepted\)\. Got 0 instead"),
     ],
 )
 def test_bad_parameters_raise_clear_errors(table, params, message):
@@ -144,7 +147,8 @@ def test_bad_parameters_raise_clear_errors(table, params, message):
 def test_a_bool_for_an_integer_parameter_is_rejected(table, Estimator, name):
     # scikit-learn's Interval(Integral, ...) accepts True (a bool is an int).
     with pytest.raises(ValueError, match=rf"'{name}' parameter of {Estimator.__name__} must be "
-                                         r"an int in the range \[1, inf\), not a bool. Got True"):
+                                         r"an int in the range \[1, inf\) \(True and False are not "
+                                         r"accepted\). Got True"):
         Estimator(**{**TINY, name: True}).fit(table)
 
 
