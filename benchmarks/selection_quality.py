@@ -36,18 +36,27 @@ The pools of the issue (paper: Lin et al., ICML 2020, Sec. 5 and Table 3):
 * ``infogan_cr``: ``InfoGANCR.from_preset("cpu")`` x 6 seeds, at ``--gan-iter``
   iterations (the preset's 7,000 by default; about 15 minutes each on 2 cores).
 
+One more pool, not in the issue, whose quality differs by construction, so that
+rankings have something to agree on beyond the similarity's own noise:
+
+* ``infogan_cr_budgets``: ``InfoGANCR.from_preset("cpu")`` stopped after 100,
+  400 and 1,500 iterations (:data:`GAN_BUDGETS`) x 2 seeds.
+
 The results in the user guide (``docs/user_guide/model_centrality.rst``) are the
 CSV files in ``benchmarks/results/selection_quality/``: VAEs at 1,000 iterations,
 InfoGAN-CR at 1,500 (the cpu preset's schedule compressed to 1,500 iterations),
-ModelCentrality matrices of the fast and votes5_var2k protocols for every pool and
-of the paper protocol for InfoGAN-CR (the report prefers the paper's). About 3 hours
-on 2 cores.
+ModelCentrality matrices of the fast protocol for every pool, of votes5_var2k for the
+issue's three and of the paper protocol for the two InfoGAN-CR pools (the report
+prefers the paper's). About 4 hours on 2 cores. ``benchmarks/protocol_agreement.py`` reads the
+same folder.
 
 Usage::
 
     python benchmarks/selection_quality.py --smoke                 # seconds: the pipeline
     python benchmarks/selection_quality.py --out sq --vae-iter 1000 --gan-iter 1500 \
-        --protocols fast votes5_var2k --n-jobs 2
+        --pools factor_vae beta_vae --protocols fast votes5_var2k --n-jobs 2
+    python benchmarks/selection_quality.py --out sq --gan-iter 1500 \
+        --pools infogan_cr infogan_cr_budgets --protocols paper fast --n-jobs 2
     python benchmarks/selection_quality.py --out benchmarks/results/selection_quality \
         --report-only                                              # the guide's tables
 """
@@ -85,6 +94,12 @@ PROTOCOLS = {
 }
 UDR = {"n_samples": 10_000}
 
+#: The pools, in the order of the report.
+POOLS = ("factor_vae", "beta_vae", "infogan_cr", "infogan_cr_budgets")
+
+#: Iterations of the ``infogan_cr_budgets`` pool: a spread of quality by construction.
+GAN_BUDGETS = (100, 400, 1500)
+
 #: Tiny settings of --smoke: the whole pipeline in seconds, scores meaningless.
 SMOKE = {
     "n_train_images": 256,
@@ -111,12 +126,16 @@ def pools(args):
         "beta_vae": [{"beta": b, "random_state": s}
                      for b in (1, 4, 16) for s in range(vae_seeds)],
         "infogan_cr": [{"random_state": s} for s in range(gan_seeds)],
+        "infogan_cr_budgets": [{"max_iter": m, "random_state": s}
+                               for m in GAN_BUDGETS for s in range(2)],
     }
     make = {
         "factor_vae": lambda p: VAE(objective="factor", device=args.device, **vae_iter, **p),
         "beta_vae": lambda p: VAE(objective="beta", device=args.device, **vae_iter, **p),
         "infogan_cr": lambda p: InfoGANCR.from_preset("cpu", device=args.device,
                                                       **{**gan_iter, **fit, **p}),
+        "infogan_cr_budgets": lambda p: InfoGANCR.from_preset("cpu", device=args.device,
+                                                              **{**p, **fit}),
     }
     if args.smoke:
         grids = {name: grid[:3] for name, grid in grids.items()}
@@ -198,19 +217,35 @@ def ground_truth(model, dataset, settings, seed):
 
 
 def similarities(name, models, X, settings, seed, entries, save):
-    """Pairwise matrix of every selector not yet in ``entries`` (selector -> (matrix, s)).
+    """Pairwise matrix of every selector not yet in ``entries`` (selector -> (matrix, s)):
+    :func:`centrality_matrices` of ``settings["protocols"]``, then UDR's."""
+    centrality_matrices(name, models, settings["protocols"], seed, entries, save)
+    if (name, "udr_lasso") not in entries:
+        fitted = [m for m in models if m is not None]
+        start = time.perf_counter()
+        _, pairwise = model_centrality(fitted, X, similarity="udr_lasso",
+                                       similarity_params=settings["udr"], random_state=seed)
+        alive = [k for k, m in enumerate(models) if m is not None]
+        full = np.full((len(models), len(models)), np.nan)
+        full[np.ix_(alive, alive)] = pairwise
+        entries[name, "udr_lasso"] = (full, time.perf_counter() - start)
+        save()
+        print(f"  {name} udr_lasso: {entries[name, 'udr_lasso'][1]:.1f} s")
 
-    ModelCentrality matrices are built a column at a time (model j's data, every encoder),
+
+def centrality_matrices(name, models, protocols, seed, entries, save):
+    """ModelCentrality matrix ``entries[name, "mc_" + label]`` of every ``label: params`` of
+    ``protocols`` not yet complete, built a column at a time (model j's data, every encoder),
     each column saved with ``save()`` as soon as it is done: a paper-protocol matrix takes
     hours on a CPU and resumes from its last column. Column j uses the seed that
-    :func:`~disentangle.metrics.pairwise_similarity` would give it, so the matrix equals
-    that function's.
+    :func:`~disentangle.metrics.pairwise_similarity` would give it with ``random_state=seed``,
+    so the matrix equals that function's.
     """
     alive = [k for k, m in enumerate(models) if m is not None]
     fitted = [models[k] for k in alive]
     seeds = _similarity.column_seeds(np.random.RandomState(seed), len(fitted))
-    for protocol, params in settings["protocols"].items():
-        key = (name, f"mc_{protocol}")
+    for label, params in protocols.items():
+        key = (name, f"mc_{label}")
         full, seconds = entries.get(key, (np.full((len(models),) * 2, np.nan), 0.0))
         resolved = _similarity.check_similarity_params("factor_vae", params)
         for c, j in enumerate(alive):
@@ -221,16 +256,7 @@ def similarities(name, models, X, settings, seed, entries, save):
             seconds += time.perf_counter() - start
             entries[key] = (full, seconds)
             save()
-        print(f"  {name} mc_{protocol}: {seconds:.1f} s")
-    if (name, "udr_lasso") not in entries:
-        start = time.perf_counter()
-        _, pairwise = model_centrality(fitted, X, similarity="udr_lasso",
-                                       similarity_params=settings["udr"], random_state=seed)
-        full = np.full((len(models), len(models)), np.nan)
-        full[np.ix_(alive, alive)] = pairwise
-        entries[name, "udr_lasso"] = (full, time.perf_counter() - start)
-        save()
-        print(f"  {name} udr_lasso: {entries[name, 'udr_lasso'][1]:.1f} s")
+        print(f"  {name} mc_{label}: {seconds:.1f} s", flush=True)
 
 
 # --- CSV persistence -----------------------------------------------------------------------------
@@ -422,8 +448,7 @@ def plot(results, path):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="selection_quality_output")
-    parser.add_argument("--pools", nargs="+", default=["factor_vae", "beta_vae", "infogan_cr"],
-                        choices=["factor_vae", "beta_vae", "infogan_cr"])
+    parser.add_argument("--pools", nargs="+", default=list(POOLS), choices=POOLS)
     parser.add_argument("--vae-iter", type=int, default=3000)
     parser.add_argument("--gan-iter", type=int, default=None,
                         help="InfoGAN-CR iterations (default: the cpu preset's 7,000)")

@@ -11,7 +11,8 @@ SCRIPTS = sorted(path.stem for path in BENCHMARKS.glob("*.py"))
 #: Scripts whose smoke run needs a package the project does not install.
 NEEDS = {"compare_disentanglement_lib": "disentanglement_lib"}
 #: Scripts whose smoke run has its own test (with arguments that keep it short).
-OWN_TEST = {"selection_quality": "test_selection_quality.py", "reproduce": "test_reproduce.py"}
+OWN_TEST = {"selection_quality": "test_selection_quality.py", "reproduce": "test_reproduce.py",
+            "protocol_agreement": "test_protocol_agreement.py"}
 
 
 def _load(name):

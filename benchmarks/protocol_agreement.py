@@ -1,0 +1,168 @@
+"""Do cheaper similarity protocols rank a pool as the paper protocol does, beyond its own noise?
+
+ModelCentrality's FactorVAE-vote similarity is a sample statistic: another seed
+draws other latent codes, so other votes and another variance sample. This script
+computes each protocol's ModelCentrality matrix of a pool trained by
+``benchmarks/selection_quality.py`` under several seeds and compares every
+protocol's centralities with the paper protocol's, seed against seed, on the full
+pool and its sub-pools (every sub-pool of 3 to 5 models, or ``--n-subpools``
+random ones of each size). The row ``paper`` compares the paper protocol with
+itself under another seed: the agreement that a protocol cannot beat, which
+calibrates the issue's criterion ("agrees": the same medoid and Kendall tau >= 0.9).
+
+Matrices are built column by column and saved in ``OUT/agreement.csv`` (the
+format of ``pairwise.csv``, selector ``mc_<protocol>@<seed>``); seed
+``--seed`` (0) is ``pairwise.csv``'s matrix, reused. A rerun resumes;
+``--report-only`` prints the table from ``agreement.csv`` alone.
+
+Usage::
+
+    python benchmarks/protocol_agreement.py --out sq --pools infogan_cr \
+        --protocols paper fast votes20_var10k --seeds 0 1 2
+    python benchmarks/protocol_agreement.py --out benchmarks/results/selection_quality \
+        --report-only
+"""
+
+import argparse
+import itertools
+import os
+import sys
+
+import joblib
+import numpy as np
+from scipy.stats import kendalltau
+
+from disentangle.metrics import _similarity
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import selection_quality as sq  # noqa: E402
+
+#: selection_quality's protocols and two more between "fast" and the paper's.
+PROTOCOLS = {
+    **sq.PROTOCOLS,
+    "votes10_var5k": {"protocol": "paper", "votes_per_code": 10, "n_variance": 5_000},
+    "fast_votes40": {"protocol": "fast", "votes_per_code": 40},
+}
+
+
+def images_per_model(protocol, n_codes):
+    """Generated images a model renders for one column: the variance sample and the votes."""
+    params = _similarity.check_similarity_params("factor_vae", protocol)
+    kwargs = _similarity.factor_vae_arguments(params, n_codes)
+    return kwargs["n_variance"] + kwargs["n_train"] * kwargs["batch_size"]
+
+
+def n_codes(pool):
+    """Latent codes of the pool's models: the codes their generated data's votes cycle over."""
+    _, estimator = sq.pools(sq.parse_args(["--pools", pool]))[pool][0]
+    return estimator.n_codes if hasattr(estimator, "n_codes") else estimator.n_latent
+
+
+def subpools(n, limit, seed):
+    """The full pool, then sub-pools of 3 to 5 models (all, or ``limit`` random ones a size)."""
+    return [list(range(n))] + [s for size in (5, 4, 3) if size < n
+                               for s in sq.subpools(n, size, limit, seed)]
+
+
+def compare(a, b, subs):
+    """(same medoid, Kendall tau) of the centralities of matrices ``a`` and ``b``, per sub-pool."""
+    rows = []
+    for s in subs:
+        ca, cb = sq.centrality(a, s, "mc"), sq.centrality(b, s, "mc")
+        rows.append((np.nanargmax(ca) == np.nanargmax(cb), kendalltau(ca, cb).statistic))
+    return np.array(rows, dtype=float)
+
+
+def pool_table(name, n_models, n_codes, entries, catalogue, args):
+    """Markdown lines: every protocol's agreement with the paper protocol, seed against seed."""
+    matrices = {}
+    for (pool, selector), (matrix, seconds) in entries.items():
+        protocol, seed = selector.removeprefix("mc_").split("@")
+        if pool == name and protocol in catalogue and np.isfinite(matrix).all():
+            matrices.setdefault(protocol, {})[int(seed)] = (matrix, seconds)
+    if "paper" not in matrices:
+        return [f"\n### {name}: no complete paper-protocol matrix"]
+    subs = subpools(n_models, args.n_subpools, args.seed)
+    lines = [f"\n### {name}: {n_models} models, {len(subs) - 1} sub-pools of 3 to 5",
+             "| protocol | images a model | s a matrix (fastest) | pairs of seeds | full pool: "
+             "same medoid, tau mean (min to max) | sub-pools: same medoid, median tau |",
+             "|---|---|---|---|---|---|"]
+    cost = {p: images_per_model(catalogue[p], n_codes) for p in matrices}
+    for protocol in sorted(matrices, key=lambda p: -cost[p]):
+        pairs = [(a, b) for a, b in itertools.product(matrices[protocol], matrices["paper"])
+                 if protocol != "paper" or a < b]
+        if not pairs:
+            continue
+        full, sub = [], []
+        for a, b in pairs:
+            rows = compare(matrices[protocol][a][0], matrices["paper"][b][0], subs)
+            full.append(rows[0])
+            sub.append(rows[1:])
+        full, sub = np.array(full), np.concatenate(sub)
+        seconds = min(s for _, s in matrices[protocol].values())  # the least disturbed run
+        label = "paper (another seed)" if protocol == "paper" else protocol
+        lines.append(
+            f"| {label} | {cost[protocol]:,} | {seconds:.0f} | {len(pairs)} "
+            f"| {full[:, 0].mean():.0%}, {full[:, 1].mean():.2f} ({full[:, 1].min():.2f} to "
+            f"{full[:, 1].max():.2f}) | {sub[:, 0].mean():.0%}, {np.nanmedian(sub[:, 1]):.2f} |")
+    return lines
+
+
+def compute(name, out, protocols, seeds, entries, save):
+    """Fill ``entries`` with the matrix of every protocol and seed (seed ``--seed`` from
+    selection_quality's ``pairwise.csv`` when there)."""
+    paths = sorted((p for p in os.listdir(os.path.join(out, name)) if p.endswith(".joblib")),
+                   key=lambda p: int(p.removeprefix("model_").removesuffix(".joblib")))
+    models = [joblib.load(os.path.join(out, name, p)) for p in paths]
+    for seed in seeds:
+        sq.centrality_matrices(name, models, {f"{p}@{seed}": params
+                                              for p, params in protocols.items()},
+                               seed, entries, save)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="selection_quality_output",
+                        help="selection_quality.py's output folder: the pools' models")
+    parser.add_argument("--pools", nargs="+", default=list(sq.POOLS), choices=sq.POOLS)
+    parser.add_argument("--protocols", nargs="+", default=list(PROTOCOLS), choices=PROTOCOLS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--n-subpools", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="selection_quality.py's --seed: its matrices are that seed's")
+    parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--smoke", action="store_true",
+                        help="selection_quality.py's smoke pool of beta_vae into OUT, then its "
+                             "tiny protocols under seeds 0 and 1: the pipeline in seconds")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.pools, args.protocols, args.seeds = ["beta_vae"], list(sq.SMOKE["protocols"]), [0, 1]
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    catalogue = sq.SMOKE["protocols"] if args.smoke else PROTOCOLS
+    if args.smoke and not args.report_only:
+        sq.main(["--smoke", "--pools", *args.pools, "--out", args.out])
+    path = os.path.join(args.out, "agreement.csv")
+    entries = sq.read_pairwise_csv(path)
+    rows = sq.read_models_csv(os.path.join(args.out, "models.csv"))
+    if not args.report_only:
+        for (pool, selector), value in sq.read_pairwise_csv(
+                os.path.join(args.out, "pairwise.csv")).items():
+            label = selector.removeprefix("mc_")
+            if label in args.protocols and np.isfinite(value[0]).all():
+                entries.setdefault((pool, f"{selector}@{args.seed}"), value)
+        for name in args.pools:
+            compute(name, args.out, {p: catalogue[p] for p in args.protocols}, args.seeds, entries,
+                    save=lambda: sq.write_pairwise_csv(path, entries))
+    for name in args.pools:
+        n_models = sum(r["pool"] == name for r in rows)
+        if n_models:
+            print("\n".join(pool_table(name, n_models, n_codes(name), entries, catalogue,
+                                        args)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""benchmarks/protocol_agreement.py: its counts and comparisons by hand, and a smoke run."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+
+from disentangle.metrics import pairwise_similarity
+
+_BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(_BENCHMARKS))  # protocol_agreement imports selection_quality
+_spec = importlib.util.spec_from_file_location("protocol_agreement",
+                                               _BENCHMARKS / "protocol_agreement.py")
+pa = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(pa)
+sq = pa.sq
+
+# Pairwise scores P[i, j] = encoder i on model j's data; centralities [0.3, 0.5, 0.4].
+P = np.array([[1.0, 0.2, 0.4],
+              [0.6, 1.0, 0.8],
+              [0.0, 0.4, 1.0]])
+
+
+@pytest.mark.parametrize("protocol, n_codes, images", [
+    # SPEC: 73,728 images for the standard deviations, 100 votes per code of 100 images.
+    ("paper", 5, 73_728 + 100 * 5 * 100),
+    ("paper", 10, 73_728 + 100 * 10 * 100),
+    ("fast", 5, 5_000 + 10 * 5 * 50),
+    ("votes20_var10k", 5, 10_000 + 20 * 5 * 100),
+    ("fast_votes40", 10, 5_000 + 40 * 10 * 50),
+])
+def test_images_per_model(protocol, n_codes, images):
+    assert pa.images_per_model(pa.PROTOCOLS[protocol], n_codes) == images
+
+
+def test_compare_by_hand():
+    subs = pa.subpools(3, 200, 0)
+    assert subs == [[0, 1, 2]]  # no sub-pool of 3 to 5 smaller than the pool
+    np.testing.assert_array_equal(pa.compare(P, P, subs), [[1.0, 1.0]])
+    # 1 - P reverses every centrality (0.7, 0.5, 0.6): another medoid, tau -1.
+    np.testing.assert_allclose(pa.compare(P, 1 - P, subs), [[0.0, -1.0]])
+    assert len(pa.subpools(6, 200, 0)) == 1 + 6 + 15 + 20
+
+
+def test_smoke_matrices_equal_pairwise_similarity(tmp_path, capsys):
+    out = str(tmp_path / "sq")
+    pa.main(["--smoke", "--out", out])
+    report = capsys.readouterr().out
+    entries = sq.read_pairwise_csv(str(tmp_path / "sq" / "agreement.csv"))
+    models = [joblib.load(tmp_path / "sq" / "beta_vae" / f"model_{k}.joblib") for k in range(3)]
+    fast = sq.SMOKE["protocols"]["fast"]
+    # Seed 0 is selection_quality's matrix, reused; seed 1 is pairwise_similarity's.
+    np.testing.assert_array_equal(
+        entries["beta_vae", "mc_fast@0"][0],
+        sq.read_pairwise_csv(str(tmp_path / "sq" / "pairwise.csv"))["beta_vae", "mc_fast"][0])
+    np.testing.assert_array_equal(entries["beta_vae", "mc_fast@1"][0],
+                                  pairwise_similarity(models, similarity_params=fast,
+                                                      random_state=1))
+    assert not np.array_equal(entries["beta_vae", "mc_fast@0"][0],
+                              entries["beta_vae", "mc_fast@1"][0])
+    # The paper protocol against itself: one pair of seeds; fast against paper: four.
+    # Images a model (VAE, 10 codes): variance sample + votes per code x codes x vote batch.
+    assert f"| paper (another seed) | {500 + 4 * 10 * 20:,} | " in report
+    assert f"| fast | {500 + 2 * 10 * 20:,} | " in report
+    rows = {line.split(" | ")[0]: line.split(" | ")[3] for line in report.splitlines()
+            if line.startswith("| paper") or line.startswith("| fast")}
+    assert rows == {"| paper (another seed)": "1", "| fast": "4"}
+    # The table is rebuilt from agreement.csv alone, identically.
+    pa.main(["--smoke", "--out", out, "--report-only"])
+    table = capsys.readouterr().out
+    assert table.strip() and table in report
+
+
+def test_committed_agreement_is_the_guides_table(capsys):
+    """The user guide quotes the agreement table of the committed InfoGAN-CR pool, rebuilt
+    from benchmarks/results/selection_quality/agreement.csv: every protocol's cells."""
+    pa.main(["--out", str(_BENCHMARKS / "results" / "selection_quality"), "--pools",
+             "infogan_cr", "--report-only"])
+    rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines()
+            if line.startswith("| ") and not line.startswith("| protocol")]
+    assert [r[0] for r in rows] == ["| paper (another seed)", "| votes20_var10k",
+                                    "| fast_votes40", "| votes10_var5k", "| fast"]
+    guide = (_BENCHMARKS.parent / "docs" / "user_guide" / "model_centrality.rst").read_text()
+    table = guide[guide.index("Agreement with the paper protocol's centralities"):]
+    for images, seconds, _, full, sub in (r[1:6] for r in rows):
+        cells = [images, seconds, full.replace("%", " %"), sub.rstrip(" |").replace("%", " %")]
+        assert "\n".join(f"     - {c}" for c in cells) in table, cells
