@@ -113,7 +113,7 @@ def test_committed_results_are_the_guides_table(tmp_path):
     entries = sq.read_pairwise_csv(str(results / "pairwise.csv"))
     guide = (_PATH.parents[1] / "docs" / "user_guide" / "model_centrality.rst").read_text()
     args = sq.parse_args(["--report-only"])
-    for name in ("factor_vae", "beta_vae", "infogan_cr"):
+    for name in sq.POOLS:
         lines, result = sq.pool_report(name, rows, entries, args)
         assert result is not None, lines
         rho = sq.bootstrap_spearman(result["centrality"], result["truth"])[0]
