@@ -45,10 +45,11 @@ PROTOCOLS = {
 }
 
 
-def images_per_model(protocol, n_codes):
-    """Generated images a model renders for one column: the variance sample and the votes."""
-    params = _similarity.check_similarity_params("factor_vae", protocol)
-    kwargs = _similarity.factor_vae_arguments(params, n_codes)
+def images_per_model(params, codes):
+    """Generated images a model with ``codes`` latent codes renders for one column under the
+    ``similarity_params`` ``params``: the variance sample and the votes."""
+    kwargs = _similarity.factor_vae_arguments(
+        _similarity.check_similarity_params("factor_vae", params), codes)
     return kwargs["n_variance"] + kwargs["n_train"] * kwargs["batch_size"]
 
 
@@ -73,7 +74,7 @@ def compare(a, b, subs):
     return np.array(rows, dtype=float)
 
 
-def pool_table(name, n_models, n_codes, entries, catalogue, args):
+def pool_table(name, n_models, codes, entries, catalogue, args):
     """Markdown lines: every protocol's agreement with the paper protocol, seed against seed."""
     matrices = {}
     for (pool, selector), (matrix, seconds) in entries.items():
@@ -87,7 +88,7 @@ def pool_table(name, n_models, n_codes, entries, catalogue, args):
              "| protocol | images a model | s a matrix (fastest) | pairs of seeds | full pool: "
              "same medoid, tau mean (min to max) | sub-pools: same medoid, median tau |",
              "|---|---|---|---|---|---|"]
-    cost = {p: images_per_model(catalogue[p], n_codes) for p in matrices}
+    cost = {p: images_per_model(catalogue[p], codes) for p in matrices}
     for protocol in sorted(matrices, key=lambda p: -cost[p]):
         pairs = [(a, b) for a, b in itertools.product(matrices[protocol], matrices["paper"])
                  if protocol != "paper" or a < b]
