@@ -30,7 +30,6 @@ import sys
 
 import joblib
 import numpy as np
-from scipy.stats import kendalltau
 
 from disentangle.metrics import _similarity
 
@@ -65,15 +64,6 @@ def subpools(n, limit, seed):
                                for s in sq.subpools(n, size, limit, seed)]
 
 
-def compare(a, b, subs):
-    """(same medoid, Kendall tau) of the centralities of matrices ``a`` and ``b``, per sub-pool."""
-    rows = []
-    for s in subs:
-        ca, cb = sq.centrality(a, s, "mc"), sq.centrality(b, s, "mc")
-        rows.append((np.nanargmax(ca) == np.nanargmax(cb), kendalltau(ca, cb).statistic))
-    return np.array(rows, dtype=float)
-
-
 def pool_table(name, n_models, codes, entries, catalogue, args):
     """Markdown lines: every protocol's agreement with the paper protocol, seed against seed."""
     matrices = {}
@@ -96,7 +86,7 @@ def pool_table(name, n_models, codes, entries, catalogue, args):
             continue
         full, sub = [], []
         for a, b in pairs:
-            rows = compare(matrices[protocol][a][0], matrices["paper"][b][0], subs)
+            rows = sq.compare_centralities(matrices[protocol][a][0], matrices["paper"][b][0], subs)
             full.append(rows[0])
             sub.append(rows[1:])
         full, sub = np.array(full), np.concatenate(sub)

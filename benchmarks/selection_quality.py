@@ -221,16 +221,21 @@ def similarities(name, models, X, settings, seed, entries, save):
     :func:`centrality_matrices` of ``settings["protocols"]``, then UDR's."""
     centrality_matrices(name, models, settings["protocols"], seed, entries, save)
     if (name, "udr_lasso") not in entries:
-        fitted = [m for m in models if m is not None]
+        alive, fitted = fitted_models(models)
         start = time.perf_counter()
         _, pairwise = model_centrality(fitted, X, similarity="udr_lasso",
                                        similarity_params=settings["udr"], random_state=seed)
-        alive = [k for k, m in enumerate(models) if m is not None]
         full = np.full((len(models), len(models)), np.nan)
         full[np.ix_(alive, alive)] = pairwise
         entries[name, "udr_lasso"] = (full, time.perf_counter() - start)
         save()
         print(f"  {name} udr_lasso: {entries[name, 'udr_lasso'][1]:.1f} s")
+
+
+def fitted_models(models):
+    """(indices, models) of the models of a pool that fitted (a failed fit is None)."""
+    alive = [k for k, m in enumerate(models) if m is not None]
+    return alive, [models[k] for k in alive]
 
 
 def centrality_matrices(name, models, protocols, seed, entries, save):
@@ -241,8 +246,7 @@ def centrality_matrices(name, models, protocols, seed, entries, save):
     :func:`~disentangle.metrics.pairwise_similarity` would give it with ``random_state=seed``,
     so the matrix equals that function's.
     """
-    alive = [k for k, m in enumerate(models) if m is not None]
-    fitted = [models[k] for k in alive]
+    alive, fitted = fitted_models(models)
     seeds = _similarity.column_seeds(np.random.RandomState(seed), len(fitted))
     for label, params in protocols.items():
         key = (name, f"mc_{label}")
@@ -401,6 +405,17 @@ def complete(entries, name, selector, index):
         np.isfinite(entries[name, selector][0][np.ix_(index, index)]).all())
 
 
+def compare_centralities(a, b, subs):
+    """(same medoid, Kendall tau) of the ModelCentrality centralities of the pairwise
+    matrices ``a`` and ``b``, one row per sub-pool of ``subs``; array of shape
+    (len(subs), 2), the first column 1.0 or 0.0."""
+    rows = []
+    for s in subs:
+        ca, cb = centrality(a, s, "mc"), centrality(b, s, "mc")
+        rows.append((np.nanargmax(ca) == np.nanargmax(cb), kendalltau(ca, cb).statistic))
+    return np.array(rows, dtype=float)
+
+
 def agreement_lines(name, index, entries, subs, reference):
     """Same medoid and Kendall tau of every other complete ModelCentrality matrix against
     ``reference`` (the paper protocol's when complete: the issue's agreement criterion;
@@ -413,12 +428,8 @@ def agreement_lines(name, index, entries, subs, reference):
         if (pool != name or not selector.startswith("mc_") or selector == reference
                 or not complete(entries, name, selector, index)):
             continue
-        matrix = matrix[np.ix_(index, index)]
-        same, taus = [], []
-        for s in [list(range(len(index)))] + subs:
-            a, b = centrality(ref, s, "mc"), centrality(matrix, s, "mc")
-            same.append(np.nanargmax(a) == np.nanargmax(b))
-            taus.append(kendalltau(a, b).statistic)
+        same, taus = compare_centralities(ref, matrix[np.ix_(index, index)],
+                                          [list(range(len(index)))] + subs).T
         lines.append(f"{selector} against {reference}: full pool same medoid "
                      f"{bool(same[0])}, tau {taus[0]:.2f}; sub-pools same medoid "
                      f"{np.mean(same[1:]):.0%}, tau min {np.nanmin(taus[1:]):.2f} median "

@@ -39,9 +39,9 @@ def test_images_per_model(protocol, n_codes, images):
 def test_compare_by_hand():
     subs = pa.subpools(3, 200, 0)
     assert subs == [[0, 1, 2]]  # no sub-pool of 3 to 5 smaller than the pool
-    np.testing.assert_array_equal(pa.compare(P, P, subs), [[1.0, 1.0]])
+    np.testing.assert_array_equal(sq.compare_centralities(P, P, subs), [[1.0, 1.0]])
     # 1 - P reverses every centrality (0.7, 0.5, 0.6): another medoid, tau -1.
-    np.testing.assert_allclose(pa.compare(P, 1 - P, subs), [[0.0, -1.0]])
+    np.testing.assert_allclose(sq.compare_centralities(P, 1 - P, subs), [[0.0, -1.0]])
     assert len(pa.subpools(6, 200, 0)) == 1 + 6 + 15 + 20
 
 
