@@ -158,7 +158,8 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
         clock_start = time.perf_counter()
         self._check_params()
         X = self._validate_training_data(X)
-        fast_path = check_fast_path(self.fast_path, self.device_)
+        fast_path = check_fast_path(self.fast_path, self.device_,
+                                    images=self.image_shape_ is not None)
         record = fit_record(self, X)
         snapshot = resume_snapshot(self, record)
         record["seeds"] = snapshot["seeds"] if snapshot else list(self._fit_seeds())
@@ -185,6 +186,7 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
             net.release_data()
             net.fast_path_.release(net)
         self._set_fitted(net, record)
+        self.fast_path_ = fast_path
         return self
 
     def _phase_starts(self, max_iter):

@@ -16,6 +16,7 @@ are separate processes (``benchmarks/reproduce.py --jobs``).
 """
 
 import contextlib
+from pathlib import Path
 
 import torch
 
@@ -28,14 +29,77 @@ PATHS = {
 }
 
 
-def check_fast_path(fast_path, device):
+#: CPU flags (Linux ``/proc/cpuinfo``) of native bf16 dot products: AVX-512 BF16 and AMX.
+NATIVE_BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+
+
+def cpu_flags(cpuinfo="/proc/cpuinfo"):
+    """The instruction-set flags of this machine's CPU, as the kernel lists them.
+
+    Returns
+    -------
+    flags : frozenset of str
+        Empty where ``cpuinfo`` cannot be read (not Linux): no flag is assumed.
+    """
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            return frozenset(value.split())
+    return frozenset()
+
+
+def native_bf16(device):
+    """Whether ``device`` computes bf16 natively (emulated bf16 is slower than float32).
+
+    A CUDA device: ``torch.cuda.is_bf16_supported()`` (Ampere and later). A CPU:
+    one of :data:`NATIVE_BF16_CPU_FLAGS` in :func:`cpu_flags`. Other devices: False.
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type == "cpu":
+        return bool(NATIVE_BF16_CPU_FLAGS & cpu_flags())
+    return False
+
+
+def auto_fast_path(device, images):
+    """The paths ``fast_path="auto"`` takes on ``device``: the fastest it runs natively.
+
+    ``"bf16"`` where :func:`native_bf16` holds; ``"channels_last"`` for image
+    input (convolutional networks; a table's linear networks have no 4-d
+    weights). Never ``"compile"`` or ``"cuda_graphs"``: their start-up takes
+    minutes, more than they save on a short fit.
+
+    Parameters
+    ----------
+    device : torch.device
+    images : bool
+        Whether the input is images (else a table).
+
+    Returns
+    -------
+    names : tuple of str
+        Sorted.
+    """
+    names = ("bf16",) if native_bf16(device) else ()
+    return names + (("channels_last",) if images else ())
+
+
+def check_fast_path(fast_path, device, images=True):
     """The path names of a ``fast_path`` parameter value, validated for ``device``.
 
     Parameters
     ----------
-    fast_path : None, str or sequence of str
-        Names from :data:`PATHS`; None or an empty sequence for the default step.
+    fast_path : None, "auto", str or sequence of str
+        Names from :data:`PATHS`; None or an empty sequence for the default
+        step; ``"auto"`` for :func:`auto_fast_path`.
     device : torch.device
+    images : bool, default=True
+        Whether the input is images: what ``"auto"`` chooses for.
 
     Returns
     -------
@@ -50,12 +114,14 @@ def check_fast_path(fast_path, device):
     """
     if fast_path is None:
         return ()
+    if isinstance(fast_path, str) and fast_path == "auto":
+        return auto_fast_path(device, images)
     names = (fast_path,) if isinstance(fast_path, str) else tuple(fast_path)
     unknown = [name for name in names if name not in PATHS]
     if unknown or not all(isinstance(name, str) for name in names):
         raise ValueError(
-            f"fast_path={fast_path!r}: unknown path {unknown or names}; expected None, one of "
-            f"{sorted(PATHS)} or a list of them."
+            f"fast_path={fast_path!r}: unknown path {unknown or names}; expected None, 'auto', "
+            f"one of {sorted(PATHS)} or a list of them."
         )
     names = tuple(sorted(set(names)))
     if {"compile", "cuda_graphs"} <= set(names):

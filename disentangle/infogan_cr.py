@@ -461,7 +461,11 @@ class InfoGANCR(GenerativeEstimator):
         ``"bf16"`` autocast, ``"channels_last"``, ``"compile"``
         (``torch.compile``), ``"cuda_graphs"`` (CUDA only). They give the
         default step's losses to float (bf16: about 1 %) tolerance; None, the
-        default, is the reference step, reproducible bit for bit.
+        default, is the reference step, reproducible bit for bit. ``"auto"``:
+        the paths the device runs natively (``"bf16"`` only on a GPU or CPU
+        with native bf16, e.g. the ``avx512_bf16`` or ``amx_bf16`` CPU flags;
+        ``"channels_last"`` for images; never a compile); ``fast_path_``
+        records the choice.
     generator : callable, optional
         G for input shapes or architectures the built-in networks do not
         cover: a class or factory called as ``generator(n_latent, input_shape)``
@@ -508,6 +512,9 @@ class InfoGANCR(GenerativeEstimator):
     max_iter_ : int
         Length of the schedule trained: ``max_iter``, or the one fitted to
         ``max_time``. ``max_iter=max_iter_`` without a budget repeats the fit.
+    fast_path_ : tuple of str
+        The fast paths the last ``fit`` trained with, sorted (``()``: the
+        reference step); what ``fast_path="auto"`` chose on this device.
 
     See Also
     --------

@@ -533,6 +533,7 @@ class VAE(GenerativeEstimator):
         None (the reference step, bit for bit), or some of ``"bf16"``,
         ``"channels_last"``, ``"compile"`` and ``"cuda_graphs"``: faster
         steps with the same losses to float tolerance (:ref:`performance`).
+        ``"auto"``: the paths the device runs natively, as in :class:`InfoGANCR`.
     encoder : callable, optional
         q(z|x) for input shapes or architectures the built-in networks do not
         cover: a class or factory called as ``encoder(n_latent, input_shape)``
@@ -575,6 +576,9 @@ class VAE(GenerativeEstimator):
     max_iter_ : int
         Length of the schedule trained: ``max_iter``, or the one fitted to
         ``max_time``. ``max_iter=max_iter_`` without a budget repeats the fit.
+    fast_path_ : tuple of str
+        The fast paths the last ``fit`` trained with, sorted (``()``: the
+        reference step); what ``fast_path="auto"`` chose on this device.
 
     See Also
     --------

@@ -108,3 +108,40 @@ def test_resuming_with_another_fast_path_is_allowed(images, tmp_path):
     model.fit(images)
     model.set_params(max_iter=3, warm_start=True, fast_path="channels_last").fit(images)
     assert model.n_iter_ == 3
+
+
+CPUINFO = "processor\t: {n}\nmodel name\t: test CPU\nflags\t\t: fpu sse2 avx2 {extra}\n\n"
+
+
+@pytest.mark.parametrize("extra, bf16", [
+    ("avx512f", False),  # AVX-512 without its BF16 extension: bf16 would be emulated
+    ("avx512f avx512_bf16", True),
+    ("amx_tile amx_bf16", True),
+])
+def test_cpu_flags_decide_native_bf16(tmp_path, monkeypatch, extra, bf16):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(CPUINFO.format(n=0, extra=extra) + CPUINFO.format(n=1, extra=extra))
+    assert _fast_paths.cpu_flags(cpuinfo) >= {"avx2", *extra.split()}
+    parsed = _fast_paths.cpu_flags(cpuinfo)
+    monkeypatch.setattr(_fast_paths, "cpu_flags", lambda: parsed)
+    cpu = torch.device("cpu")
+    assert _fast_paths.native_bf16(cpu) is bf16
+    expected = ("bf16", "channels_last") if bf16 else ("channels_last",)
+    assert check_fast_path("auto", cpu) == expected
+    assert check_fast_path("auto", cpu, images=False) == expected[:-1]
+
+
+def test_unreadable_cpuinfo_assumes_no_flag(tmp_path):
+    assert _fast_paths.cpu_flags(tmp_path / "missing") == frozenset()
+    assert _fast_paths.native_bf16(torch.device("meta")) is False
+
+
+@pytest.mark.parametrize("flags, expected", [
+    (frozenset({"avx2"}), ("channels_last",)),
+    (frozenset({"avx2", "avx512_bf16"}), ("bf16", "channels_last")),
+])
+def test_auto_is_recorded_in_the_fitted_estimator(images, monkeypatch, flags, expected):
+    monkeypatch.setattr(_fast_paths, "cpu_flags", lambda: flags)
+    model, _ = first_iteration(VAE(fast_path="auto"), images)
+    assert model.fast_path_ == expected
+    assert first_iteration(VAE(), images)[0].fast_path_ == ()
