@@ -107,7 +107,24 @@ def restore_generator(saved, device):
 
 
 def to_float(batch, device, scale):
-    """Move one batch to ``device`` as float32 (uint8 pixels times ``scale``)."""
+    """Move one batch to ``device`` as float32 (uint8 pixels times ``scale``).
+
+    Raises
+    ------
+    ValueError
+        uint8 pixels read as 0..1 (``scale`` 1, decided from a sample of the
+        images, :func:`~disentangle._validation.uint8_scale`) that exceed 1:
+        checked here, on the CPU, batch by batch, so that no process reads a
+        whole memory-mapped dataset up front.
+    """
+    if batch.dtype == torch.uint8 and scale == 1.0 and batch.numel():
+        high = int(batch.max())
+        if high > 1:
+            raise ValueError(
+                f"uint8 images read on the 0..1 scale (decided from evenly spaced images of "
+                f"the data, all 0 or 1) hold a pixel value of {high} in this batch; pass all "
+                "the images on one scale: 0/1 (or bool), or 0..255 throughout."
+            )
     batch = batch.to(device, non_blocking=True)
     if batch.dtype == torch.uint8:
         return batch.float().mul_(scale)
