@@ -201,15 +201,19 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
         if snapshot is not None and "max_iter" in snapshot:
             return snapshot["max_iter"]
         self.max_iter_ = self.max_iter  # the throwaway engine's schedule
-        engine = self._engine_params(len(X), record, None, GracefulInterrupt())
+        interrupt = GracefulInterrupt(reraise=True)  # Ctrl-C ends the fit before it starts
+        engine = self._engine_params(len(X), record, None, interrupt)
         clock = PhaseClock(PROBE_FRACTION * self.max_time)
         # The fit's own callbacks, silent, without checkpoints or the user's.
-        engine.update(callbacks=[*self._default_callbacks(len(X), 0), ("phase_clock", clock)],
+        engine.update(callbacks=[*self._default_callbacks(len(X), 0), ("phase_clock", clock),
+                                 ("graceful_interrupt", interrupt)],
                       verbose=0)
         probe = self._make_net(len(X), record["seeds"][0], engine).initialize()
         FastPath(fast_path, self.device_).prepare(probe)
-        n_iter, costs = plan_length(self.max_time, clock_start, self.max_iter, self._phase_starts,
-                                    lambda starts: measure_phases(probe, X, starts, clock))
+        with interrupt:
+            n_iter, costs = plan_length(self.max_time, clock_start, self.max_iter,
+                                        self._phase_starts,
+                                        lambda starts: measure_phases(probe, X, starts, clock))
         if self.verbose:
             print(f"max_time={self.max_time:g} s: {n_iter:,} iterations (measured "
                   f"{describe(costs)} over the phases of the schedule)", flush=True)

@@ -10,7 +10,8 @@ import torch
 from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback
 
-from disentangle import VAE, InfoGANCR
+from disentangle import VAE, InfoGANCR, ModelCentralitySelector, _base
+from disentangle._budget import PhaseClock
 from disentangle._checkpoint import CHECKPOINT_FILE, load_checkpoint
 from disentangle._engine import BatchIterator, TrainingWarning
 from disentangle.infogan_cr import DiscriminatorDominance, SampleCollapse
@@ -242,6 +243,76 @@ def test_keyboard_interrupt_inside_an_iteration_without_checkpoint_continues_wit
     with pytest.warns(TrainingWarning, match="interrupted inside an iteration"):
         model.set_params(callbacks=None, warm_start=True).fit(TABLE)
     assert model.n_iter_ == 12
+
+
+class CtrlCInTraining(Callback):
+    """SIGINT (as Ctrl-C) at the start of iteration ``at`` of the ``nth`` training of this process.
+
+    The count is the class's: a selector fits a copy of the callback per candidate.
+    """
+
+    trainings = 0
+
+    def __init__(self, nth, at):
+        self.nth = nth
+        self.at = at
+
+    def on_train_begin(self, net, **kwargs):
+        type(self).trainings += 1
+        self.current_ = type(self).trainings
+
+    def on_batch_begin(self, net, **kwargs):
+        if self.current_ == self.nth and net.n_iter_ == self.at:
+            signal.raise_signal(signal.SIGINT)
+
+
+def test_ctrl_c_stops_a_selector_and_warm_start_resumes_it_to_the_uninterrupted_result(tmp_path):
+    # Issue 29: a Ctrl-C cut one candidate short, the search went on and crowned it.
+    def grid(folder):
+        return [{"random_state": [k], "checkpoint_dir": [str(folder / f"candidate{k}")]}
+                for k in range(3)]
+
+    def selector(folder, **params):
+        vae = VAE(n_latent=2, **{**COMMON, "random_state": None}, checkpoint_every=5,
+                  warm_start=True)
+        return ModelCentralitySelector(vae.set_params(**params), grid(folder), random_state=0,
+                                       similarity_params={"votes_per_code": 5,
+                                                          "n_variance": 500})
+
+    handler = signal.getsignal(signal.SIGINT)
+    CtrlCInTraining.trainings = 0
+    interrupted = selector(tmp_path / "run", callbacks=[("ctrl_c", CtrlCInTraining(2, at=6))])
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit(TABLE)
+    assert signal.getsignal(signal.SIGINT) is handler and not hasattr(interrupted, "cv_results_")
+    saved = [tmp_path / "run" / f"candidate{k}" / CHECKPOINT_FILE for k in range(3)]
+    # The finished candidate is kept, the interrupted one ended its iteration, the third never ran.
+    assert [load_checkpoint(path, "cpu")["net"]["counters"]["n_iter"]
+            for path in saved[:2]] == [12, 7]
+    assert not saved[2].exists()
+
+    resumed = selector(tmp_path / "run").fit(TABLE)
+    whole = selector(tmp_path / "whole", warm_start=False).fit(TABLE)
+    np.testing.assert_array_equal(resumed.cv_results_["n_iter"], [12, 12, 12])
+    np.testing.assert_array_equal(resumed.pairwise_scores_, whole.pairwise_scores_)
+    assert resumed.best_index_ == whole.best_index_
+
+
+def test_ctrl_c_while_max_time_measures_the_schedule_stops_the_fit(monkeypatch):
+    class CtrlCClock(PhaseClock):  # Ctrl-C during the probe that max_time trains first
+        def on_batch_end(self, net, **kwargs):
+            if len(self.stamps_) == 2:
+                signal.raise_signal(signal.SIGINT)
+            super().on_batch_end(net, **kwargs)
+
+    monkeypatch.setattr(_base, "PhaseClock", CtrlCClock)
+    started = []
+    model = VAE(**COMMON, max_time=30.0,
+                callbacks=[("started", Act(lambda net: started.append(net.n_iter_)))])
+    handler = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(TABLE)
+    assert not started and signal.getsignal(signal.SIGINT) is handler
 
 
 def test_warm_start_trains_longer_to_the_same_result():

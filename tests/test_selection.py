@@ -25,6 +25,7 @@ from disentangle.plotting import candidate_labels, plot_similarity_matrix
 from disentangle.selection import (
     SIMILARITY_DEFAULTS,
     SIMILARITY_PROTOCOLS,
+    _rank,
     model_centrality,
     relative_strength,
 )
@@ -42,21 +43,26 @@ class Linear(TransformerMixin, BaseEstimator):
     observation column ``columns[k]`` and the noise into the other columns;
     ``transform`` inverts it. Models whose ``columns`` are permutations of
     each other agree (their codes are the same up to order); a rotated model
-    is an outlier. ``fail`` raises in ``fit``; ``diverge`` generates NaN.
+    is an outlier. ``fail`` raises in ``fit``; ``diverge`` generates NaN. It
+    reports 10 iterations of 10 (``n_iter_``, ``max_iter_``), or ``stopped_at``
+    of 10 (the same model, as if training had been cut short).
     """
 
     def __init__(self, columns=(0, 1, 2), angle=0.0, fail=False, diverge=False,
-                 random_state=None, work_dir=None):
+                 random_state=None, work_dir=None, stopped_at=None):
         self.columns = columns
         self.angle = angle
         self.fail = fail
         self.diverge = diverge
         self.random_state = random_state
         self.work_dir = work_dir
+        self.stopped_at = stopped_at
 
     def fit(self, X, y=None):
         if self.fail:
             raise RuntimeError("boom: this candidate cannot be fitted")
+        self.max_iter_ = 10
+        self.n_iter_ = self.max_iter_ if self.stopped_at is None else self.stopped_at
         self.n_codes_ = len(self.columns)
         self.n_latent_ = N_FEATURES  # noise fills the columns that hold no code
         self.n_features_in_ = N_FEATURES
@@ -145,7 +151,10 @@ def test_matrix_symmetric_with_computed_diagonal(fitted):
 def test_cv_results_like_grid_search(fitted):
     results = fitted.cv_results_
     assert set(results) == {"params", "param_columns", "param_angle", "centrality",
-                            "rank_centrality", "fit_time", "similarity_time", "error"}
+                            "rank_centrality", "fit_time", "similarity_time", "error",
+                            "n_iter", "complete"}
+    np.testing.assert_array_equal(results["n_iter"], [10] * 4)
+    assert results["complete"].all()
     assert isinstance(results["param_angle"], np.ma.MaskedArray)
     np.testing.assert_array_equal(results["param_angle"].mask, [True, True, True, False])
     assert results["param_columns"][1] == (2, 0, 1)
@@ -194,6 +203,36 @@ def test_failed_candidates_get_error_score_and_a_warning(X):
     assert results["rank_centrality"][5] == 4 and sel.best_index_ in (0, 1, 2)
     assert np.isnan(sel.similarity_matrix_[3]).all()
     assert np.isnan(sel.similarity_matrix_[:, 4]).all()
+
+
+def test_a_candidate_trained_fewer_iterations_than_asked_is_marked_and_not_the_medoid(X, fitted):
+    # Issue 29: a candidate cut short (e.g. by Ctrl-C at 196 of 300 iterations) was crowned.
+    medoid = fitted.best_index_
+    grid = [{"columns": [columns], **({"stopped_at": [3]} if k == medoid else {})}
+            for k, columns in enumerate(AGREEING)] + [POOL[1]]
+    with pytest.warns(UserWarning, match=rf"iterations: {medoid} \(3 of 10\)\): they are "
+                      "compared .* not eligible as medoid"):
+        cut = select(X, grid)
+    results = cut.cv_results_
+    np.testing.assert_array_equal(cut.pairwise_scores_, fitted.pairwise_scores_)  # same models
+    assert results["n_iter"][medoid] == 3 and list(results["complete"]).count(False) == 1
+    assert not results["complete"][medoid] and cut.best_index_ != medoid
+    others = [k for k in range(4) if k != medoid]
+    assert cut.best_index_ == others[int(np.argmax(results["centrality"][others]))]
+    assert results["rank_centrality"][cut.best_index_] == 1
+    assert results["rank_centrality"][medoid] == 4  # after the complete ones, the outlier too
+    with pytest.warns(UserWarning, match="they may be the medoid"):
+        assert select(X, grid, allow_incomplete=True).best_index_ == medoid
+    every_one = [{"columns": AGREEING, "stopped_at": [3]}]
+    with pytest.raises(ValueError, match="Every candidate that did not fail trained fewer .*"
+                       "allow_incomplete=True"):
+        select(X, every_one)
+
+
+def test_ranks_put_each_tier_after_the_one_before():
+    scores = np.array([0.5, 0.9, 0.7, np.nan, 0.8, 0.9, 0.1])
+    tiers = np.array([0, 1, 0, 0, 2, 1, 0])
+    np.testing.assert_array_equal(_rank(scores, tiers), [2, 5, 1, 4, 7, 5, 3])
 
 
 def test_numeric_error_score(X):
