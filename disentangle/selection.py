@@ -38,7 +38,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from disentangle._compat import HasMethods, StrOptions, _fit_context, eval_expr
+from disentangle._compat import StrOptions, _fit_context, eval_expr
 from disentangle._engine import interrupts_propagate
 from disentangle._validation import INTEGER, REAL, Predicate
 from disentangle.metrics._representation import rows_without_names
@@ -71,6 +71,16 @@ def _is_pre_dispatch(pre_dispatch):
         return False
     return not isinstance(amount, bool) and isinstance(amount, Real) and amount > 0
 
+
+#: The template estimator: the interface, and what scikit-learn's ``clone`` needs.
+GENERATIVE_ESTIMATOR = Predicate(
+    lambda value: all(callable(getattr(value, method, None)) for method in
+                      ("fit", "sample_latent", "generate", "transform", "get_params",
+                       "set_params")),
+    "an unfitted generative estimator with fit, sample_latent, generate and transform that "
+    "scikit-learn can clone, with get_params and set_params (subclass "
+    "sklearn.base.BaseEstimator): the selector fits one clone per candidate. Fitted models of "
+    "any class can be ranked with disentangle.selection.model_centrality")
 
 #: ``pre_dispatch`` as joblib reads it, checked at ``fit`` whatever ``n_jobs`` is.
 PRE_DISPATCH = Predicate(_is_pre_dispatch, "'all', an integer >= 1 or an arithmetic expression "
@@ -105,7 +115,9 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
     Parameters
     ----------
     estimator : generative estimator
-        Not fitted; cloned per candidate. It must provide ``fit(X)``,
+        Not fitted; cloned per candidate with scikit-learn's ``clone`` (it
+        needs ``get_params`` and ``set_params``: subclass
+        :class:`~sklearn.base.BaseEstimator`). It must provide ``fit(X)``,
         ``sample_latent(n, random_state)`` (the codes first),
         ``generate(latents)``, ``transform(X)`` and, once fitted, ``n_codes_``
         and ``n_latent_`` (as :class:`~disentangle.InfoGANCR` and the VAE).
@@ -267,7 +279,7 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
     """
 
     _parameter_constraints = {
-        "estimator": [HasMethods(["fit", "sample_latent", "generate", "transform"])],
+        "estimator": [GENERATIVE_ESTIMATOR],
         "param_grid": [dict, list],
         "similarity": [StrOptions(set(SIMILARITIES))],
         "similarity_params": [dict, None],
@@ -306,6 +318,8 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        if not hasattr(self.estimator, "__sklearn_tags__"):  # refused by fit, with the reason
+            return tags
         # Input, output dtype and determinism are the candidates', as GridSearchCV's.
         estimator_tags = get_tags(self.estimator)
         tags.input_tags = copy.deepcopy(estimator_tags.input_tags)
@@ -497,7 +511,8 @@ def model_centrality(models, X=None, *, similarity="factor_vae", similarity_para
     Parameters
     ----------
     models : sequence of fitted generative estimators
-        At least 2; see :class:`ModelCentralitySelector` for the interface.
+        At least 2; see :class:`ModelCentralitySelector` for the interface
+        (fitted models need no scikit-learn base class: nothing is cloned).
     X : array-like, default=None
         Observations; required by the UDR similarities, unused by ``"factor_vae"``.
     similarity : {"factor_vae", "udr_lasso", "udr_spearman"}, default="factor_vae"

@@ -10,8 +10,8 @@ import joblib
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.exceptions import FitFailedWarning
-from sklearn.utils import check_random_state
+from sklearn.exceptions import FitFailedWarning, NotFittedError
+from sklearn.utils import check_random_state, get_tags
 
 from disentangle import InfoGANCR, ModelCentralitySelector
 from disentangle.datasets import GeneratedDataset
@@ -616,6 +616,28 @@ def test_plot_similarity_matrix(fitted, tmp_path):
     assert labels == candidate_labels(fitted.cv_results_["params"])
     assert labels[fitted.best_index_].startswith(f"{fitted.best_index_}: ")
     assert candidate_labels([{"a": 1}, {"a": 1}]) == ["0", "1"]
+
+
+#: Linear's interface on a plain object: no scikit-learn base class, no get_params.
+PlainLinear = type("PlainLinear", (), {
+    name: Linear.__dict__[name] for name in ("__init__", "fit", "sample_latent",
+                                             "_noise_columns", "generate", "sample",
+                                             "transform")})
+
+
+def test_plain_object_models_are_compared_and_refused_up_front_as_a_template(X, fitted):
+    # Issue 29: AttributeError '__sklearn_tags__' inside check_is_fitted, and "Cannot clone".
+    with pytest.raises(NotFittedError, match="PlainLinear instance is not fitted yet .*n_codes_"):
+        GeneratedDataset(PlainLinear())
+    models = [PlainLinear(columns=c).fit(X) for c in AGREEING]
+    models.append(PlainLinear(angle=np.pi / 4).fit(X))
+    centrality, pairwise = model_centrality(models, similarity_params=SMALL, random_state=0)
+    np.testing.assert_array_equal(pairwise, fitted.pairwise_scores_)
+    np.testing.assert_array_equal(centrality, fitted.cv_results_["centrality"])
+    assert get_tags(ModelCentralitySelector(PlainLinear(), POOL)).non_deterministic is False
+    with pytest.raises(ValueError, match="must be an unfitted generative estimator .*"
+                       "get_params and set_params .*BaseEstimator.*model_centrality"):
+        ModelCentralitySelector(PlainLinear(), POOL).fit(X)
 
 
 def test_an_estimator_class_instead_of_an_instance_is_named(X):
