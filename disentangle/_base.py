@@ -164,6 +164,7 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
         record["seeds"] = snapshot["seeds"] if snapshot else list(self._fit_seeds())
         self.max_iter_ = record["max_iter"] = self._schedule_length(
             X, record, snapshot, fast_path, clock_start)
+        self._warn_about_moved_schedule(snapshot)
         interrupt = GracefulInterrupt()
         iterator_state = snapshot["net"]["iterator"] if snapshot else None
         engine = self._engine_params(len(X), record, iterator_state, interrupt)
@@ -190,6 +191,28 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
     def _phase_starts(self, max_iter):
         """First iteration of each phase of the schedule whose iterations cost alike."""
         return [0]
+
+    def _schedule_points(self, max_iter):
+        """The iterations where a ``max_iter``-iteration fit's schedule changes, by name
+        (subclasses whose schedule points may be fractions of ``max_iter``)."""
+        return {}
+
+    def _warn_about_moved_schedule(self, snapshot):
+        """Warn when continuing to another ``max_iter_`` moves a schedule point across the
+        iterations already trained: the model then differs from a straight fit."""
+        if not snapshot or "max_iter" not in snapshot:
+            return
+        done, before = snapshot["net"]["counters"]["n_iter"], snapshot["max_iter"]
+        old, new = self._schedule_points(before), self._schedule_points(self.max_iter_)
+        moved = [f"{name} from iteration {old[name]} to {new[name]}" for name in old
+                 if old[name] != new[name] and min(old[name], new[name]) < done]
+        if moved:
+            warnings.warn(
+                f"warm_start continues a fit of max_iter={before} ({done} iterations trained) "
+                f"to max_iter={self.max_iter_}, which moves {', '.join(moved)} (a fraction of "
+                "max_iter follows it) across iterations already trained: the model will differ "
+                f"from a straight fit of {self.max_iter_} iterations. Give the schedule in "
+                "iterations to keep it where it was.", UserWarning, stacklevel=6)
 
     def _schedule_length(self, X, record, snapshot, fast_path, clock_start):
         """``max_iter_``: ``max_iter``, or the length that fits ``max_time`` (see ``_budget``).

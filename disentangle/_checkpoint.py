@@ -147,10 +147,19 @@ def check_snapshot(snapshot, record, source):
         )
     if snapshot["data"] != record["data"]:
         raise ValueError(
-            f"{source} was fitted on other data (shape {tuple(snapshot['data']['shape'])}, "
-            f"dtype {snapshot['data']['dtype']}); got shape {tuple(record['data']['shape'])}, "
-            f"dtype {record['data']['dtype']}. warm_start continues a fit on the same data."
+            f"{source} was fitted on other data: "
+            f"{_data_difference(snapshot['data'], record['data'])}. warm_start continues a fit "
+            "on the same data: pass it, or fit afresh (warm_start=False)."
         )
+
+
+def _data_difference(saved, given):
+    """How two data signatures (:func:`~disentangle._validation.data_signature`) differ."""
+    described = [f"shape {tuple(s['shape'])}, dtype {s['dtype']}" for s in (saved, given)]
+    if described[0] != described[1]:
+        return f"{described[0]} then, {described[1]} now"
+    return (f"the same shape {tuple(given['shape'])} and dtype {given['dtype']}, but other "
+            "values (the digest of 64 evenly spaced samples differs)")
 
 
 def fit_record(estimator, X):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse
+import torch
 from sklearn.utils.validation import validate_data
 from skorch.callbacks import Callback
 
@@ -59,9 +60,31 @@ def open_npy(X):
         ) from error
 
 
+def _unwrap_dataset(X):
+    """A torch ``TensorDataset``'s first tensor (the samples; labels are ignored, as ``y``).
+
+    Raises
+    ------
+    ValueError
+        Another torch ``Dataset``, naming what to pass instead.
+    """
+    if not isinstance(X, torch.utils.data.Dataset):
+        return X
+    if isinstance(X, torch.utils.data.TensorDataset):
+        return X.tensors[0]
+    raise ValueError(
+        f"X is a torch {type(X).__name__}; pass its samples as one array or tensor of shape "
+        "(n, d), (n, H, W) or (n, C, H, W), e.g. torch.stack([dataset[i] for i in "
+        "range(len(dataset))]) for a dataset of single tensors."
+    )
+
+
 def _as_array(X):
-    """``X`` as an array without copying arrays; ragged input raises a ValueError naming it."""
-    X = open_npy(X)
+    """``X`` as an array without copying arrays; ragged input raises a ValueError naming it.
+
+    A torch ``TensorDataset`` gives its first tensor (:func:`_unwrap_dataset`).
+    """
+    X = _unwrap_dataset(open_npy(X))
     try:
         X = X if hasattr(X, "shape") else np.asarray(X)
     except ValueError as error:  # NumPy: "setting an array element with a sequence"
@@ -212,8 +235,12 @@ def check_pixel_values(X):
         )
     low, high = X.min(), X.max()
     if low < 0 or high > 1:
+        # str of a NumPy scalar: the shortest digits that tell it from every other value of
+        # its dtype (1.0000001 for float32, where :g would print 1).
         raise ValueError(
-            f"Float images must have values in [0, 1]; got values in [{low:g}, {high:g}]."
+            f"Float images must have values in [0, 1]; got values from {low!s} to {high!s}. Pass "
+            "np.clip(X, 0, 1) if they leave [0, 1] only by rounding, or X / 255 for pixels on "
+            "the 0..255 scale."
         )
     return X
 
@@ -305,10 +332,11 @@ def validate_input(estimator, X, *, reset, min_samples=1):
     Parameters
     ----------
     estimator : GenerativeEstimator
-    X : array-like, DataFrame, or path of a ``.npy`` file
+    X : array-like, DataFrame, torch TensorDataset, or path of a ``.npy`` file
         A table (n, d), images (n, H, W) or (n, C, H, W), or images flattened
         to (n, C*H*W) (with the ``image_shape`` parameter at fit); a path is
-        opened memory-mapped (:func:`open_npy`).
+        opened memory-mapped (:func:`open_npy`); a ``TensorDataset`` gives its
+        first tensor, another torch ``Dataset`` raises a ValueError.
     reset : bool
         True at fit: the sample shape is set (``input_shape_``); False: it is checked.
     min_samples : int, default=1

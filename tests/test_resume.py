@@ -324,6 +324,21 @@ def test_warm_start_trains_longer_to_the_same_result():
     assert short.n_iter_ == 12
 
 
+def test_extending_a_fit_past_a_fractional_schedule_point_warns():
+    # Issue 29: cr_start=0.5 of 8 iterations is 4, passed; extended to 16 it becomes 8, so the
+    # CR term switches off again until then, unlike a straight fit of 16 iterations.
+    short = fit_quietly(InfoGANCR(**{**COMMON, "max_iter": 8}, cr_start=0.5), TABLE)
+    with pytest.warns(UserWarning, match=r"max_iter=8 \(8 iterations trained\) to max_iter=16, "
+                      r"which moves cr_start from iteration 4 to 8 .* differ from a straight fit"):
+        short.set_params(max_iter=16, warm_start=True).fit(TABLE)
+    in_iterations = fit_quietly(InfoGANCR(**{**COMMON, "max_iter": 8}, cr_start=4), TABLE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        in_iterations.set_params(max_iter=16, warm_start=True).fit(TABLE)
+    assert_same_model(in_iterations, InfoGANCR(**{**COMMON, "max_iter": 16}, cr_start=4).fit(TABLE),
+                      TABLE)
+
+
 def test_warm_start_without_a_previous_fit_starts_afresh(tmp_path):
     model = VAE(**COMMON, checkpoint_dir=tmp_path, warm_start=True).fit(TABLE)
     assert_same_model(model, VAE(**COMMON).fit(TABLE), TABLE)
@@ -339,8 +354,13 @@ def test_resuming_another_fit_is_refused(source, tmp_path):
     with pytest.raises(ValueError, match=r"other parameters: lr=0.0001 \(now 0.001\)"):
         model.fit(TABLE)
     model.set_params(lr=1e-4)
-    with pytest.raises(ValueError, match=r"other data \(shape \(44, 6\)"):
+    with pytest.raises(ValueError, match=r"other data: shape \(44, 6\), dtype <f8 then, "
+                       r"shape \(40, 6\), dtype <f8 now"):
         model.fit(TABLE[:40])
+    # Issue 29: the same shape and dtype read as if nothing differed.
+    with pytest.raises(ValueError, match=r"other data: the same shape \(44, 6\) and dtype <f8, "
+                       "but other values"):
+        model.fit(TABLE + 1)
     with pytest.raises(ValueError, match="belongs to a VAE, not to this InfoGANCR"):
         InfoGANCR(**COMMON, checkpoint_dir=tmp_path, warm_start=True).fit(TABLE)
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse
 import torch
+from torch.utils.data import TensorDataset
 
 from disentangle import VAE, InfoGANCR
 from disentangle._validation import InputDtypeError, uint8_scale, validate_input
@@ -77,7 +78,7 @@ BAD_FIT_INPUT = {
     "object-dict": (_object_array_with_a_dict(), InputDtypeError, "could not be read as numbers"),
     "int-images": (np.zeros((4, 64, 64), np.int32), ValueError, "dtype bool, uint8 or float"),
     "float-images-out-of-range": (np.full((4, 64, 64), 2.0), ValueError,
-                                  r"must have values in \[0, 1\]; got values in \[2, 2\]"),
+                                  r"must have values in \[0, 1\]; got values from 2.0 to 2.0"),
     "image-size": (np.zeros((4, 48, 48), np.uint8), ValueError, "supported sizes: 32x32, 64x64"),
     "non-square": (np.zeros((4, 64, 32), np.uint8), ValueError, "64x32 are not supported"),
     "ragged-object-array": (np.array([np.zeros((64, 64)), np.zeros((32, 32))], dtype=object),
@@ -220,6 +221,35 @@ def test_latents_far_outside_the_prior_warn(table_model):
 def test_transform_flattened_images_of_other_length(image_model):
     with pytest.raises(ValueError, match="X has 100 features, but InfoGANCR is expecting 4096"):
         image_model.transform(np.zeros((2, 100), np.uint8))
+
+
+def test_float_pixels_just_above_one_are_printed_exactly_with_what_to_do(images):
+    # Issue 29: "must have values in [0, 1]; got values in [7.24496e-05, 1]" contradicted itself.
+    X = images.astype(np.float32)
+    X[0, 0, 0] = np.nextafter(np.float32(1), np.float32(2))
+    with pytest.raises(ValueError, match=r"got values from 0\.0 to 1\.0000001\. Pass "
+                       r"np\.clip\(X, 0, 1\) .* or X / 255"):
+        InfoGANCR(**TINY).fit(X)
+
+
+def test_a_tensor_dataset_is_read_as_its_samples_another_dataset_is_named(images):
+    # Issue 29: a TensorDataset gave "got an array of shape (64, 1, 1, 32, 32)".
+    tensors = torch.from_numpy(images[:, None])
+    from_dataset = InfoGANCR(**TINY).fit(TensorDataset(tensors, torch.zeros(len(images))))
+    from_array = InfoGANCR(**TINY).fit(images)
+    np.testing.assert_array_equal(from_dataset.transform(TensorDataset(tensors)),
+                                  from_array.transform(images))
+
+    class Images(torch.utils.data.Dataset):
+        def __len__(self):
+            return len(images)
+
+        def __getitem__(self, index):
+            return tensors[index]
+
+    with pytest.raises(ValueError, match=r"X is a torch Images; pass its samples as one array "
+                       r"or tensor .*torch\.stack"):
+        InfoGANCR(**TINY).fit(Images())
 
 
 def test_transform_checks_the_pixel_scale_seen_at_fit(images, image_model):
