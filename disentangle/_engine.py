@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from disentangle._fast_paths import FastPath
 from disentangle._progress import renders_progress_bar
+from disentangle._validation import check_batch
 
 
 class TrainingWarning(ConvergenceWarning):
@@ -110,22 +111,15 @@ def restore_generator(saved, device):
 def to_float(batch, device, scale):
     """Move one batch to ``device`` as float32 (uint8 pixels times ``scale``).
 
+    The batch is checked first, on the CPU (:func:`~disentangle._validation.check_batch`):
+    memory-mapped images are validated on a sample up front and batch by batch here.
+
     Raises
     ------
     ValueError
-        uint8 pixels read as 0..1 (``scale`` 1, decided from a sample of the
-        images, :func:`~disentangle._validation.uint8_scale`) that exceed 1:
-        checked here, on the CPU, batch by batch, so that no process reads a
-        whole memory-mapped dataset up front.
+        Pixels outside the range their dtype and ``scale`` allow.
     """
-    if batch.dtype == torch.uint8 and scale == 1.0 and batch.numel():
-        high = int(batch.max())
-        if high > 1:
-            raise ValueError(
-                f"uint8 images read on the 0..1 scale (decided from evenly spaced images of "
-                f"the data, all 0 or 1) hold a pixel value of {high} in this batch; pass all "
-                "the images on one scale: 0/1 (or bool), or 0..255 throughout."
-            )
+    check_batch(batch, scale)
     batch = batch.to(device, non_blocking=True)
     if batch.dtype == torch.uint8:
         return batch.float().mul_(scale)

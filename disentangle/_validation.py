@@ -79,12 +79,19 @@ def _unwrap_dataset(X):
     )
 
 
+def as_samples(X):
+    """``X`` as something indexable by rows: a ``.npy`` path opened memory-mapped
+    (:func:`open_npy`), a torch ``TensorDataset``'s first tensor (:func:`_unwrap_dataset`),
+    anything else as it is."""
+    return _unwrap_dataset(open_npy(X))
+
+
 def _as_array(X):
     """``X`` as an array without copying arrays; ragged input raises a ValueError naming it.
 
-    A torch ``TensorDataset`` gives its first tensor (:func:`_unwrap_dataset`).
+    See :func:`as_samples` for paths and torch datasets.
     """
-    X = _unwrap_dataset(open_npy(X))
+    X = as_samples(X)
     try:
         X = X if hasattr(X, "shape") else np.asarray(X)
     except ValueError as error:  # NumPy: "setting an array element with a sequence"
@@ -207,13 +214,17 @@ def sample_shape_at_transform(shape, input_shape, name):
     return input_shape
 
 
-def check_pixel_values(X):
+def check_pixel_values(X, sample_only=False):
     """Check an image array's dtype and values without copying it.
 
     Parameters
     ----------
     X : ndarray of shape (n, C, H, W)
         dtype bool, uint8 (values 0..1 or 0..255) or floating with values in [0, 1].
+    sample_only : bool, default=False
+        Check float values on :data:`SAMPLE_ROWS` evenly spaced images only (a
+        memory-mapped array, which every worker would otherwise read whole);
+        :func:`check_batch` checks every batch as it is read.
 
     Returns
     -------
@@ -223,7 +234,7 @@ def check_pixel_values(X):
     Raises
     ------
     ValueError
-        Another dtype, or float values outside [0, 1].
+        Another dtype, or float values outside [0, 1] (NaN and infinite ones included).
     """
     if X.dtype == bool:
         return X.view(np.uint8)
@@ -233,16 +244,53 @@ def check_pixel_values(X):
         raise ValueError(
             f"Expected images of dtype bool, uint8 or float with values in [0, 1]; got {X.dtype}."
         )
-    low, high = X.min(), X.max()
+    check_float_pixels(spread_rows(X, SAMPLE_ROWS) if sample_only else X)
+    return X
+
+
+def check_float_pixels(values):
+    """Raise unless float pixel values are finite and in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        Printing the extreme values with the shortest digits that tell them
+        apart from every other value of their dtype (``1.0000001`` for
+        float32, where ``:g`` would print 1), and what to pass instead.
+    """
+    low, high = values.min(), values.max()  # NaN propagates to both
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ValueError("Float images must be finite; got NaN or infinite pixel values.")
     if low < 0 or high > 1:
-        # str of a NumPy scalar: the shortest digits that tell it from every other value of
-        # its dtype (1.0000001 for float32, where :g would print 1).
         raise ValueError(
             f"Float images must have values in [0, 1]; got values from {low!s} to {high!s}. Pass "
             "np.clip(X, 0, 1) if they leave [0, 1] only by rounding, or X / 255 for pixels on "
             "the 0..255 scale."
         )
-    return X
+
+
+def check_batch(batch, scale):
+    """Check one batch of images (a 4-D CPU tensor; 2-D table batches pass) as it is read.
+
+    What :func:`validate_input` checks of a memory-mapped array on a sample
+    only: uint8 pixels read on the 0..1 scale (``scale`` 1, decided by
+    :func:`uint8_scale` from a sample) must not exceed 1, float ones must be
+    finite and in [0, 1] (:func:`check_float_pixels`).
+
+    Raises
+    ------
+    ValueError
+    """
+    if batch.dim() != 4 or not batch.numel():
+        return
+    if batch.is_floating_point():
+        check_float_pixels(batch.cpu().numpy())
+    elif batch.dtype == torch.uint8 and scale == 1.0 and int(batch.max()) > 1:
+        raise ValueError(
+            f"uint8 images read on the 0..1 scale (decided from evenly spaced images of the "
+            f"data, all 0 or 1) hold a pixel value of {int(batch.max())} in this batch; pass "
+            "all the images on one scale: 0/1 (or bool), or 0..255 throughout."
+        )
 
 
 #: Evenly spaced rows read to tell datasets apart (:func:`data_signature`) and to decide the
@@ -354,7 +402,9 @@ def validate_input(estimator, X, *, reset, min_samples=1):
         that are not numbers, also a TypeError), NaN or infinite input; fewer
         than ``min_samples`` samples; a shape, image size or channel count
         other than supported or seen at fit; images of another dtype than
-        bool, uint8 or float, or float images outside [0, 1].
+        bool, uint8 or float, or float images outside [0, 1]. The values of
+        memory-mapped images are checked on :data:`SAMPLE_ROWS` evenly spaced
+        images here and in every batch as it is read (:func:`check_batch`).
     """
     _reject_sparse(X)
     X = _as_array(X)
@@ -370,15 +420,18 @@ def validate_input(estimator, X, *, reset, min_samples=1):
             f"Expected at least one {'image' if images else 'sample'}; "
             f"got an empty array of shape {X.shape}."
         )
+    # Images of a memory-mapped file are checked on a sample, then batch by batch (check_batch):
+    # a scan of every value would make the whole file resident in every worker process.
+    mapped = images and isinstance(X, np.memmap)
     flat = np.asarray(X).reshape(len(X), -1) if len(X.shape) > 2 else X
     try:
         flat = validate_data(estimator, flat, reset=reset, dtype="numeric",
-                             ensure_min_samples=min_samples)
+                             ensure_min_samples=min_samples, ensure_all_finite=not mapped)
     except TypeError as error:
         raise InputDtypeError(f"X could not be read as numbers: {error}") from error
     if not images:
         return flat
-    return check_pixel_values(flat.reshape(len(flat), *sample_shape))
+    return check_pixel_values(flat.reshape(len(flat), *sample_shape), sample_only=mapped)
 
 
 # --- Parameter constraints (scikit-learn's _parameter_constraints) --------------------------

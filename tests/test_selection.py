@@ -9,6 +9,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import FitFailedWarning, NotFittedError
 from sklearn.utils import check_random_state, get_tags
@@ -407,6 +408,13 @@ def test_infogan_cr_pool_in_worker_processes(images):
 
 
 # --- UDR ------------------------------------------------------------------------------------
+
+
+def test_udr_reads_a_tensor_dataset_as_its_samples(X):
+    # The estimators read a TensorDataset as its first tensor; UDR's sample of X did not.
+    data = torch.utils.data.TensorDataset(torch.from_numpy(X), torch.zeros(len(X)))
+    np.testing.assert_array_equal(select(data, similarity="udr_lasso").pairwise_scores_,
+                                  select(X, similarity="udr_lasso").pairwise_scores_)
 
 
 @pytest.mark.parametrize("similarity", ["udr_lasso", "udr_spearman"])

@@ -287,6 +287,29 @@ def test_uint8_scale_comes_from_a_sample_of_images_and_every_batch_is_checked():
         model.transform(mixed)
 
 
+@pytest.mark.parametrize("bad", [np.nan, 2.0])
+def test_float_memmap_images_are_checked_on_a_sample_then_batch_by_batch(tmp_path, bad):
+    # The sibling of the uint8 scale: min, max and the finite check read a whole float memmap.
+    images = np.zeros((200, 32, 32), np.float32)
+    images[:, 8:24, 8:24] = 0.5
+    images[1, 0, 0] = bad  # row 1 is not among the 64 evenly spaced rows checked up front
+    np.save(tmp_path / "images.npy", images)
+    mapped = np.load(tmp_path / "images.npy", mmap_mode="r")
+    assert validate_input(InfoGANCR(), mapped, reset=True).shape == (200, 1, 32, 32)
+    message = "must be finite" if np.isnan(bad) else r"values from 0\.0 to 2\.0"
+    with pytest.raises(ValueError, match=message):
+        InfoGANCR(max_iter=1, batch_size=200, random_state=0, device="cpu").fit(mapped)
+    # In memory: refused up front, as before (scikit-learn names the NaN).
+    with pytest.raises(ValueError, match="contains NaN" if np.isnan(bad) else message):
+        validate_input(InfoGANCR(), images, reset=True)
+
+
+def test_a_uint8_table_is_not_read_as_pixels():
+    table = np.random.RandomState(0).randint(0, 6, (40, 4)).astype(np.uint8)
+    model = InfoGANCR(**TINY).fit(table)
+    assert model.transform(table).shape == (40, model.n_codes_)
+
+
 @pytest.mark.parametrize("bad, message", [(np.full((2, 4), np.nan), "NaN"),
                                           (np.zeros(4), "Expected 2D array"),
                                           (np.zeros((0, 4)), "at least one sample")])
