@@ -10,6 +10,7 @@ checkpoint bit for bit (:func:`resume_snapshot`).
 
 import copy
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -101,13 +102,15 @@ def param_fingerprint(value):
     """A parameter as a string that is the same in every session.
 
     Lists read as tuples; a class or function by its qualified name (its
-    ``repr`` holds a memory address).
+    ``repr`` holds a memory address); memory addresses inside other
+    ``repr`` (a ``functools.partial`` of a function) are left out, so that a
+    checkpoint resumes in another session.
     """
     if isinstance(value, list):
         value = tuple(value)
     if callable(value) and hasattr(value, "__qualname__"):
         return f"{value.__module__}.{value.__qualname__}"
-    return repr(value)
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
 
 
 def check_snapshot(snapshot, record, source):

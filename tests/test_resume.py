@@ -1,6 +1,8 @@
 """Training that goes wrong, checkpoints, Ctrl-C and resumption (issue 6, parts 4 and 5)."""
 
+import functools
 import signal
+import types
 import warnings
 from types import SimpleNamespace
 
@@ -12,7 +14,7 @@ from skorch.callbacks import Callback
 
 from disentangle import VAE, InfoGANCR, ModelCentralitySelector, _base
 from disentangle._budget import PhaseClock
-from disentangle._checkpoint import CHECKPOINT_FILE, load_checkpoint
+from disentangle._checkpoint import CHECKPOINT_FILE, load_checkpoint, param_fingerprint
 from disentangle._engine import BatchIterator, TrainingWarning
 from disentangle.infogan_cr import DiscriminatorDominance, SampleCollapse
 
@@ -363,6 +365,17 @@ def test_resuming_another_fit_is_refused(source, tmp_path):
         model.fit(TABLE + 1)
     with pytest.raises(ValueError, match="belongs to a VAE, not to this InfoGANCR"):
         InfoGANCR(**COMMON, checkpoint_dir=tmp_path, warm_start=True).fit(TABLE)
+
+
+def test_a_partial_parameter_fingerprints_alike_in_another_session():
+    # The fingerprint of a functools.partial held its function's memory address, which differs
+    # in the session that resumes: the two reprs in the refusal differed by that address only.
+    from disentangle.networks import build_generator
+
+    same_function = types.FunctionType(build_generator.__code__, build_generator.__globals__)
+    first, second = (param_fingerprint(functools.partial(f, width=2))
+                     for f in (build_generator, same_function))
+    assert first == second and "build_generator" in first and "0x" not in first
 
 
 def _take(batch_iterator, k):
