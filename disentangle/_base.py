@@ -165,6 +165,7 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
         record["seeds"] = snapshot["seeds"] if snapshot else list(self._fit_seeds())
         self.max_iter_ = record["max_iter"] = self._schedule_length(
             X, record, snapshot, fast_path, clock_start)
+        self._warn_about_moved_schedule(snapshot)
         interrupt = GracefulInterrupt()
         iterator_state = snapshot["net"]["iterator"] if snapshot else None
         engine = self._engine_params(len(X), record, iterator_state, interrupt)
@@ -193,6 +194,28 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
         """First iteration of each phase of the schedule whose iterations cost alike."""
         return [0]
 
+    def _schedule_points(self, max_iter):
+        """The iterations where a ``max_iter``-iteration fit's schedule changes, by name
+        (subclasses whose schedule points may be fractions of ``max_iter``)."""
+        return {}
+
+    def _warn_about_moved_schedule(self, snapshot):
+        """Warn when continuing to another ``max_iter_`` moves a schedule point across the
+        iterations already trained: the model then differs from a straight fit."""
+        if not snapshot or "max_iter" not in snapshot:
+            return
+        done, before = snapshot["net"]["counters"]["n_iter"], snapshot["max_iter"]
+        old, new = self._schedule_points(before), self._schedule_points(self.max_iter_)
+        moved = [f"{name} from iteration {old[name]} to {new[name]}" for name in old
+                 if old[name] != new[name] and min(old[name], new[name]) < done]
+        if moved:
+            warnings.warn(
+                f"warm_start continues a fit of max_iter={before} ({done} iterations trained) "
+                f"to max_iter={self.max_iter_}, which moves {', '.join(moved)} (a fraction of "
+                "max_iter follows it) across iterations already trained: the model will differ "
+                f"from a straight fit of {self.max_iter_} iterations. Give the schedule in "
+                "iterations to keep it where it was.", UserWarning, stacklevel=6)
+
     def _schedule_length(self, X, record, snapshot, fast_path, clock_start):
         """``max_iter_``: ``max_iter``, or the length that fits ``max_time`` (see ``_budget``).
 
@@ -203,15 +226,19 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
         if snapshot is not None and "max_iter" in snapshot:
             return snapshot["max_iter"]
         self.max_iter_ = self.max_iter  # the throwaway engine's schedule
-        engine = self._engine_params(len(X), record, None, GracefulInterrupt())
+        interrupt = GracefulInterrupt(reraise=True)  # Ctrl-C ends the fit before it starts
+        engine = self._engine_params(len(X), record, None, interrupt)
         clock = PhaseClock(PROBE_FRACTION * self.max_time)
         # The fit's own callbacks, silent, without checkpoints or the user's.
-        engine.update(callbacks=[*self._default_callbacks(len(X), 0), ("phase_clock", clock)],
+        engine.update(callbacks=[*self._default_callbacks(len(X), 0), ("phase_clock", clock),
+                                 ("graceful_interrupt", interrupt)],
                       verbose=0)
         probe = self._make_net(len(X), record["seeds"][0], engine).initialize()
         FastPath(fast_path, self.device_).prepare(probe)
-        n_iter, costs = plan_length(self.max_time, clock_start, self.max_iter, self._phase_starts,
-                                    lambda starts: measure_phases(probe, X, starts, clock))
+        with interrupt:
+            n_iter, costs = plan_length(self.max_time, clock_start, self.max_iter,
+                                        self._phase_starts,
+                                        lambda starts: measure_phases(probe, X, starts, clock))
         if self.verbose:
             print(f"max_time={self.max_time:g} s: {n_iter:,} iterations (measured "
                   f"{describe(costs)} over the phases of the schedule)", flush=True)

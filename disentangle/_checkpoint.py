@@ -10,6 +10,7 @@ checkpoint bit for bit (:func:`resume_snapshot`).
 
 import copy
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -101,13 +102,15 @@ def param_fingerprint(value):
     """A parameter as a string that is the same in every session.
 
     Lists read as tuples; a class or function by its qualified name (its
-    ``repr`` holds a memory address).
+    ``repr`` holds a memory address); memory addresses inside other
+    ``repr`` (a ``functools.partial`` of a function) are left out, so that a
+    checkpoint resumes in another session.
     """
     if isinstance(value, list):
         value = tuple(value)
     if callable(value) and hasattr(value, "__qualname__"):
         return f"{value.__module__}.{value.__qualname__}"
-    return repr(value)
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
 
 
 def check_snapshot(snapshot, record, source):
@@ -147,10 +150,19 @@ def check_snapshot(snapshot, record, source):
         )
     if snapshot["data"] != record["data"]:
         raise ValueError(
-            f"{source} was fitted on other data (shape {tuple(snapshot['data']['shape'])}, "
-            f"dtype {snapshot['data']['dtype']}); got shape {tuple(record['data']['shape'])}, "
-            f"dtype {record['data']['dtype']}. warm_start continues a fit on the same data."
+            f"{source} was fitted on other data: "
+            f"{_data_difference(snapshot['data'], record['data'])}. warm_start continues a fit "
+            "on the same data: pass it, or fit afresh (warm_start=False)."
         )
+
+
+def _data_difference(saved, given):
+    """How two data signatures (:func:`~disentangle._validation.data_signature`) differ."""
+    described = [f"shape {tuple(s['shape'])}, dtype {s['dtype']}" for s in (saved, given)]
+    if described[0] != described[1]:
+        return f"{described[0]} then, {described[1]} now"
+    return (f"the same shape {tuple(given['shape'])} and dtype {given['dtype']}, but other "
+            "values (the digest of 64 evenly spaced samples differs)")
 
 
 def fit_record(estimator, X):

@@ -10,6 +10,7 @@ the GAN monitors beside InfoGAN-CR (:mod:`disentangle.infogan_cr`).
 """
 
 import contextlib
+import contextvars
 import json
 import math
 import signal
@@ -28,6 +29,7 @@ from tqdm import tqdm
 
 from disentangle._fast_paths import FastPath
 from disentangle._progress import renders_progress_bar
+from disentangle._validation import check_batch
 
 
 class TrainingWarning(ConvergenceWarning):
@@ -107,7 +109,17 @@ def restore_generator(saved, device):
 
 
 def to_float(batch, device, scale):
-    """Move one batch to ``device`` as float32 (uint8 pixels times ``scale``)."""
+    """Move one batch to ``device`` as float32 (uint8 pixels times ``scale``).
+
+    The batch is checked first, on the CPU (:func:`~disentangle._validation.check_batch`):
+    memory-mapped images are validated on a sample up front and batch by batch here.
+
+    Raises
+    ------
+    ValueError
+        Pixels outside the range their dtype and ``scale`` allow.
+    """
+    check_batch(batch, scale)
     batch = batch.to(device, non_blocking=True)
     if batch.dtype == torch.uint8:
         return batch.float().mul_(scale)
@@ -390,6 +402,27 @@ class StretchMonitor(Callback):
             )
 
 
+#: True inside :func:`interrupts_propagate`: a fit stopped by Ctrl-C then raises.
+_PROPAGATE_INTERRUPTS = contextvars.ContextVar("propagate_interrupts", default=False)
+
+
+@contextlib.contextmanager
+def interrupts_propagate():
+    """Inside the block, a fit stopped by Ctrl-C raises ``KeyboardInterrupt`` to its caller.
+
+    Alone, a fit stopped by Ctrl-C returns the estimator trained so far (as
+    skorch does: fit again with ``warm_start=True`` to continue). A search
+    (:class:`~disentangle.ModelCentralitySelector`) fits its candidates inside
+    this block, so that one Ctrl-C stops the whole search, as in
+    scikit-learn's searches, after the candidate's last checkpoint is written.
+    """
+    token = _PROPAGATE_INTERRUPTS.set(True)
+    try:
+        yield
+    finally:
+        _PROPAGATE_INTERRUPTS.reset(token)
+
+
 class GracefulInterrupt(Callback):
     """Ctrl-C during training stops at the end of the current iteration.
 
@@ -397,10 +430,21 @@ class GracefulInterrupt(Callback):
     SIGINT handler (in the main thread only): the first Ctrl-C is recorded
     and raised as ``KeyboardInterrupt`` at the end of the iteration, where
     skorch catches it and ends training (``on_train_end``: a last checkpoint);
-    a second Ctrl-C interrupts at once.
+    a second Ctrl-C interrupts at once. Leaving the block after a Ctrl-C
+    raises ``KeyboardInterrupt`` again when ``reraise`` is True or inside
+    :func:`interrupts_propagate`; otherwise the fit returns.
+
+    Parameters
+    ----------
+    reraise : bool, default=False
+        A throwaway fit (the ``max_time`` probe), which has nothing worth
+        keeping: Ctrl-C ends it at once, through skorch's ``partial_fit``
+        (which would catch a ``KeyboardInterrupt``), and the block raises
+        ``KeyboardInterrupt``.
     """
 
-    def __init__(self):
+    def __init__(self, reraise=False):
+        self.reraise = reraise
         self.requested_ = False
         self._previous = None
 
@@ -410,20 +454,30 @@ class GracefulInterrupt(Callback):
             self._previous = signal.signal(signal.SIGINT, self._request)
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, exc_type, *exc_info):
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
             self._previous = None
+        if exc_type is _Interrupted or (exc_type is None and self.requested_
+                                        and _PROPAGATE_INTERRUPTS.get()):
+            raise KeyboardInterrupt from None
         return False
+
+    def _stop(self):
+        raise _Interrupted if self.reraise else KeyboardInterrupt
 
     def _request(self, signum, frame):
         if self.requested_:
-            raise KeyboardInterrupt
+            self._stop()
         self.requested_ = True
 
     def on_batch_end(self, net, **kwargs):
         if self.requested_:
-            raise KeyboardInterrupt
+            self._stop()
+
+
+class _Interrupted(BaseException):
+    """Ctrl-C in a throwaway fit: not a ``KeyboardInterrupt``, which skorch would catch."""
 
 
 # --- Training engine --------------------------------------------------------------------------

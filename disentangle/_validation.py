@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse
+import torch
 from sklearn.utils.validation import validate_data
 from skorch.callbacks import Callback
 
@@ -59,9 +60,38 @@ def open_npy(X):
         ) from error
 
 
+def _unwrap_dataset(X):
+    """A torch ``TensorDataset``'s first tensor (the samples; labels are ignored, as ``y``).
+
+    Raises
+    ------
+    ValueError
+        Another torch ``Dataset``, naming what to pass instead.
+    """
+    if not isinstance(X, torch.utils.data.Dataset):
+        return X
+    if isinstance(X, torch.utils.data.TensorDataset):
+        return X.tensors[0]
+    raise ValueError(
+        f"X is a torch {type(X).__name__}; pass its samples as one array or tensor of shape "
+        "(n, d), (n, H, W) or (n, C, H, W), e.g. torch.stack([dataset[i] for i in "
+        "range(len(dataset))]) for a dataset of single tensors."
+    )
+
+
+def as_samples(X):
+    """``X`` as something indexable by rows: a ``.npy`` path opened memory-mapped
+    (:func:`open_npy`), a torch ``TensorDataset``'s first tensor (:func:`_unwrap_dataset`),
+    anything else as it is."""
+    return _unwrap_dataset(open_npy(X))
+
+
 def _as_array(X):
-    """``X`` as an array without copying arrays; ragged input raises a ValueError naming it."""
-    X = open_npy(X)
+    """``X`` as an array without copying arrays; ragged input raises a ValueError naming it.
+
+    See :func:`as_samples` for paths and torch datasets.
+    """
+    X = as_samples(X)
     try:
         X = X if hasattr(X, "shape") else np.asarray(X)
     except ValueError as error:  # NumPy: "setting an array element with a sequence"
@@ -184,13 +214,17 @@ def sample_shape_at_transform(shape, input_shape, name):
     return input_shape
 
 
-def check_pixel_values(X):
+def check_pixel_values(X, sample_only=False):
     """Check an image array's dtype and values without copying it.
 
     Parameters
     ----------
     X : ndarray of shape (n, C, H, W)
         dtype bool, uint8 (values 0..1 or 0..255) or floating with values in [0, 1].
+    sample_only : bool, default=False
+        Check float values on :data:`SAMPLE_ROWS` evenly spaced images only (a
+        memory-mapped array, which every worker would otherwise read whole);
+        :func:`check_batch` checks every batch as it is read.
 
     Returns
     -------
@@ -200,7 +234,7 @@ def check_pixel_values(X):
     Raises
     ------
     ValueError
-        Another dtype, or float values outside [0, 1].
+        Another dtype, or float values outside [0, 1] (NaN and infinite ones included).
     """
     if X.dtype == bool:
         return X.view(np.uint8)
@@ -210,17 +244,81 @@ def check_pixel_values(X):
         raise ValueError(
             f"Expected images of dtype bool, uint8 or float with values in [0, 1]; got {X.dtype}."
         )
-    low, high = X.min(), X.max()
-    if low < 0 or high > 1:
-        raise ValueError(
-            f"Float images must have values in [0, 1]; got values in [{low:g}, {high:g}]."
-        )
+    check_float_pixels(spread_rows(X, SAMPLE_ROWS) if sample_only else X)
     return X
 
 
+def check_float_pixels(values):
+    """Raise unless float pixel values are finite and in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        Printing the extreme values with the shortest digits that tell them
+        apart from every other value of their dtype (``1.0000001`` for
+        float32, where ``:g`` would print 1), and what to pass instead.
+    """
+    low, high = values.min(), values.max()  # NaN propagates to both
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ValueError("Float images must be finite; got NaN or infinite pixel values.")
+    if low < 0 or high > 1:
+        raise ValueError(
+            f"Float images must have values in [0, 1]; got values from {low!s} to {high!s}. Pass "
+            "np.clip(X, 0, 1) if they leave [0, 1] only by rounding, or X / 255 for pixels on "
+            "the 0..255 scale."
+        )
+
+
+def check_batch(batch, scale):
+    """Check one batch of images (a 4-D CPU tensor; 2-D table batches pass) as it is read.
+
+    What :func:`validate_input` checks of a memory-mapped array on a sample
+    only: uint8 pixels read on the 0..1 scale (``scale`` 1, decided by
+    :func:`uint8_scale` from a sample) must not exceed 1, float ones must be
+    finite and in [0, 1] (:func:`check_float_pixels`).
+
+    Raises
+    ------
+    ValueError
+    """
+    if batch.dim() != 4 or not batch.numel():
+        return
+    if batch.is_floating_point():
+        check_float_pixels(batch.cpu().numpy())
+    elif batch.dtype == torch.uint8 and scale == 1.0 and int(batch.max()) > 1:
+        raise ValueError(
+            f"uint8 images read on the 0..1 scale (decided from evenly spaced images of the "
+            f"data, all 0 or 1) hold a pixel value of {int(batch.max())} in this batch; pass "
+            "all the images on one scale: 0/1 (or bool), or 0..255 throughout."
+        )
+
+
+#: Evenly spaced rows read to tell datasets apart (:func:`data_signature`) and to decide the
+#: scale of uint8 images (:func:`uint8_scale`): the same rows, read once. Each read of a
+#: memory-mapped row maps its neighbours too (the kernel's read-around: about 1.3 MB a row
+#: of dSprites), so 1,024 rows would make 1.3 GB of the file resident in every worker.
+SAMPLE_ROWS = 64
+
+
+def spread_rows(X, n_rows):
+    """Up to ``n_rows`` evenly spaced rows of ``X`` (first and last included), as an array.
+
+    Reads only those rows of a memory-mapped array, where a reduction over ``X``
+    would page in all of it (in every worker process that fits on it).
+    """
+    rows = np.unique(np.linspace(0, len(X) - 1, min(len(X), n_rows)).astype(np.int64))
+    return np.asarray(X[rows])
+
+
 def uint8_scale(X):
-    """Factor that maps stored pixel values to [0, 1]: 1/255 for 0..255 uint8, else 1."""
-    if X.dtype == np.uint8 and X.size and X.max() > 1:
+    """Factor that maps stored pixel values to [0, 1]: 1/255 for 0..255 uint8, else 1.
+
+    Decided from :data:`SAMPLE_ROWS` evenly spaced images (:func:`spread_rows`):
+    uint8 images whose sampled pixels are all 0 or 1 are read as 0..1, and
+    :func:`~disentangle._engine.to_float` refuses a later batch that holds a
+    larger value.
+    """
+    if X.dtype == np.uint8 and X.size and spread_rows(X, SAMPLE_ROWS).max() > 1:
         return 1.0 / 255.0
     return 1.0
 
@@ -243,7 +341,9 @@ def transform_scale(X, fitted_scale, name):
     Raises
     ------
     ValueError
-        uint8 values above 1 for a model fitted on images in [0, 1].
+        uint8 values above 1 for a model fitted on images in [0, 1], among
+        :data:`SAMPLE_ROWS` evenly spaced images (the other images are checked
+        batch by batch, :func:`~disentangle._engine.to_float`).
 
     Warns
     -----
@@ -251,9 +351,9 @@ def transform_scale(X, fitted_scale, name):
         uint8 values in 0..1 only for a model fitted on 0..255 images: they
         are read as 0..255 (nearly black).
     """
-    if X.dtype != np.uint8:
+    if X.dtype != np.uint8 or not X.size:
         return 1.0
-    high = int(X.max())
+    high = int(spread_rows(X, SAMPLE_ROWS).max())  # every batch is checked by to_float
     if fitted_scale == 1.0 and high > 1:
         raise ValueError(
             f"{name} was fitted on images with values in [0, 1]; got uint8 values up to {high}. "
@@ -280,10 +380,11 @@ def validate_input(estimator, X, *, reset, min_samples=1):
     Parameters
     ----------
     estimator : GenerativeEstimator
-    X : array-like, DataFrame, or path of a ``.npy`` file
+    X : array-like, DataFrame, torch TensorDataset, or path of a ``.npy`` file
         A table (n, d), images (n, H, W) or (n, C, H, W), or images flattened
         to (n, C*H*W) (with the ``image_shape`` parameter at fit); a path is
-        opened memory-mapped (:func:`open_npy`).
+        opened memory-mapped (:func:`open_npy`); a ``TensorDataset`` gives its
+        first tensor, another torch ``Dataset`` raises a ValueError.
     reset : bool
         True at fit: the sample shape is set (``input_shape_``); False: it is checked.
     min_samples : int, default=1
@@ -301,7 +402,9 @@ def validate_input(estimator, X, *, reset, min_samples=1):
         that are not numbers, also a TypeError), NaN or infinite input; fewer
         than ``min_samples`` samples; a shape, image size or channel count
         other than supported or seen at fit; images of another dtype than
-        bool, uint8 or float, or float images outside [0, 1].
+        bool, uint8 or float, or float images outside [0, 1]. The values of
+        memory-mapped images are checked on :data:`SAMPLE_ROWS` evenly spaced
+        images here and in every batch as it is read (:func:`check_batch`).
     """
     _reject_sparse(X)
     X = _as_array(X)
@@ -317,15 +420,18 @@ def validate_input(estimator, X, *, reset, min_samples=1):
             f"Expected at least one {'image' if images else 'sample'}; "
             f"got an empty array of shape {X.shape}."
         )
+    # Images of a memory-mapped file are checked on a sample, then batch by batch (check_batch):
+    # a scan of every value would make the whole file resident in every worker process.
+    mapped = images and isinstance(X, np.memmap)
     flat = np.asarray(X).reshape(len(X), -1) if len(X.shape) > 2 else X
     try:
         flat = validate_data(estimator, flat, reset=reset, dtype="numeric",
-                             ensure_min_samples=min_samples)
+                             ensure_min_samples=min_samples, ensure_all_finite=not mapped)
     except TypeError as error:
         raise InputDtypeError(f"X could not be read as numbers: {error}") from error
     if not images:
         return flat
-    return check_pixel_values(flat.reshape(len(flat), *sample_shape))
+    return check_pixel_values(flat.reshape(len(flat), *sample_shape), sample_only=mapped)
 
 
 # --- Parameter constraints (scikit-learn's _parameter_constraints) --------------------------
@@ -459,8 +565,8 @@ def data_signature(X):
     -------
     signature : dict with keys "shape" (list), "dtype" (str), "digest" (hex str)
     """
-    rows = np.unique(np.linspace(0, len(X) - 1, min(len(X), 64)).astype(np.int64))
-    digest = hashlib.sha256(np.ascontiguousarray(X[rows]).tobytes()).hexdigest()
+    sample = np.ascontiguousarray(spread_rows(X, SAMPLE_ROWS))
+    digest = hashlib.sha256(sample.tobytes()).hexdigest()
     return {"shape": list(X.shape), "dtype": X.dtype.str, "digest": digest}
 
 

@@ -448,7 +448,8 @@ class InfoGANCR(GenerativeEstimator):
         as an uninterrupted fit on CPU. It needs the same data and
         parameters (only ``max_iter``, ``device``, ``random_state``,
         ``verbose``, ``callbacks`` and the checkpoint parameters may change;
-        a fractional ``cr_start``, ``cr_warmup`` or ``gap_end`` follows ``max_iter``). False:
+        a fractional ``cr_start``, ``cr_warmup`` or ``gap_end`` follows ``max_iter``, with
+        a UserWarning when that moves it across iterations already trained). False:
         every ``fit`` starts afresh (and overwrites the checkpoint).
     max_time : float or None, default=None
         Wall-clock budget of ``fit`` in seconds: before training, each phase of
@@ -681,7 +682,8 @@ class InfoGANCR(GenerativeEstimator):
         Parameters
         ----------
         X : array-like of shape (n, H, W), (n, C, H, W), (n, d), DataFrame or path
-            A path names a ``.npy`` file (``np.save``), opened memory-mapped.
+            A path names a ``.npy`` file (``np.save``), opened memory-mapped;
+            a torch ``TensorDataset`` gives its first tensor.
             Images of size 64x64 or 32x32, bool, uint8 (0..1 or 0..255) or
             float in [0, 1], not copied: batches become float one at a time.
             Or a table of n samples of d numeric features (float32 per batch),
@@ -734,6 +736,17 @@ class InfoGANCR(GenerativeEstimator):
         if schedule.cr_warmup == 0:
             return [0, schedule.cr_start]
         return [0, schedule.cr_start - schedule.cr_warmup, schedule.cr_start]
+
+    def _schedule_points(self, max_iter):
+        """``cr_start``, H's start (with a ``cr_warmup``) and ``gap_end``, in iterations."""
+        schedule = self._cr_schedule(max_iter)
+        if schedule.cr_weight <= 0:
+            return {}
+        points = {"cr_start": schedule.cr_start,
+                  "gap_end": schedule.gap_end if schedule.gap > 0 else None}
+        if self.cr_warmup:
+            points["cr_start - cr_warmup"] = schedule.cr_start - schedule.cr_warmup
+        return {name: point for name, point in points.items() if point is not None}
 
     def _check_params(self):
         """Reject a warm-up that starts before iteration 0; warn about a gap that never applies."""

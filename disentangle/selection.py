@@ -23,6 +23,7 @@ medoid); the similarities themselves are
 (:mod:`disentangle.metrics._similarity`, :mod:`disentangle.metrics._udr`).
 """
 
+import bisect
 import copy
 import os
 import warnings
@@ -30,7 +31,6 @@ from numbers import Real
 
 import numpy as np
 from joblib import delayed
-from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import ParameterGrid
@@ -38,7 +38,8 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from disentangle._compat import HasMethods, StrOptions, _fit_context, eval_expr
+from disentangle._compat import StrOptions, _fit_context, eval_expr
+from disentangle._engine import interrupts_propagate
 from disentangle._validation import INTEGER, REAL, Predicate
 from disentangle.metrics._representation import rows_without_names
 from disentangle.metrics._similarity import (
@@ -70,6 +71,16 @@ def _is_pre_dispatch(pre_dispatch):
         return False
     return not isinstance(amount, bool) and isinstance(amount, Real) and amount > 0
 
+
+#: The template estimator: the interface, and what scikit-learn's ``clone`` needs.
+GENERATIVE_ESTIMATOR = Predicate(
+    lambda value: all(callable(getattr(value, method, None)) for method in
+                      ("fit", "sample_latent", "generate", "transform", "get_params",
+                       "set_params")),
+    "an unfitted generative estimator with fit, sample_latent, generate and transform that "
+    "scikit-learn can clone, with get_params and set_params (subclass "
+    "sklearn.base.BaseEstimator): the selector fits one clone per candidate. Fitted models of "
+    "any class can be ranked with disentangle.selection.model_centrality")
 
 #: ``pre_dispatch`` as joblib reads it, checked at ``fit`` whatever ``n_jobs`` is.
 PRE_DISPATCH = Predicate(_is_pre_dispatch, "'all', an integer >= 1 or an arithmetic expression "
@@ -104,7 +115,9 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
     Parameters
     ----------
     estimator : generative estimator
-        Not fitted; cloned per candidate. It must provide ``fit(X)``,
+        Not fitted; cloned per candidate with scikit-learn's ``clone`` (it
+        needs ``get_params`` and ``set_params``: subclass
+        :class:`~sklearn.base.BaseEstimator`). It must provide ``fit(X)``,
         ``sample_latent(n, random_state)`` (the codes first),
         ``generate(latents)``, ``transform(X)`` and, once fitted, ``n_codes_``
         and ``n_latent_`` (as :class:`~disentangle.InfoGANCR` and the VAE).
@@ -165,6 +178,13 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         Seeds the similarity computation (one seed per generated dataset, and
         UDR's sample of ``X``). The candidates' own seeds are parameters in
         ``param_grid``.
+    allow_incomplete : bool, default=False
+        Whether a candidate that trained fewer iterations than asked (it
+        reports ``n_iter_`` below ``max_iter_``, as :class:`~disentangle.InfoGANCR`
+        and :class:`~disentangle.VAE` do when a callback or an interrupt
+        stopped them early) may be the medoid. Such a candidate is always
+        compared with the others and marked in ``cv_results_``; by default it
+        ranks after the complete ones and is never selected.
 
     Attributes
     ----------
@@ -173,12 +193,18 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         (list of dict), ``param_<name>`` (masked arrays, as GridSearchCV),
         ``centrality`` (float; ``error_score`` for a failed candidate),
         ``rank_centrality`` (int, 1 is the medoid; failed candidates with NaN
-        rank last), ``fit_time`` (s), ``similarity_time`` (s: generating this
-        model's data and scoring every encoder on it, or for UDR encoding the
-        sample and computing its row) and ``error`` (object: None, or the
-        error message of a failed candidate).
+        rank last, and candidates that trained fewer iterations than asked
+        rank after the complete ones unless ``allow_incomplete``),
+        ``n_iter`` (float: iterations trained, the model's ``n_iter_``; NaN
+        for a failed candidate or a model that does not report it),
+        ``complete`` (bool: False when the model reports fewer iterations
+        than its ``max_iter_``), ``fit_time`` (s), ``similarity_time`` (s:
+        generating this model's data and scoring every encoder on it, or for
+        UDR encoding the sample and computing its row) and ``error`` (object:
+        None, or the error message of a failed candidate).
     best_index_ : int
-        Index of the selected candidate (always one that did not fail).
+        Index of the selected candidate (always one that did not fail and,
+        unless ``allow_incomplete``, one that trained every iteration asked).
     best_params_ : dict
     best_estimator_ : estimator
         The selected model, already fitted (there is no refit).
@@ -253,7 +279,7 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
     """
 
     _parameter_constraints = {
-        "estimator": [HasMethods(["fit", "sample_latent", "generate", "transform"])],
+        "estimator": [GENERATIVE_ESTIMATOR],
         "param_grid": [dict, list],
         "similarity": [StrOptions(set(SIMILARITIES))],
         "similarity_params": [dict, None],
@@ -262,6 +288,7 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         "verbose": ["verbose"],
         "error_score": [StrOptions({"raise"}), REAL],
         "random_state": ["random_state"],
+        "allow_incomplete": ["boolean"],
     }
 
     def __init__(
@@ -276,6 +303,7 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         verbose=0,
         error_score=np.nan,
         random_state=None,
+        allow_incomplete=False,
     ):
         self.estimator = estimator
         self.param_grid = param_grid
@@ -286,9 +314,12 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         self.verbose = verbose
         self.error_score = error_score
         self.random_state = random_state
+        self.allow_incomplete = allow_incomplete
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        if not hasattr(self.estimator, "__sklearn_tags__"):  # refused by fit, with the reason
+            return tags
         # Input, output dtype and determinism are the candidates', as GridSearchCV's.
         estimator_tags = get_tags(self.estimator)
         tags.input_tags = copy.deepcopy(estimator_tags.input_tags)
@@ -318,18 +349,28 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         ValueError
             Fewer than 2 candidates, unknown ``similarity_params`` keys,
             candidates sharing a checkpoint or work directory, an invalid
-            ``pre_dispatch``, a bool for ``n_jobs`` or ``error_score``, or
-            every candidate failed.
+            ``pre_dispatch``, a bool for ``n_jobs`` or ``error_score``, every
+            candidate failed, or (unless ``allow_incomplete``) every candidate
+            that did not fail trained fewer iterations than asked.
         Exception
             The first candidate's error when ``error_score="raise"``.
+        KeyboardInterrupt
+            Ctrl-C: the search stops. A candidate in training stops at the end
+            of its iteration and writes its last checkpoint (with a
+            ``checkpoint_dir``), then the interrupt reaches the caller;
+            candidates with a ``checkpoint_dir`` keep their training there,
+            and a new ``fit`` with ``warm_start=True`` continues each one
+            (the finished ones have nothing left to train) to the result of
+            an uninterrupted search.
 
         Warns
         -----
         UserWarning
             Candidates with identical parameters (with a fixed seed they are
             the same model, which pulls the centrality towards it), an explicit
-            UDR ``n_samples`` larger than ``len(X)``, or a lone candidate that
-            did not fail.
+            UDR ``n_samples`` larger than ``len(X)``, a lone candidate that
+            did not fail, or candidates that trained fewer iterations than
+            asked (one warning naming them all).
         sklearn.exceptions.FitFailedWarning
             Some candidates failed (one warning naming them all).
         """
@@ -374,17 +415,24 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         if (~failed).sum() == 1:
             warnings.warn("Only one candidate did not fail; it is selected without comparison "
                           "and its centrality is NaN.", UserWarning, stacklevel=4)
+        n_iter, asked = _iterations(models)
+        incomplete = ~failed & (n_iter < asked)
+        eligible = ~failed & (~incomplete | self.allow_incomplete)
+        _warn_or_raise_about_incomplete(incomplete, eligible, n_iter, asked,
+                                        self.allow_incomplete)
         pairwise[failed, :] = pairwise[:, failed] = np.nan
         centrality = _centrality(pairwise, ~failed, self.similarity)
         centrality[failed] = self.error_score
-        self.best_index_ = _medoid(centrality, ~failed)
+        self.best_index_ = _medoid(centrality, eligible)
         self.best_score_ = float(centrality[self.best_index_])
         self.estimators_ = [None if f else m for m, f in zip(models, failed, strict=True)]
         self.best_estimator_ = self.estimators_[self.best_index_]
         self.best_params_ = candidates[self.best_index_]
         self.pairwise_scores_ = pairwise
         self.similarity_matrix_ = (pairwise + pairwise.T) / 2
-        self.cv_results_ = _results(candidates, centrality, fit_time, sim_time, errors)
+        tiers = np.where(failed, 2, np.where(eligible, 0, 1))
+        self.cv_results_ = {**_results(candidates, centrality, fit_time, sim_time, errors, tiers),
+                            "n_iter": n_iter, "complete": ~(n_iter < asked)}
         log(f"medoid: candidate {self.best_index_} {self.best_params_}, centrality "
                   f"{centrality[self.best_index_]:.4f}")
 
@@ -463,7 +511,8 @@ def model_centrality(models, X=None, *, similarity="factor_vae", similarity_para
     Parameters
     ----------
     models : sequence of fitted generative estimators
-        At least 2; see :class:`ModelCentralitySelector` for the interface.
+        At least 2; see :class:`ModelCentralitySelector` for the interface
+        (fitted models need no scikit-learn base class: nothing is cloned).
     X : array-like, default=None
         Observations; required by the UDR similarities, unused by ``"factor_vae"``.
     similarity : {"factor_vae", "udr_lasso", "udr_spearman"}, default="factor_vae"
@@ -571,8 +620,13 @@ def write_paths(estimator):
 
 
 def _fit_and_check(estimator, params, X):
-    """Fit a clone with ``params`` and check that it generates and encodes finite values."""
-    model = clone(estimator).set_params(**clone(params, safe=False)).fit(X)
+    """Fit a clone with ``params`` and check that it generates and encodes finite values.
+
+    A Ctrl-C stops the fit at the end of an iteration and raises ``KeyboardInterrupt``
+    (:func:`~disentangle._engine.interrupts_propagate`), where a lone fit would return.
+    """
+    with interrupts_propagate():
+        model = clone(estimator).set_params(**clone(params, safe=False)).fit(X)
     _check_generative(model)
     return model
 
@@ -656,21 +710,62 @@ def _warn_or_raise_about_failures(candidates, errors, error_score):
         FitFailedWarning, stacklevel=5)
 
 
-def _medoid(centrality, alive):
-    """Index of the highest centrality among the candidates that did not fail (ties: first)."""
-    index = np.flatnonzero(alive)
+def _iterations(models):
+    """Iterations each model trained and was asked for (``n_iter_``, ``max_iter_``), float
+    arrays with NaN where a model is None or does not say."""
+    def attribute(name):
+        return np.array([np.nan if model is None else float(getattr(model, name, np.nan))
+                         for model in models])
+
+    return attribute("n_iter_"), attribute("max_iter_")
+
+
+def _warn_or_raise_about_incomplete(incomplete, eligible, n_iter, asked, allowed):
+    """One ``UserWarning`` naming the candidates that trained fewer iterations than asked.
+
+    Raises
+    ------
+    ValueError
+        No candidate is eligible as medoid: every one that did not fail is incomplete.
+    """
+    if not incomplete.any():
+        return
+    listing = ", ".join(f"{i} ({n_iter[i]:.0f} of {asked[i]:.0f})"
+                        for i in np.flatnonzero(incomplete))
+    advice = ("fit again with warm_start=True and a checkpoint_dir per candidate to finish "
+              "them")
+    if not eligible.any():
+        raise ValueError(
+            f"Every candidate that did not fail trained fewer iterations than asked "
+            f"(candidate, iterations: {listing}); {advice}, or set allow_incomplete=True to "
+            "select among them.")
+    status = ("they may be the medoid (allow_incomplete=True)" if allowed else
+              "they are compared with the others but rank after the complete ones and are "
+              f"not eligible as medoid (allow_incomplete=True makes them so); {advice}")
+    warnings.warn(f"Candidates trained fewer iterations than asked (candidate, iterations: "
+                  f"{listing}): {status}.", UserWarning, stacklevel=5)
+
+
+def _medoid(centrality, eligible):
+    """Index of the highest centrality among the eligible candidates (ties: first)."""
+    index = np.flatnonzero(eligible)
     values = np.where(np.isnan(centrality[index]), -np.inf, centrality[index])
     return int(index[np.argmax(values)])
 
 
-def _rank(scores, failed):
-    """Rank 1 for the highest score, ties share the lowest rank; failed candidates and NaN
-    rank last, whatever ``error_score`` they were given."""
-    scores = np.where(failed, np.nan, scores)
-    if np.all(np.isnan(scores)):
-        return np.ones(len(scores), dtype=np.int32)
-    filled = np.nan_to_num(scores, nan=np.nanmin(scores) - 1)
-    return rankdata(-filled, method="min").astype(np.int32)
+def _rank(scores, tiers):
+    """Rank 1 for the highest score of the first tier, ties share the lowest rank.
+
+    ``tiers``: 0 for candidates eligible as medoid, 1 for incomplete ones that
+    are not, 2 for failed ones; each tier ranks after the one before, whatever
+    the scores (a failed candidate's ``error_score`` included, all failed ones
+    tie), and NaN last within its tier.
+    """
+    tiers = np.asarray(tiers)
+    keys = -np.where((tiers == 2) | np.isnan(scores), -np.inf, scores)
+    pairs = list(zip(tiers.tolist(), keys.tolist(), strict=True))
+    ordered = sorted(pairs)
+    return np.array([bisect.bisect_left(ordered, pair) + 1 for pair in pairs], dtype=np.int32)
 
 
 def _masked_params(candidates):
@@ -687,13 +782,13 @@ def _masked_params(candidates):
     return columns
 
 
-def _results(candidates, centrality, fit_time, sim_time, errors):
-    """The ``cv_results_`` dict."""
+def _results(candidates, centrality, fit_time, sim_time, errors, tiers):
+    """The ``cv_results_`` dict (``tiers`` as :func:`_rank`'s)."""
     return {
         "params": candidates,
         **_masked_params(candidates),
         "centrality": centrality,
-        "rank_centrality": _rank(centrality, np.array([e is not None for e in errors])),
+        "rank_centrality": _rank(centrality, tiers),
         "fit_time": fit_time,
         "similarity_time": sim_time,
         "error": np.array(errors, dtype=object),

@@ -695,7 +695,8 @@ class VAE(GenerativeEstimator):
         Parameters
         ----------
         X : array-like of shape (n, H, W), (n, C, H, W), (n, d), DataFrame or path
-            A path names a ``.npy`` file (``np.save``), opened memory-mapped.
+            A path names a ``.npy`` file (``np.save``), opened memory-mapped;
+            a torch ``TensorDataset`` gives its first tensor.
             Images of size 64x64 or 32x32, bool, uint8 (0..1 or 0..255) or
             float in [0, 1] (binary images suit the Bernoulli likelihood), not
             copied: batches become float one at a time. Or a table of n

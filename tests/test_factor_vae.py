@@ -334,6 +334,20 @@ def test_bad_arguments_raise(kwargs, message):
         factor_vae_score(lambda x: x, FactorDataset((3, 4)), **kwargs)
 
 
+@pytest.mark.parametrize("protocol", ["paper", "community"])
+def test_fewer_votes_than_factors_are_refused(protocol):
+    # Issue 29: n_train=1 returned 1.0 without a word, whatever the codes.
+    dataset = FactorDataset((1, 3, 4, 5), n_noise=3)  # 3 factors can be fixed
+    noise = lambda x: x[:, 4:]  # noqa: E731 (codes that carry no factor)
+    with pytest.raises(ValueError, match=r"n_train=2 votes .* 3 factors \(f1, f2, f3\): .*"
+                       r"n_train >= 3"):
+        factor_vae_score(noise, dataset, protocol=protocol, n_train=2, n_variance=100,
+                         random_state=0)
+    score = factor_vae_score(noise, dataset, protocol=protocol, n_train=3, n_variance=100,
+                             random_state=0)
+    assert 0 <= score <= 1
+
+
 @pytest.mark.parametrize(
     ("representation", "error", "message"),
     [

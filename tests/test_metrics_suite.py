@@ -377,7 +377,68 @@ def test_too_few_samples_for_mutual_information_raises():
     needed = samples_needed(20, need_all=False)
     for metric in (mig_score, modularity_score):
         with pytest.raises(ValueError, match=rf"at least two values.*n_train >= {needed}"):
-            metric(lambda x: x, Stuck((20, 3)), random_state=3, n_train=50)
+            metric(lambda x: x, Stuck((20, 3)), random_state=3, n_train=needed - 1)
+
+
+class SubsetOfFactor0(FactorDataset):
+    """A subset: factor 0 declares 4 values but the dataset holds only indices 0..keep-1."""
+
+    def __init__(self, keep):
+        super().__init__((4, 3))
+        self.keep = keep
+
+    def sample_factors(self, n, random_state=None):
+        factors = super().sample_factors(n, random_state)
+        factors[:, 0] %= self.keep
+        return factors
+
+
+@pytest.mark.parametrize(("metric", "protocol", "keep", "missing"), [
+    (mig_score, "community", 1, "1, 2, 3"),  # MIG needs two values
+    (dci_score, "community", 2, "2, 3"),  # the classifiers need every value
+    (sap_score, "community", 2, "2, 3"),
+])
+def test_values_a_subset_never_produces_are_named_not_blamed_on_the_sample_size(
+        metric, protocol, keep, missing):
+    with pytest.raises(ValueError, match=rf"factor 'f0' takes 4 values but only {keep} distinct "
+                       rf".*more samples will not help.*index {missing} never appeared") as error:
+        run(metric, protocol, lambda x: x, SubsetOfFactor0(keep))
+    assert "Use n_train" not in str(error.value)
+
+
+class FactorValues(FactorDataset):
+    """Factor 0 given by its values (a scale of 0.5, 0.6, ..., 1.0), not by their indices."""
+
+    def sample_factors(self, n, random_state=None):
+        factors = super().sample_factors(n, random_state).astype(np.float64)
+        factors[:, 0] = 0.5 + 0.1 * factors[:, 0]
+        return factors
+
+
+class FloatIndices(FactorDataset):
+    """Factor indices held in a float array (2.0 is index 2)."""
+
+    def sample_factors(self, n, random_state=None):
+        return super().sample_factors(n, random_state).astype(np.float64)
+
+
+# The paper's SAP rates factors by name (shape discrete, the others continuous: correlation
+# with their values), so it reads f0's values as they are.
+LABELLED = [case for case in CASES
+            if case[0] in (mig_score, dci_score, sap_score, modularity_score,
+                           explicitness_score) and case != (sap_score, "paper")]
+
+
+@pytest.mark.parametrize(("metric", "protocol"), LABELLED,
+                         ids=[f"{m.__name__}-{p}" for m, p in LABELLED])
+def test_discrete_factors_given_as_values_are_refused_float_indices_are_not(metric, protocol):
+    # Read as indices, 0.5 .. 1.0 were truncated to 0 and 1: a code telling "largest scale"
+    # from the rest scored a MIG of 0.996 for scale, with no warning.
+    with pytest.raises(ValueError, match=r"factor 'f0' is discrete with 6 values .* indices, "
+                       r"integers 0\.\.5; got 0\.5, 0\.6, 0\.7, 0\.8, \.\.\..*size None"):
+        run(metric, protocol, lambda x: x, FactorValues((6, 3)))
+    as_floats = run(metric, protocol, reversed_rescaled, FloatIndices((6, 3)))
+    assert as_floats == run(metric, protocol, reversed_rescaled, FactorDataset((6, 3)))
 
 
 def test_explicitness_test_sample_missing_values_is_scored():

@@ -1,6 +1,8 @@
 """Training that goes wrong, checkpoints, Ctrl-C and resumption (issue 6, parts 4 and 5)."""
 
+import functools
 import signal
+import types
 import warnings
 from types import SimpleNamespace
 
@@ -10,8 +12,9 @@ import torch
 from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback
 
-from disentangle import VAE, InfoGANCR
-from disentangle._checkpoint import CHECKPOINT_FILE, load_checkpoint
+from disentangle import VAE, InfoGANCR, ModelCentralitySelector, _base
+from disentangle._budget import PhaseClock
+from disentangle._checkpoint import CHECKPOINT_FILE, load_checkpoint, param_fingerprint
 from disentangle._engine import BatchIterator, TrainingWarning
 from disentangle.infogan_cr import DiscriminatorDominance, SampleCollapse
 
@@ -244,6 +247,76 @@ def test_keyboard_interrupt_inside_an_iteration_without_checkpoint_continues_wit
     assert model.n_iter_ == 12
 
 
+class CtrlCInTraining(Callback):
+    """SIGINT (as Ctrl-C) at the start of iteration ``at`` of the ``nth`` training of this process.
+
+    The count is the class's: a selector fits a copy of the callback per candidate.
+    """
+
+    trainings = 0
+
+    def __init__(self, nth, at):
+        self.nth = nth
+        self.at = at
+
+    def on_train_begin(self, net, **kwargs):
+        type(self).trainings += 1
+        self.current_ = type(self).trainings
+
+    def on_batch_begin(self, net, **kwargs):
+        if self.current_ == self.nth and net.n_iter_ == self.at:
+            signal.raise_signal(signal.SIGINT)
+
+
+def test_ctrl_c_stops_a_selector_and_warm_start_resumes_it_to_the_uninterrupted_result(tmp_path):
+    # Issue 29: a Ctrl-C cut one candidate short, the search went on and crowned it.
+    def grid(folder):
+        return [{"random_state": [k], "checkpoint_dir": [str(folder / f"candidate{k}")]}
+                for k in range(3)]
+
+    def selector(folder, **params):
+        vae = VAE(n_latent=2, **{**COMMON, "random_state": None}, checkpoint_every=5,
+                  warm_start=True)
+        return ModelCentralitySelector(vae.set_params(**params), grid(folder), random_state=0,
+                                       similarity_params={"votes_per_code": 5,
+                                                          "n_variance": 500})
+
+    handler = signal.getsignal(signal.SIGINT)
+    CtrlCInTraining.trainings = 0
+    interrupted = selector(tmp_path / "run", callbacks=[("ctrl_c", CtrlCInTraining(2, at=6))])
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit(TABLE)
+    assert signal.getsignal(signal.SIGINT) is handler and not hasattr(interrupted, "cv_results_")
+    saved = [tmp_path / "run" / f"candidate{k}" / CHECKPOINT_FILE for k in range(3)]
+    # The finished candidate is kept, the interrupted one ended its iteration, the third never ran.
+    assert [load_checkpoint(path, "cpu")["net"]["counters"]["n_iter"]
+            for path in saved[:2]] == [12, 7]
+    assert not saved[2].exists()
+
+    resumed = selector(tmp_path / "run").fit(TABLE)
+    whole = selector(tmp_path / "whole", warm_start=False).fit(TABLE)
+    np.testing.assert_array_equal(resumed.cv_results_["n_iter"], [12, 12, 12])
+    np.testing.assert_array_equal(resumed.pairwise_scores_, whole.pairwise_scores_)
+    assert resumed.best_index_ == whole.best_index_
+
+
+def test_ctrl_c_while_max_time_measures_the_schedule_stops_the_fit(monkeypatch):
+    class CtrlCClock(PhaseClock):  # Ctrl-C during the probe that max_time trains first
+        def on_batch_end(self, net, **kwargs):
+            if len(self.stamps_) == 2:
+                signal.raise_signal(signal.SIGINT)
+            super().on_batch_end(net, **kwargs)
+
+    monkeypatch.setattr(_base, "PhaseClock", CtrlCClock)
+    started = []
+    model = VAE(**COMMON, max_time=30.0,
+                callbacks=[("started", Act(lambda net: started.append(net.n_iter_)))])
+    handler = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(TABLE)
+    assert not started and signal.getsignal(signal.SIGINT) is handler
+
+
 def test_warm_start_trains_longer_to_the_same_result():
     short = VAE(**{**COMMON, "max_iter": 5}).fit(TABLE)
     short.set_params(max_iter=12, warm_start=True).fit(TABLE)
@@ -251,6 +324,21 @@ def test_warm_start_trains_longer_to_the_same_result():
     assert_same_model(short, VAE(**COMMON).fit(TABLE), TABLE)
     short.fit(TABLE)  # nothing left to do
     assert short.n_iter_ == 12
+
+
+def test_extending_a_fit_past_a_fractional_schedule_point_warns():
+    # Issue 29: cr_start=0.5 of 8 iterations is 4, passed; extended to 16 it becomes 8, so the
+    # CR term switches off again until then, unlike a straight fit of 16 iterations.
+    short = fit_quietly(InfoGANCR(**{**COMMON, "max_iter": 8}, cr_start=0.5), TABLE)
+    with pytest.warns(UserWarning, match=r"max_iter=8 \(8 iterations trained\) to max_iter=16, "
+                      r"which moves cr_start from iteration 4 to 8 .* differ from a straight fit"):
+        short.set_params(max_iter=16, warm_start=True).fit(TABLE)
+    in_iterations = fit_quietly(InfoGANCR(**{**COMMON, "max_iter": 8}, cr_start=4), TABLE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        in_iterations.set_params(max_iter=16, warm_start=True).fit(TABLE)
+    assert_same_model(in_iterations, InfoGANCR(**{**COMMON, "max_iter": 16}, cr_start=4).fit(TABLE),
+                      TABLE)
 
 
 def test_warm_start_without_a_previous_fit_starts_afresh(tmp_path):
@@ -268,10 +356,26 @@ def test_resuming_another_fit_is_refused(source, tmp_path):
     with pytest.raises(ValueError, match=r"other parameters: lr=0.0001 \(now 0.001\)"):
         model.fit(TABLE)
     model.set_params(lr=1e-4)
-    with pytest.raises(ValueError, match=r"other data \(shape \(44, 6\)"):
+    with pytest.raises(ValueError, match=r"other data: shape \(44, 6\), dtype <f8 then, "
+                       r"shape \(40, 6\), dtype <f8 now"):
         model.fit(TABLE[:40])
+    # Issue 29: the same shape and dtype read as if nothing differed.
+    with pytest.raises(ValueError, match=r"other data: the same shape \(44, 6\) and dtype <f8, "
+                       "but other values"):
+        model.fit(TABLE + 1)
     with pytest.raises(ValueError, match="belongs to a VAE, not to this InfoGANCR"):
         InfoGANCR(**COMMON, checkpoint_dir=tmp_path, warm_start=True).fit(TABLE)
+
+
+def test_a_partial_parameter_fingerprints_alike_in_another_session():
+    # The fingerprint of a functools.partial held its function's memory address, which differs
+    # in the session that resumes: the two reprs in the refusal differed by that address only.
+    from disentangle.networks import build_generator
+
+    same_function = types.FunctionType(build_generator.__code__, build_generator.__globals__)
+    first, second = (param_fingerprint(functools.partial(f, width=2))
+                     for f in (build_generator, same_function))
+    assert first == second and "build_generator" in first and "0x" not in first
 
 
 def _take(batch_iterator, k):

@@ -9,9 +9,10 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+import torch
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.exceptions import FitFailedWarning
-from sklearn.utils import check_random_state
+from sklearn.exceptions import FitFailedWarning, NotFittedError
+from sklearn.utils import check_random_state, get_tags
 
 from disentangle import InfoGANCR, ModelCentralitySelector
 from disentangle.datasets import GeneratedDataset
@@ -25,6 +26,7 @@ from disentangle.plotting import candidate_labels, plot_similarity_matrix
 from disentangle.selection import (
     SIMILARITY_DEFAULTS,
     SIMILARITY_PROTOCOLS,
+    _rank,
     model_centrality,
     relative_strength,
 )
@@ -42,21 +44,26 @@ class Linear(TransformerMixin, BaseEstimator):
     observation column ``columns[k]`` and the noise into the other columns;
     ``transform`` inverts it. Models whose ``columns`` are permutations of
     each other agree (their codes are the same up to order); a rotated model
-    is an outlier. ``fail`` raises in ``fit``; ``diverge`` generates NaN.
+    is an outlier. ``fail`` raises in ``fit``; ``diverge`` generates NaN. It
+    reports 10 iterations of 10 (``n_iter_``, ``max_iter_``), or ``stopped_at``
+    of 10 (the same model, as if training had been cut short).
     """
 
     def __init__(self, columns=(0, 1, 2), angle=0.0, fail=False, diverge=False,
-                 random_state=None, work_dir=None):
+                 random_state=None, work_dir=None, stopped_at=None):
         self.columns = columns
         self.angle = angle
         self.fail = fail
         self.diverge = diverge
         self.random_state = random_state
         self.work_dir = work_dir
+        self.stopped_at = stopped_at
 
     def fit(self, X, y=None):
         if self.fail:
             raise RuntimeError("boom: this candidate cannot be fitted")
+        self.max_iter_ = 10
+        self.n_iter_ = self.max_iter_ if self.stopped_at is None else self.stopped_at
         self.n_codes_ = len(self.columns)
         self.n_latent_ = N_FEATURES  # noise fills the columns that hold no code
         self.n_features_in_ = N_FEATURES
@@ -145,7 +152,10 @@ def test_matrix_symmetric_with_computed_diagonal(fitted):
 def test_cv_results_like_grid_search(fitted):
     results = fitted.cv_results_
     assert set(results) == {"params", "param_columns", "param_angle", "centrality",
-                            "rank_centrality", "fit_time", "similarity_time", "error"}
+                            "rank_centrality", "fit_time", "similarity_time", "error",
+                            "n_iter", "complete"}
+    np.testing.assert_array_equal(results["n_iter"], [10] * 4)
+    assert results["complete"].all()
     assert isinstance(results["param_angle"], np.ma.MaskedArray)
     np.testing.assert_array_equal(results["param_angle"].mask, [True, True, True, False])
     assert results["param_columns"][1] == (2, 0, 1)
@@ -194,6 +204,36 @@ def test_failed_candidates_get_error_score_and_a_warning(X):
     assert results["rank_centrality"][5] == 4 and sel.best_index_ in (0, 1, 2)
     assert np.isnan(sel.similarity_matrix_[3]).all()
     assert np.isnan(sel.similarity_matrix_[:, 4]).all()
+
+
+def test_a_candidate_trained_fewer_iterations_than_asked_is_marked_and_not_the_medoid(X, fitted):
+    # Issue 29: a candidate cut short (e.g. by Ctrl-C at 196 of 300 iterations) was crowned.
+    medoid = fitted.best_index_
+    grid = [{"columns": [columns], **({"stopped_at": [3]} if k == medoid else {})}
+            for k, columns in enumerate(AGREEING)] + [POOL[1]]
+    with pytest.warns(UserWarning, match=rf"iterations: {medoid} \(3 of 10\)\): they are "
+                      "compared .* not eligible as medoid"):
+        cut = select(X, grid)
+    results = cut.cv_results_
+    np.testing.assert_array_equal(cut.pairwise_scores_, fitted.pairwise_scores_)  # same models
+    assert results["n_iter"][medoid] == 3 and list(results["complete"]).count(False) == 1
+    assert not results["complete"][medoid] and cut.best_index_ != medoid
+    others = [k for k in range(4) if k != medoid]
+    assert cut.best_index_ == others[int(np.argmax(results["centrality"][others]))]
+    assert results["rank_centrality"][cut.best_index_] == 1
+    assert results["rank_centrality"][medoid] == 4  # after the complete ones, the outlier too
+    with pytest.warns(UserWarning, match="they may be the medoid"):
+        assert select(X, grid, allow_incomplete=True).best_index_ == medoid
+    every_one = [{"columns": AGREEING, "stopped_at": [3]}]
+    with pytest.raises(ValueError, match="Every candidate that did not fail trained fewer .*"
+                       "allow_incomplete=True"):
+        select(X, every_one)
+
+
+def test_ranks_put_each_tier_after_the_one_before():
+    scores = np.array([0.5, 0.9, 0.7, np.nan, 0.8, 0.9, 0.1])
+    tiers = np.array([0, 1, 0, 0, 2, 1, 0])
+    np.testing.assert_array_equal(_rank(scores, tiers), [2, 5, 1, 4, 7, 5, 3])
 
 
 def test_numeric_error_score(X):
@@ -368,6 +408,13 @@ def test_infogan_cr_pool_in_worker_processes(images):
 
 
 # --- UDR ------------------------------------------------------------------------------------
+
+
+def test_udr_reads_a_tensor_dataset_as_its_samples(X):
+    # The estimators read a TensorDataset as its first tensor; UDR's sample of X did not.
+    data = torch.utils.data.TensorDataset(torch.from_numpy(X), torch.zeros(len(X)))
+    np.testing.assert_array_equal(select(data, similarity="udr_lasso").pairwise_scores_,
+                                  select(X, similarity="udr_lasso").pairwise_scores_)
 
 
 @pytest.mark.parametrize("similarity", ["udr_lasso", "udr_spearman"])
@@ -577,6 +624,28 @@ def test_plot_similarity_matrix(fitted, tmp_path):
     assert labels == candidate_labels(fitted.cv_results_["params"])
     assert labels[fitted.best_index_].startswith(f"{fitted.best_index_}: ")
     assert candidate_labels([{"a": 1}, {"a": 1}]) == ["0", "1"]
+
+
+#: Linear's interface on a plain object: no scikit-learn base class, no get_params.
+PlainLinear = type("PlainLinear", (), {
+    name: Linear.__dict__[name] for name in ("__init__", "fit", "sample_latent",
+                                             "_noise_columns", "generate", "sample",
+                                             "transform")})
+
+
+def test_plain_object_models_are_compared_and_refused_up_front_as_a_template(X, fitted):
+    # Issue 29: AttributeError '__sklearn_tags__' inside check_is_fitted, and "Cannot clone".
+    with pytest.raises(NotFittedError, match="PlainLinear instance is not fitted yet .*n_codes_"):
+        GeneratedDataset(PlainLinear())
+    models = [PlainLinear(columns=c).fit(X) for c in AGREEING]
+    models.append(PlainLinear(angle=np.pi / 4).fit(X))
+    centrality, pairwise = model_centrality(models, similarity_params=SMALL, random_state=0)
+    np.testing.assert_array_equal(pairwise, fitted.pairwise_scores_)
+    np.testing.assert_array_equal(centrality, fitted.cv_results_["centrality"])
+    assert get_tags(ModelCentralitySelector(PlainLinear(), POOL)).non_deterministic is False
+    with pytest.raises(ValueError, match="must be an unfitted generative estimator .*"
+                       "get_params and set_params .*BaseEstimator.*model_centrality"):
+        ModelCentralitySelector(PlainLinear(), POOL).fit(X)
 
 
 def test_an_estimator_class_instead_of_an_instance_is_named(X):

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import scipy.sparse
 import torch
+from torch.utils.data import TensorDataset
 
 from disentangle import VAE, InfoGANCR
-from disentangle._validation import InputDtypeError, validate_input
+from disentangle._validation import InputDtypeError, uint8_scale, validate_input
 from disentangle.datasets import GeneratedDataset
 from disentangle.networks import (
     CRDiscriminator,
@@ -77,7 +78,7 @@ BAD_FIT_INPUT = {
     "object-dict": (_object_array_with_a_dict(), InputDtypeError, "could not be read as numbers"),
     "int-images": (np.zeros((4, 64, 64), np.int32), ValueError, "dtype bool, uint8 or float"),
     "float-images-out-of-range": (np.full((4, 64, 64), 2.0), ValueError,
-                                  r"must have values in \[0, 1\]; got values in \[2, 2\]"),
+                                  r"must have values in \[0, 1\]; got values from 2.0 to 2.0"),
     "image-size": (np.zeros((4, 48, 48), np.uint8), ValueError, "supported sizes: 32x32, 64x64"),
     "non-square": (np.zeros((4, 64, 32), np.uint8), ValueError, "64x32 are not supported"),
     "ragged-object-array": (np.array([np.zeros((64, 64)), np.zeros((32, 32))], dtype=object),
@@ -222,6 +223,35 @@ def test_transform_flattened_images_of_other_length(image_model):
         image_model.transform(np.zeros((2, 100), np.uint8))
 
 
+def test_float_pixels_just_above_one_are_printed_exactly_with_what_to_do(images):
+    # Issue 29: "must have values in [0, 1]; got values in [7.24496e-05, 1]" contradicted itself.
+    X = images.astype(np.float32)
+    X[0, 0, 0] = np.nextafter(np.float32(1), np.float32(2))
+    with pytest.raises(ValueError, match=r"got values from 0\.0 to 1\.0000001\. Pass "
+                       r"np\.clip\(X, 0, 1\) .* or X / 255"):
+        InfoGANCR(**TINY).fit(X)
+
+
+def test_a_tensor_dataset_is_read_as_its_samples_another_dataset_is_named(images):
+    # Issue 29: a TensorDataset gave "got an array of shape (64, 1, 1, 32, 32)".
+    tensors = torch.from_numpy(images[:, None])
+    from_dataset = InfoGANCR(**TINY).fit(TensorDataset(tensors, torch.zeros(len(images))))
+    from_array = InfoGANCR(**TINY).fit(images)
+    np.testing.assert_array_equal(from_dataset.transform(TensorDataset(tensors)),
+                                  from_array.transform(images))
+
+    class Images(torch.utils.data.Dataset):
+        def __len__(self):
+            return len(images)
+
+        def __getitem__(self, index):
+            return tensors[index]
+
+    with pytest.raises(ValueError, match=r"X is a torch Images; pass its samples as one array "
+                       r"or tensor .*torch\.stack"):
+        InfoGANCR(**TINY).fit(Images())
+
+
 def test_transform_checks_the_pixel_scale_seen_at_fit(images, image_model):
     with pytest.raises(ValueError, match=r"fitted on images with values in \[0, 1\]; got uint8"):
         image_model.transform(images[:2] * 255)
@@ -236,6 +266,48 @@ def test_transform_checks_the_pixel_scale_seen_at_fit(images, image_model):
                                    model_255.transform(images[:2] * 255), atol=1e-6)
         np.testing.assert_allclose(model_255.transform(images[:2].astype(np.float32)),
                                    model_255.transform(images[:2] * 255), atol=1e-6)
+
+
+def test_uint8_scale_comes_from_a_sample_of_images_and_every_batch_is_checked():
+    # Only evenly spaced images decide the scale, so that no worker of a parallel search reads
+    # a whole memory-mapped dataset (issue 29: each reached 3.29 GiB on dSprites' 2.81 GiB); a
+    # 0..255 image that the sample missed is refused when its batch comes.
+    images = np.zeros((200, 32, 32), np.uint8)
+    images[:, 8:24, 8:24] = 1
+    sampled = np.unique(np.linspace(0, 199, 64).astype(int))
+    assert 1 not in sampled
+    mixed = images.copy()
+    mixed[1] *= 255
+    assert uint8_scale(mixed) == 1.0 and uint8_scale(mixed[sampled] * 255) == 1 / 255
+    one_batch = dict(max_iter=1, batch_size=200, random_state=0, device="cpu")
+    with pytest.raises(ValueError, match="0..1 scale .* hold a pixel value of 255 in this batch"):
+        InfoGANCR(**one_batch).fit(mixed)
+    model = InfoGANCR(**one_batch).fit(images)
+    with pytest.raises(ValueError, match="hold a pixel value of 255 in this batch"):
+        model.transform(mixed)
+
+
+@pytest.mark.parametrize("bad", [np.nan, 2.0])
+def test_float_memmap_images_are_checked_on_a_sample_then_batch_by_batch(tmp_path, bad):
+    # The sibling of the uint8 scale: min, max and the finite check read a whole float memmap.
+    images = np.zeros((200, 32, 32), np.float32)
+    images[:, 8:24, 8:24] = 0.5
+    images[1, 0, 0] = bad  # row 1 is not among the 64 evenly spaced rows checked up front
+    np.save(tmp_path / "images.npy", images)
+    mapped = np.load(tmp_path / "images.npy", mmap_mode="r")
+    assert validate_input(InfoGANCR(), mapped, reset=True).shape == (200, 1, 32, 32)
+    message = "must be finite" if np.isnan(bad) else r"values from 0\.0 to 2\.0"
+    with pytest.raises(ValueError, match=message):
+        InfoGANCR(max_iter=1, batch_size=200, random_state=0, device="cpu").fit(mapped)
+    # In memory: refused up front, as before (scikit-learn names the NaN).
+    with pytest.raises(ValueError, match="contains NaN" if np.isnan(bad) else message):
+        validate_input(InfoGANCR(), images, reset=True)
+
+
+def test_a_uint8_table_is_not_read_as_pixels():
+    table = np.random.RandomState(0).randint(0, 6, (40, 4)).astype(np.uint8)
+    model = InfoGANCR(**TINY).fit(table)
+    assert model.transform(table).shape == (40, model.n_codes_)
 
 
 @pytest.mark.parametrize("bad, message", [(np.full((2, 4), np.nan), "NaN"),

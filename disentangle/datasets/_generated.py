@@ -11,8 +11,8 @@ which is what ModelCentrality compares models by.
 """
 
 import numpy as np
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
 from disentangle._validation import check_latent_matrix
 from disentangle.datasets._base import GroundTruthDataset
@@ -72,7 +72,12 @@ class GeneratedDataset(GroundTruthDataset):
                     f"GeneratedDataset needs a generative estimator with `{method}`; "
                     f"got {type(model).__name__}."
                 )
-        check_is_fitted(model, ["n_codes_", "n_latent_"])
+        missing = [name for name in ("n_codes_", "n_latent_") if not hasattr(model, name)]
+        if missing:  # not check_is_fitted: the interface needs no scikit-learn base class
+            raise NotFittedError(
+                f"This {type(model).__name__} instance is not fitted yet (it has no "
+                f"{' or '.join(missing)}); call fit before making it a GeneratedDataset."
+            )
         n_codes, n_latent = int(model.n_codes_), int(model.n_latent_)
         if not 1 <= n_codes <= n_latent:
             raise ValueError(

@@ -134,7 +134,8 @@ def beta_vae_score(
     n_observations = (params["n_train"] + (params["n_eval"] or 0)) * 2 * params["batch_size"]
     with encoding_progress(representation, n_observations, "beta-VAE score", verbose) as encode:
         train_x, train_y = _points(encode, dataset, params["n_train"], eligible, params, rng)
-        check_coverage(train_y[:, None], [eligible.size], ["the fixed factor"], need_all=True,
+        check_coverage(np.searchsorted(eligible, train_y)[:, None], [eligible.size],
+                       ["the fixed factor"], need_all=True,
                        what=f"the labels of the {params['n_train']} training points of the "
                        f"beta-VAE score (factors {factor_names(dataset, eligible)})",
                        parameter="n_train")

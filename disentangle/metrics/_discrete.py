@@ -70,7 +70,7 @@ def factor_labels(factors, sizes, n_bins, edges=None):
     edges = {} if edges is None else edges
     for j, size in enumerate(sizes):
         column = factors[:, j]
-        if is_discrete_size(size):
+        if is_discrete_size(size):  # indices, checked by check_indices
             labels[:, j] = np.asarray(column).astype(np.int64)
             continue
         given = [edges[j]] if j in edges else None
@@ -87,7 +87,7 @@ def factor_names(dataset, factors):
 
 def eligible_labels(dataset, factors, eligible, n_bins, *, need_all, what, parameter,
                     edges=None):
-    """Class labels of the eligible factor columns, checked for coverage.
+    """Class labels of the eligible factor columns, checked for indices and coverage.
 
     Parameters
     ----------
@@ -97,8 +97,8 @@ def eligible_labels(dataset, factors, eligible, n_bins, *, need_all, what, param
     n_bins : int
         Bins of continuous factors (see :func:`factor_labels`).
     need_all, what, parameter
-        See :func:`check_coverage`; ``need_all=None`` skips the check (test
-        samples, which may miss values).
+        See :func:`check_coverage`; ``need_all=None`` skips the coverage check
+        (test samples, which may miss values) but not :func:`check_indices`.
     edges : dict or None
         See :func:`factor_labels`.
 
@@ -108,19 +108,56 @@ def eligible_labels(dataset, factors, eligible, n_bins, *, need_all, what, param
     edges : dict
     """
     sizes = [dataset.factor_sizes[k] for k in eligible]
-    labels, edges = factor_labels(factors[:, eligible], sizes, n_bins, edges)
-    if need_all is not None:
-        check_coverage(labels, sizes, factor_names(dataset, eligible), need_all=need_all,
-                       what=what, parameter=parameter)
-    return labels, edges
+    values, names = factors[:, eligible], factor_names(dataset, eligible)
+    if need_all is None:
+        check_indices(values, sizes, names)
+    else:
+        check_coverage(values, sizes, names, need_all=need_all, what=what, parameter=parameter)
+    return factor_labels(values, sizes, n_bins, edges)
 
 
-def check_coverage(labels, sizes, names, *, need_all, what, parameter):
-    """Raise unless every factor shows enough distinct values in ``labels``.
+def check_indices(values, sizes, names):
+    """Raise unless every discrete factor holds indices: integers in ``[0, size)``.
+
+    A dataset whose ``sample_factors`` returns the factors' *values* (a
+    scale of 0.5, 0.6, ...) under an integer size would otherwise be read
+    as truncated indices, scoring a wrong value without a word.
+    Integer-valued floats (``2.0``) are indices.
 
     Parameters
     ----------
-    labels : ndarray of shape (n, n_selected)
+    values : ndarray of shape (n, n_selected)
+    sizes, names : sequences of n_selected entries
+
+    Raises
+    ------
+    ValueError
+        Naming the factor, its size and some of the values that are not
+        indices, and saying how to pass them.
+    """
+    for j, (size, name) in enumerate(zip(sizes, names, strict=True)):
+        if not is_discrete_size(size):
+            continue
+        column = np.asarray(values[:, j], dtype=np.float64)
+        bad = np.unique(column[~((column == np.floor(column)) & (column >= 0) & (column < size))])
+        if bad.size:
+            shown = ", ".join(f"{value:.6g}" for value in bad[:4]) + (", ..." if bad.size > 4
+                                                                      else "")
+            raise ValueError(
+                f"factor {name!r} is discrete with {size} values (its factor_sizes entry), so "
+                f"it must hold their indices, integers 0..{size - 1}; got {shown}. Return "
+                "indices from sample_factors (e.g. np.searchsorted(sorted_values, values)), "
+                "or give the factor the size None to have it binned as continuous."
+            )
+
+
+def check_coverage(values, sizes, names, *, need_all, what, parameter):
+    """Raise unless every factor holds indices (:func:`check_indices`) showing enough values.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n, n_selected)
+        Factor indices (discrete factors) or values (continuous ones).
     sizes, names : sequences of n_selected entries
         The factors' sizes and names, for the message.
     need_all : bool
@@ -136,23 +173,41 @@ def check_coverage(labels, sizes, names, *, need_all, what, parameter):
     Raises
     ------
     ValueError
-        Naming the factor, how many values appeared, and how many samples
-        make every value (or two values) appear with probability 0.999.
+        A discrete factor that does not hold indices; or naming the factor and
+        how many values appeared: with fewer samples than make every value (or
+        two values) appear with probability 0.999 under uniform sampling, how
+        many are needed; with more, the values the dataset never produced (a
+        subset of the factor's values, or sampling far from uniform).
     """
+    check_indices(values, sizes, names)
     for j, (size, name) in enumerate(zip(sizes, names, strict=True)):
-        seen = np.unique(labels[:, j]).size
+        seen = np.unique(values[:, j])
         discrete = is_discrete_size(size)
         wanted = size if (need_all and discrete) else 2
-        if seen >= wanted:
+        if seen.size >= wanted:
             continue
-        needed = samples_needed(size, need_all) if discrete else 2
-        values = f"takes {size} values" if discrete else "is continuous"
+        count = f"takes {size} values" if discrete else "is continuous"
         raise ValueError(
-            f"factor {name!r} {values} but only {seen} distinct value(s) appear among {what}; "
-            f"{'every value' if wanted == size else 'at least two values'} must appear. "
-            f"Use {parameter} >= {needed} (enough for that with probability 0.999 under "
-            "uniform sampling)."
+            f"factor {name!r} {count} but only {seen.size} distinct value(s) appear among "
+            f"{what}; {'every value' if wanted == size else 'at least two values'} must "
+            f"appear. {_coverage_advice(seen, size, len(values), need_all, parameter)}"
         )
+
+
+def _coverage_advice(seen, size, n, need_all, parameter):
+    """What to do about a factor showing too few values among ``n`` samples."""
+    needed = samples_needed(size, need_all) if is_discrete_size(size) else 2
+    if n < needed:
+        return (f"Use {parameter} >= {needed} (enough for that with probability 0.999 under "
+                "uniform sampling).")
+    missing = np.setdiff1d(np.arange(size), seen) if is_discrete_size(size) else []
+    absent = (f"index {', '.join(map(str, missing[:8]))}{', ...' if len(missing) > 8 else ''} "
+              "never appeared" if len(missing) else "its values never differed")
+    return (f"With {n} samples that happens with probability below 0.001 under uniform "
+            f"sampling, so more samples will not help: the dataset does not produce them "
+            f"({absent}; a subset of the factor's values, or sampling far from uniform). Give "
+            "factor_sizes that match the values it holds, relabelled 0..k-1 (size 1 leaves "
+            "the factor out).")
 
 
 def mutual_info_matrix(code_bins, labels):

@@ -38,6 +38,7 @@ from sklearn.utils import check_random_state
 
 from disentangle._compat import validate_params
 from disentangle._progress import progress_bar
+from disentangle.metrics._discrete import factor_names
 from disentangle.metrics._representation import as_encoder
 from disentangle.metrics._sampling import (
     ROWS_PER_CALL,
@@ -114,8 +115,11 @@ def factor_vae_score(
     batch_size : int, default=None
         Observations per vote, ``>= 2``. Default 64 (community) or 100 (paper).
     n_train : int, default=None
-        Votes the classifier is built from, ``>= 1``. Default 10,000
-        (community) or 500 (paper).
+        Votes the classifier is built from, at least one per factor that can
+        be fixed (the eligible factors). Default 10,000 (community) or 500
+        (paper). Few votes per factor bias the paper protocol's score
+        (accuracy on the training votes) towards 1: each vote can win a code
+        dimension of its own.
     n_eval : int, default=None
         Votes the classifier is scored on, ``>= 1``; community only. Default
         5,000. The paper protocol scores the training votes and rejects it.
@@ -155,7 +159,8 @@ def factor_vae_score(
     Raises
     ------
     ValueError
-        On an unknown protocol, a count below its minimum, a negative or
+        On an unknown protocol, a count below its minimum (``n_train``: the
+        number of eligible factors), a negative or
         non-finite ``prune_threshold``, ``n_eval`` with ``protocol="paper"``,
         a dataset without any factor of more than one value, or a
         representation returning NaN, infinite or mis-shaped codes.
@@ -249,6 +254,7 @@ def _votes_of_each(rng, representations, dataset, params, verbose=0):
         The ``details`` of :func:`factor_vae_score`.
     """
     eligible = varying_factors(dataset, "the FactorVAE score")
+    _check_votes(params["n_train"], eligible, dataset)
     encoders = [as_encoder(r) for r in representations]
     n_votes = params["n_train"] + (params["n_eval"] if params["split"] else 0)
     with progress_bar(params["n_variance"] + n_votes * params["batch_size"], "FactorVAE score",
@@ -277,6 +283,24 @@ def _votes_of_each(rng, representations, dataset, params, verbose=0):
             "eval_accuracy": _accuracy(evaluate, mapping),
         })
     return results
+
+
+def _check_votes(n_train, eligible, dataset):
+    """Raise unless ``n_train`` gives every eligible factor at least one vote.
+
+    Raises
+    ------
+    ValueError
+        Fewer votes than eligible factors (one vote scored 1.0 whatever the codes).
+    """
+    if n_train < eligible.size:
+        raise ValueError(
+            f"n_train={n_train} votes cannot build the FactorVAE score's classifier for "
+            f"{eligible.size} factors ({', '.join(factor_names(dataset, eligible))}): it needs "
+            f"at least one vote per factor, n_train >= {eligible.size} (the protocols use 500 "
+            "or 10,000). With fewer, some factor is never voted for and each vote wins a code "
+            "of its own: n_train=1 scores 1.0 whatever the codes."
+        )
 
 
 #: The protocol settings :func:`factor_vae_score` takes besides ``protocol``.

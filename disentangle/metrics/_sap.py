@@ -139,7 +139,7 @@ def sap_score(
             encode, dataset, params["n_train"], params["n_test"], rng)
     train_y, test_y = train_factors[:, eligible], test_factors[:, eligible]
     discrete = ~continuous
-    check_coverage(train_y[:, discrete].astype(np.int64),
+    check_coverage(train_y[:, discrete],
                    [dataset.factor_sizes[k] for k in eligible[discrete]],
                    factor_names(dataset, eligible[discrete]), need_all=True,
                    what=f"the {params['n_train']} training samples of the SAP score",

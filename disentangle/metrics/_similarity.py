@@ -69,7 +69,8 @@ def pairwise_similarity(models, X=None, *, similarity="factor_vae", similarity_p
     models : sequence of fitted generative estimators
         At least 2, with ``sample_latent``, ``generate``, ``transform``,
         ``n_codes_`` and ``n_latent_`` (as :class:`~disentangle.InfoGANCR` and
-        :class:`~disentangle.VAE`); their numbers of codes may differ.
+        :class:`~disentangle.VAE`, or plain objects: no scikit-learn base class is
+        needed); their numbers of codes may differ.
     X : array-like or path of a ``.npy`` file, default=None
         Observations; required by the UDR similarities, unused by ``"factor_vae"``.
     similarity : {"factor_vae", "udr_lasso", "udr_spearman"}, default="factor_vae"

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.stats import rankdata
 from sklearn.linear_model import Lasso
 
-from disentangle._validation import open_npy
+from disentangle._validation import as_samples
 
 
 def sample_rows(X, n_samples, rng):
@@ -25,7 +25,7 @@ def sample_rows(X, n_samples, rng):
 
     A DataFrame stays one, so that models fitted on it see their column names.
     """
-    X = X if hasattr(X, "iloc") else np.asarray(open_npy(X))  # a DataFrame keeps its names
+    X = X if hasattr(X, "iloc") else np.asarray(as_samples(X))  # a DataFrame keeps its names
     if len(X) <= n_samples:
         return X
     rows = np.sort(rng.choice(len(X), size=n_samples, replace=False))
