@@ -103,11 +103,20 @@ class ImageFolder(CachingMixin):
         for start in range(0, len(self.files), _CHUNK):
             chunk = []
             for file in self.files[start:start + _CHUNK]:
-                with Image.open(file) as image:
-                    image = image.convert("RGB" if self.color else "L")
-                    chunk.append(resize_square(image, self.image_size, self.crop))
+                chunk.append(self._read(Image, file))
             chunk = np.stack(chunk)
             yield chunk.transpose(0, 3, 1, 2) if self.color else chunk[:, None]
+
+
+    def _read(self, image_module, file):
+        """One image, converted, cropped and resized; a file Pillow cannot decode is named."""
+        try:
+            with image_module.open(file) as image:
+                image = image.convert("RGB" if self.color else "L")
+                return resize_square(image, self.image_size, self.crop)
+        except (OSError, SyntaxError, ValueError) as error:  # PIL's decoding errors
+            raise ValueError(f"image file {str(file)!r} cannot be decoded ({error}): truncated "
+                             "or not an image; replace or remove it.") from error
 
 
 class CelebA(ImageFolder):
