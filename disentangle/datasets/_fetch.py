@@ -314,7 +314,8 @@ def _download(remote, folder, sha256=None):
                            else ("md5", remote.md5))
     failures, offline = [], True
     for url in remote.urls:
-        fname = url.rsplit("/", 1)[-1]
+        # A file is saved under its official name whatever the mirror calls it.
+        fname = url.rsplit("/", 1)[-1] if remote.processor else remote.filename
         try:
             pooch.retrieve(url, known_hash=None, fname=fname, path=folder, progressbar=False)
         except OSError as error:  # requests' errors (offline, HTTP 404) are OSErrors too
