@@ -215,3 +215,40 @@ def test_teapots_refuses_the_other_generators_latents(tmp_path):
     with pytest.raises(ValueError, match=r"latent 2 \(red\) takes values in \[0, 6.22\].*"
                                          "another generator"):
         Teapots(tmp_path)
+
+
+# --- DSprites: the official file when it can be had ----------------------------------------
+
+def _tiny_official_file(tmp_path):
+    """An official-format npz for TinyDSprites' grid, and the rendered dataset it copies."""
+    from test_dsprites import TinyDSprites, write_npz
+
+    rendered = TinyDSprites(source="rendered", data_home=tmp_path / "render")
+    return TinyDSprites, write_npz(tmp_path / "official.npz", rendered)
+
+
+def test_dsprites_uses_the_official_file_in_the_data_home(tmp_path):
+    tiny, official = _tiny_official_file(tmp_path)
+    home = tmp_path / "home"
+    assert tiny(data_home=home).source == "procedural"  # nothing there, nothing to download
+    (home / "dsprites").mkdir(parents=True)
+    official.rename(home / "dsprites" / "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz")
+    data = tiny(data_home=home)
+    assert data.source == "npz" and data.source_path.parent == home / "dsprites"
+    assert tiny(data_home=home, source="rendered").source == "procedural"
+
+
+def test_dsprites_downloads_the_official_file_or_says_why_it_renders(server, tmp_path,  # noqa: F811
+                                                                     monkeypatch):
+    www, url = server
+    tiny, official = _tiny_official_file(tmp_path)
+    serve(monkeypatch, "dsprites", f"{url}/dsprites.npz")
+    with pytest.warns(UserWarning, match="official file is not available.*404.*rendering"):
+        assert tiny(data_home=tmp_path / "home").source == "procedural"
+    with pytest.raises(FileNotFoundError, match="404"):
+        tiny(data_home=tmp_path / "home", source="official")
+    official.rename(www / "dsprites.npz")
+    data = tiny(data_home=tmp_path / "home")
+    assert data.source == "npz" and data.source_path.is_file()
+    with pytest.raises(ValueError, match="source must be one of"):
+        tiny(source="npz")
