@@ -245,3 +245,19 @@ def test_scorer_knows_the_new_metrics(name, kwargs):
             return x[:, 1:]
 
     assert scorer(Model()) > 0.9
+
+
+def test_mutual_information_is_scikit_learns_to_the_last_bit():
+    from sklearn.metrics import mutual_info_score
+
+    from disentangle.metrics._information import entropy_of_columns, mutual_info_table
+
+    rng = np.random.RandomState(0)
+    for n, n_values, n_bins in [(2, 2, 2), (50, 1, 5), (3000, 40, 20), (777, 7, 3)]:
+        labels = rng.randint(n_values, size=(n, 3)) * 3 - 5
+        bins = rng.randint(n_bins, size=(n, 4))
+        expected = [[mutual_info_score(labels[:, k], bins[:, c]) for k in range(3)]
+                    for c in range(4)]
+        np.testing.assert_array_equal(mutual_info_table(bins, labels), expected)
+        np.testing.assert_array_equal(entropy_of_columns(labels),
+                                      [mutual_info_score(x, x) for x in labels.T])

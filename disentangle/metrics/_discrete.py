@@ -8,8 +8,8 @@ the InfoGAN-CR code (``*/gan/metric.py``) does the same against factor indices.
 """
 
 import numpy as np
-from sklearn.metrics import mutual_info_score
 
+from disentangle.metrics._information import entropy_of_columns, mutual_info_table
 from disentangle.metrics._sampling import is_discrete_size, sample_codes, samples_needed
 
 
@@ -169,13 +169,12 @@ def mutual_info_matrix(code_bins, labels):
         ``mutual_info_score(labels[:, k], code_bins[:, c])``, as
         disentanglement_lib's ``discrete_mutual_info``.
     """
-    return np.array([[mutual_info_score(factor, code) for factor in labels.T]
-                     for code in code_bins.T]).reshape(code_bins.shape[1], labels.shape[1])
+    return mutual_info_table(code_bins, labels)
 
 
 def entropies(labels):
     """Entropy (nats) of every column, shape (n_columns,), as ``discrete_entropy``."""
-    return np.array([mutual_info_score(column, column) for column in labels.T])
+    return entropy_of_columns(labels)
 
 
 def one_minus_entropy(weights, axis):
