@@ -7,9 +7,11 @@ such a sample (training rows first, test rows last, as disentanglement_lib draws
 them) and call the array form, so each metric has one implementation.
 """
 
+import functools
 import numbers
 
 import numpy as np
+from sklearn import config_context
 from sklearn.utils import check_array, check_consistent_length
 
 from disentangle.metrics._discrete import eligible_labels, histogram_discretize
@@ -211,3 +213,20 @@ def protocol_split(protocol, test_size, metric):
                              "and scores all rows); leave it None.")
         return None
     return COMMUNITY_TEST_FRACTION if test_size is None else test_size
+
+
+def checked_once(function):
+    """Run ``function`` with scikit-learn's input and parameter validation off.
+
+    The array forms check ``factors`` and ``codes`` once (finite float64
+    arrays, labels as int64); the tens of estimator fits and scores of one
+    metric (SAP fits one classifier per code and factor) would otherwise
+    re-validate the same arrays and parameters on every call, which costs more
+    than the fits on a few thousand samples. The values do not change.
+    """
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        with config_context(assume_finite=True, skip_parameter_validation=True):
+            return function(*args, **kwargs)
+
+    return run

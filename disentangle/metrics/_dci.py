@@ -34,7 +34,7 @@ from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import Lasso
 from sklearn.utils import check_random_state
 
-from disentangle.metrics._arrays import prepare, protocol_split, sample_eligible
+from disentangle.metrics._arrays import checked_once, prepare, protocol_split, sample_eligible
 from disentangle.metrics._discrete import one_minus_entropy
 from disentangle.metrics._sampling import (
     check_count,
@@ -241,6 +241,7 @@ def gbt_importance(train_codes, train_y, test_codes, test_y, rng, n_jobs=None):
     return np.stack(columns, axis=1), details
 
 
+@checked_once
 def _fit_gbt(train_codes, train_y, test_codes, test_y, seed):
     """Importances, training and test accuracy of ``GradientBoostingClassifier()``."""
     model = GradientBoostingClassifier(random_state=seed).fit(train_codes, train_y)
@@ -249,6 +250,7 @@ def _fit_gbt(train_codes, train_y, test_codes, test_y, seed):
             float(np.mean(model.predict(test_codes) == test_y)))
 
 
+@checked_once
 def lasso_importance(codes, factors):
     """|Lasso coefficients| on standardised codes and factors, as the InfoGAN-CR code.
 

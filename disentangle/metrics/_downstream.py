@@ -29,7 +29,7 @@ from sklearn.linear_model import LogisticRegressionCV
 from sklearn.model_selection import KFold
 from sklearn.utils import check_random_state
 
-from disentangle.metrics._arrays import prepare, protocol_split, sample_eligible
+from disentangle.metrics._arrays import checked_once, prepare, protocol_split, sample_eligible
 from disentangle.metrics._sampling import (
     check_count,
     encoding_progress,
@@ -233,6 +233,7 @@ def _check_predictor(predictor):
         raise ValueError(f"predictor must be one of {PREDICTORS}; got {predictor!r}.")
 
 
+@checked_once
 def _fit_predictor(predictor, seed, train_codes, train_y, test_codes, test_y):
     """Training and test accuracy of one factor's classifier."""
     if predictor == "logistic_regression":

@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.utils import check_random_state
 
-from disentangle.metrics._arrays import prepare, protocol_split, sample_eligible
+from disentangle.metrics._arrays import checked_once, prepare, protocol_split, sample_eligible
 from disentangle.metrics._sampling import (
     check_count,
     encoding_progress,
@@ -187,6 +187,7 @@ def explicitness(factors, codes, *, protocol="community", test_size=None,
     return finish(score, details, return_details)
 
 
+@checked_once
 def explicitness_from_codes(train_codes, train_labels, test_codes, test_labels, standardize):
     """Explicitness of codes against factor labels.
 

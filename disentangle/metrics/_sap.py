@@ -27,7 +27,7 @@ import numpy as np
 from sklearn.svm import LinearSVC
 from sklearn.utils import check_random_state
 
-from disentangle.metrics._arrays import prepare, protocol_split
+from disentangle.metrics._arrays import checked_once, prepare, protocol_split
 from disentangle.metrics._discrete import check_coverage, factor_names
 from disentangle.metrics._sampling import (
     encoding_progress,
@@ -233,6 +233,7 @@ def _continuous_mask(dataset, eligible, continuous_factors, protocol):
     return (mask | unsized)[eligible]
 
 
+@checked_once
 def sap_from_codes(train_codes, train_y, test_codes, test_y, continuous, rng):
     """SAP of codes against factor values.
 
