@@ -261,3 +261,16 @@ def test_mutual_information_is_scikit_learns_to_the_last_bit():
         np.testing.assert_array_equal(mutual_info_table(bins, labels), expected)
         np.testing.assert_array_equal(entropy_of_columns(labels),
                                       [mutual_info_score(x, x) for x in labels.T])
+
+
+def test_explicitness_auc_is_roc_auc_score_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    from disentangle.metrics._explicitness import binary_auc
+
+    rng = np.random.RandomState(0)
+    for n, decimals in [(2, 1), (40, 1), (500, 2), (3000, 8)]:
+        positive = np.arange(n) % 3 == 0
+        scores = np.round(rng.rand(n) + 0.3 * positive, decimals)  # ties at 1-2 decimals
+        assert binary_auc(positive, scores) == pytest.approx(roc_auc_score(positive, scores),
+                                                             abs=1e-14)

@@ -22,8 +22,8 @@ the score is the mean over factors.
 """
 
 import numpy as np
+from scipy.stats import rankdata
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 from sklearn.utils import check_random_state
 
 from disentangle.metrics._arrays import checked_once, prepare, protocol_split, sample_eligible
@@ -224,6 +224,9 @@ def macro_auc(model, codes, labels):
     A value that is absent from ``labels``, or is all of them, has no AUC and
     is skipped; with all values present this equals ``roc_auc_score`` on the
     one-hot labels (``average="macro"``), as disentanglement_lib computes it.
+    Each AUC is the Mann-Whitney statistic of the value's probabilities (ties
+    counted half), the area under the ROC curve that ``roc_auc_score``
+    integrates, computed from one ranking per value.
 
     Raises
     ------
@@ -231,8 +234,7 @@ def macro_auc(model, codes, labels):
         If no value can be ranked (fewer than two distinct labels).
     """
     proba = model.predict_proba(codes)
-    aucs = [roc_auc_score(labels == value, proba[:, j])
-            for j, value in enumerate(model.classes_)
+    aucs = [binary_auc(labels == value, proba[:, j]) for j, value in enumerate(model.classes_)
             if 0 < np.count_nonzero(labels == value) < len(labels)]
     if not aucs:
         raise ValueError(
@@ -240,3 +242,11 @@ def macro_auc(model, codes, labels):
             "needs at least two values in the test sample: increase n_test."
         )
     return float(np.mean(aucs))
+
+
+def binary_auc(positive, scores):
+    """ROC-AUC of ``scores`` for the boolean ``positive``: P(score+ > score-) + P(tie) / 2."""
+    ranks = rankdata(scores)
+    n_pos = np.count_nonzero(positive)
+    n_neg = len(positive) - n_pos
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
