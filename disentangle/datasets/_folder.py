@@ -101,10 +101,7 @@ class ImageFolder(CachingMixin):
         from PIL import Image
 
         for start in range(0, len(self.files), _CHUNK):
-            chunk = []
-            for file in self.files[start:start + _CHUNK]:
-                chunk.append(self._read(Image, file))
-            chunk = np.stack(chunk)
+            chunk = np.stack([self._read(Image, file) for file in self.files[start:start + _CHUNK]])
             yield chunk.transpose(0, 3, 1, 2) if self.color else chunk[:, None]
 
 

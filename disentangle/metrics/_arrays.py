@@ -92,7 +92,7 @@ def n_test_rows(test_size, n, metric):
     return count
 
 
-def factor_labels(factors, continuous, n_bins, n_train):
+def label_columns(factors, continuous, n_bins, n_train):
     """Integer labels of every factor column, and which columns vary in training.
 
     Discrete columns are labelled by the rank of their value among the
@@ -154,7 +154,7 @@ def prepare(factors, codes, metric, *, continuous_factors=False, n_bins=20, test
     n_test = n_test_rows(test_size, n, metric)
     n_train = n if n_test is None else n - n_test
     continuous = continuous_mask(continuous_factors, factors.shape[1])
-    labels, varying = factor_labels(factors, continuous, n_bins, n_train)
+    labels, varying = label_columns(factors, continuous, n_bins, n_train)
     columns = scored_columns(varying, factors.shape[1], metric)
     train = slice(0, n_train)
     return {"factors": factors[:, columns], "labels": labels[:, columns], "codes": codes,
