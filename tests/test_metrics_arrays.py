@@ -274,3 +274,15 @@ def test_explicitness_auc_is_roc_auc_score_with_ties():
         scores = np.round(rng.rand(n) + 0.3 * positive, decimals)  # ties at 1-2 decimals
         assert binary_auc(positive, scores) == pytest.approx(roc_auc_score(positive, scores),
                                                              abs=1e-14)
+
+
+def test_downstream_task_factor_constant_in_training_predicts_its_value():
+    factors = np.column_stack([np.r_[np.zeros(10), np.zeros(6), np.ones(4)],
+                               np.arange(20) % 2])
+    codes = np.column_stack([np.arange(20.0), (np.arange(20) % 2) * 3.0])
+    score, details = downstream_task(factors, codes, test_size=10, random_state=0,
+                                     predictor="boosted_trees", return_details=True)
+    np.testing.assert_array_equal(details["factor_columns"], [0, 1])
+    # Factor 0 is 0 in all 10 training rows: predicting 0 is right on 6 of the 10 test rows.
+    np.testing.assert_array_equal(details["test_accuracy"], [0.6, 1.0])
+    assert score == pytest.approx(0.8)

@@ -92,8 +92,8 @@ def n_test_rows(test_size, n, metric):
     return count
 
 
-def label_columns(factors, continuous, n_bins, n_train):
-    """Integer labels of every factor column, and which columns vary in training.
+def label_columns(factors, continuous, n_bins, n_train, n_varying=None):
+    """Integer labels of every factor column, and which columns vary.
 
     Discrete columns are labelled by the rank of their value among the
     column's distinct values (any numbers, not only indices: the label order
@@ -109,12 +109,15 @@ def label_columns(factors, continuous, n_bins, n_train):
     n_bins : int
     n_train : int
         The first ``n_train`` rows are the training rows.
+    n_varying : int or None, default=None
+        A column varies when it shows two values among the first
+        ``n_varying`` rows; None: the training rows.
 
     Returns
     -------
     labels : ndarray of shape (n, n_factors), int64
     varying : ndarray of int
-        Columns showing more than one value among the training rows.
+        Columns showing more than one value among those rows.
     """
     labels = np.empty(factors.shape, dtype=np.int64)
     for j, column in enumerate(factors.T):
@@ -123,8 +126,9 @@ def label_columns(factors, continuous, n_bins, n_train):
             labels[:, j] = histogram_discretize(column[:, None], n_bins, edges)[0][:, 0]
         else:
             labels[:, j] = np.unique(column, return_inverse=True)[1].reshape(-1)
+    rows = n_train if n_varying is None else n_varying
     varying = np.array([j for j in range(factors.shape[1])
-                        if np.unique(labels[:n_train, j]).size > 1], dtype=np.int64)
+                        if np.unique(labels[:rows, j]).size > 1], dtype=np.int64)
     return labels, varying
 
 
@@ -138,8 +142,12 @@ def scored_columns(varying, n_factors, metric):
     return varying
 
 
-def prepare(factors, codes, metric, *, continuous_factors=False, n_bins=20, test_size=None):
+def prepare(factors, codes, metric, *, continuous_factors=False, n_bins=20, test_size=None,
+            vary_in_training=True):
     """Checked arrays, factor labels, the scored columns and the train/test rows.
+
+    A factor column is scored when it shows two values among the training
+    rows, or, with ``vary_in_training=False``, among all rows.
 
     Returns
     -------
@@ -154,7 +162,8 @@ def prepare(factors, codes, metric, *, continuous_factors=False, n_bins=20, test
     n_test = n_test_rows(test_size, n, metric)
     n_train = n if n_test is None else n - n_test
     continuous = continuous_mask(continuous_factors, factors.shape[1])
-    labels, varying = label_columns(factors, continuous, n_bins, n_train)
+    labels, varying = label_columns(factors, continuous, n_bins, n_train,
+                                    None if vary_in_training else n)
     columns = scored_columns(varying, factors.shape[1], metric)
     train = slice(0, n_train)
     return {"factors": factors[:, columns], "labels": labels[:, columns], "codes": codes,

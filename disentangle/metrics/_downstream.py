@@ -24,6 +24,7 @@ import inspect
 
 import numpy as np
 from joblib import Parallel, delayed
+from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.model_selection import KFold
@@ -108,9 +109,8 @@ def downstream_task_score(
     ------
     ValueError
         An unknown predictor or protocol, a size below its minimum, a dataset
-        without a factor of more than one value, a training sample in which a
-        factor shows a single value, or a representation returning NaN,
-        infinite or mis-shaped codes.
+        without a factor of more than one value, or a representation
+        returning NaN, infinite or mis-shaped codes.
     TypeError
         As :func:`~disentangle.metrics.mig_score`.
 
@@ -128,10 +128,10 @@ def downstream_task_score(
     total = sum(sizes) + len(sizes) * params["n_test"]
     with encoding_progress(representation, total, "downstream task", verbose) as encode:
         for size in sizes:
+            # No coverage check: 10 training points may show one value of a factor.
             factors, codes, continuous = sample_eligible(
-                encode, dataset, eligible, size, rng, n_bins=params["n_bins"], need_all=False,
-                what=f"the {size} training samples of the downstream task",
-                parameter="train_sizes", n_test=params["n_test"])
+                encode, dataset, eligible, size, rng, n_bins=params["n_bins"], need_all=None,
+                what="", parameter="train_sizes", n_test=params["n_test"])
             _, one = downstream_task(factors, codes, predictor=predictor,
                                      test_size=params["n_test"], random_state=rng,
                                      n_jobs=n_jobs, continuous_factors=continuous,
@@ -205,16 +205,18 @@ def downstream_task(factors, codes, *, predictor="logistic_regression", test_siz
 
     Notes
     -----
-    A factor showing one value among the training rows is left out (the
-    classifiers need two classes; disentanglement_lib fails). A value that
-    appears only in the test rows is never predicted, so it counts as an
-    error.
+    A factor with a single value in all rows is left out. One that shows a
+    single value among the training rows only (likely with 10 of them) is
+    predicted to keep that value, which is what a classifier could learn
+    from them (the classifiers need two classes; disentanglement_lib fails).
+    A value that appears only in the test rows is never predicted, so it
+    counts as an error.
     """
     _check_predictor(predictor)
     check_count("n_bins", n_bins, 2)
     test_size = protocol_split("community", test_size, "downstream_task")
     sample = prepare(factors, codes, "downstream_task", continuous_factors=continuous_factors,
-                     n_bins=n_bins, test_size=test_size)
+                     n_bins=n_bins, test_size=test_size, vary_in_training=False)
     codes, labels, train, test = (sample[key] for key in ("codes", "labels", "train", "test"))
     seeds = check_random_state(random_state).randint(np.iinfo(np.int32).max,
                                                      size=labels.shape[1])
@@ -236,7 +238,9 @@ def _check_predictor(predictor):
 @checked_once
 def _fit_predictor(predictor, seed, train_codes, train_y, test_codes, test_y):
     """Training and test accuracy of one factor's classifier."""
-    if predictor == "logistic_regression":
+    if np.unique(train_y).size == 1:
+        model = DummyClassifier(strategy="most_frequent")
+    elif predictor == "logistic_regression":
         model = _logistic_regression_cv(n_splits=min(5, len(train_y)))
     else:
         model = GradientBoostingClassifier(random_state=seed)
