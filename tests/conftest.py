@@ -31,3 +31,18 @@ def progress_bars(monkeypatch):
     monkeypatch.setattr(_progress, "renders_progress_bar", lambda: True)
     monkeypatch.setattr(_progress, "tqdm", Recorded)
     return bars
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_dsprites_download():
+    """``DSprites()`` renders in tests unless a test puts the official file in its data home:
+    the official file is 26 MB and CI has no network, so no test downloads it (those that test
+    downloads serve a file from a local server)."""
+    import dataclasses
+
+    from disentangle.datasets import REMOTE_FILES
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(REMOTE_FILES, "dsprites",
+                      dataclasses.replace(REMOTE_FILES["dsprites"], url=None))
+        yield

@@ -5,11 +5,13 @@ import doctest
 import pytest
 
 import disentangle.infogan_cr
+import disentangle.metrics._mig
 import disentangle.selection
 import disentangle.vae
 
 
-@pytest.mark.parametrize("module", [disentangle.infogan_cr, disentangle.vae, disentangle.selection],
+@pytest.mark.parametrize("module", [disentangle.infogan_cr, disentangle.vae, disentangle.selection,
+                                    disentangle.metrics._mig],
                          ids=lambda module: module.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

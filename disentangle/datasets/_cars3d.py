@@ -4,9 +4,11 @@ Reed, Zhang, Zhang & Lee, "Deep Visual Analogy-Making" (NeurIPS 2015),
 ``www.scottreed.info``: ``nips2015-analogy-data.tar.gz`` holds ``data/cars/``,
 one MATLAB file per car (``car_*_mesh.mat``) whose ``im`` is (128, 128, 3,
 24, 4) uint8: height, width, colour, azimuth, elevation (the axis order
-disentanglement_lib's ``cars3d.py`` reads).
+disentanglement_lib's ``cars3d.py`` reads), and ``list.txt``, the cars in their
+documented order.
 """
 
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +27,54 @@ def load_car(path):
         No ``im`` of shape (128, 128, 3, 24, 4).
     """
     from scipy.io import loadmat
+    from scipy.io.matlab import MatReadError
 
-    im = loadmat(path).get("im")
+    try:
+        im = loadmat(path).get("im")
+    except (MatReadError, OSError, ValueError, EOFError, zlib.error) as error:
+        raise ValueError(f"Cars3D file {str(path)!r} is not a readable MATLAB file ({error}); "
+                         "expected a car_*_mesh.mat of the official archive. Truncated? Delete "
+                         "the data/cars folder; Cars3D() downloads the archive again.") from error
     if im is None or im.shape != (128, 128, 3, 24, 4):
         raise ValueError(f"Cars3D file {str(path)!r}: expected 'im' of shape (128, 128, 3, 24, 4)"
                          f"; got {None if im is None else im.shape}.")
     return np.transpose(im, (4, 3, 0, 1, 2))
+
+
+#: The car files of the official archive; other ``.mat`` files in the folder are ignored.
+CAR_FILES = "car_*_mesh.mat"
+
+
+def car_files(folder):
+    """The car files of ``folder``, in ``list.txt``'s order when it is there, else sorted by name.
+
+    ``list.txt`` has one car a line, with or without ``.mat``. Without it,
+    the files named ``car_*_mesh.mat`` are taken in sorted order; other files
+    are ignored.
+
+    Raises
+    ------
+    FileNotFoundError
+        No car file, or ``list.txt`` names files that are not in the folder.
+    """
+    folder = Path(folder)
+    listing = folder / "list.txt"
+    if listing.is_file():
+        names = [Path(line.strip()).name for line in listing.read_text().splitlines()
+                 if line.strip()]
+        files = [folder / (name if name.endswith(".mat") else f"{name}.mat") for name in names]
+        missing = [file.name for file in files if not file.is_file()]
+        if missing:
+            raise FileNotFoundError(
+                f"{str(listing)!r} lists {len(missing)} car file(s) missing from "
+                f"{str(folder)!r}, e.g. {missing[:3]}; extract the whole Cars3D archive there."
+            )
+    else:
+        files = sorted(folder.glob(CAR_FILES))
+    if not files:
+        raise FileNotFoundError(f"no {CAR_FILES} file in {str(folder)!r}; expected the car "
+                                "files of the Cars3D archive's data/cars.")
+    return files
 
 
 class Cars3D(ImageGridDataset):
@@ -38,8 +82,10 @@ class Cars3D(ImageGridDataset):
 
     Factors (``factor_names``), ``factor_sizes`` = (4, 24, 183):
     ``elevation`` (4), ``azimuth`` (24) and ``object_type`` (183 cars, in the
-    sorted order of the file names; disentanglement_lib takes the
-    directory-listing order, which is not specified). Each 128x128 image is
+    order of the archive's ``list.txt``, the documented order; without it,
+    the ``car_*_mesh.mat`` files sorted by name. disentanglement_lib takes
+    the directory-listing order, which the file system decides). Other files
+    in the folder are ignored. Each 128x128 image is
     resized to 64x64 with Lanczos filtering (disentanglement_lib's
     ``thumbnail(..., ANTIALIAS)``).
 
@@ -55,7 +101,7 @@ class Cars3D(ImageGridDataset):
     Attributes
     ----------
     source_paths : list of pathlib.Path
-        The car files, sorted; ``object_type`` ``k`` is file ``k``.
+        The car files in order; ``object_type`` ``k`` is file ``k``.
     images : ndarray of shape (n_cars * 96, 3, 64, 64), uint8
         Resized once into a ``.npy`` cache under ``data_home/cars3d``; rows in
         (object_type, elevation, azimuth) order.
@@ -63,10 +109,12 @@ class Cars3D(ImageGridDataset):
     Raises
     ------
     FileNotFoundError
-        No folder, or no ``.mat`` file in it.
+        No folder, no car file in it, or car files named by ``list.txt``
+        missing.
     ValueError
-        A file without ``im`` of shape (128, 128, 3, 24, 4) (when the images
-        are decoded).
+        A file that is not a readable MATLAB file or has no ``im`` of shape
+        (128, 128, 3, 24, 4) (when the images are decoded); the message names
+        it.
     """
 
     factor_names = ("elevation", "azimuth", "object_type")
@@ -77,11 +125,7 @@ class Cars3D(ImageGridDataset):
         self.path = path
         self.data_home = data_home
         self.download_if_missing = download_if_missing
-        folder = locate("cars3d", path, data_home, download_if_missing)
-        self.source_paths = sorted(Path(folder).glob("*.mat"))
-        if not self.source_paths:
-            raise FileNotFoundError(f"no .mat file in {str(folder)!r}; expected the car files "
-                                    "(car_*_mesh.mat) of the Cars3D archive's data/cars.")
+        self.source_paths = car_files(locate("cars3d", path, data_home, download_if_missing))
         self.factor_sizes = (4, 24, len(self.source_paths))
 
     def _rows(self, factors, random_state):

@@ -12,20 +12,22 @@ over (color, shape, scale, orientation, posX, posY) with posY varying fastest
 Two sources share one API:
 
 * ``DSprites(path=...)`` reads the official
-  ``dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz``.
-* ``DSprites()`` renders the same factor grid procedurally, because the official
-  file cannot always be downloaded. The renderer follows what is known about the
-  official images (see :class:`DSprites`); it is a close stand-in, not a
-  pixel-exact copy.
+  ``dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz``; so does ``DSprites()``
+  when that file is in the data home or can be downloaded.
+* Otherwise ``DSprites()`` renders the same factor grid procedurally (and says
+  so in a warning when a download failed); ``source="rendered"`` asks for it.
+  The renderer follows what is known about the official images (see
+  :class:`DSprites`); it is a close stand-in, not a pixel-exact copy.
 """
 
+import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from disentangle.datasets._base import GroundTruthDataset
-from disentangle.datasets._fetch import default_data_home
+from disentangle.datasets._fetch import default_data_home, locate, remote_file
 from disentangle.datasets._images import cached_images, npz_headers
 
 OFFICIAL_FILE_NAME = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
@@ -281,6 +283,10 @@ def load_npz_images(path, latents_classes):
     return imgs
 
 
+#: The ``source`` values of :class:`DSprites`.
+SOURCES = ("auto", "official", "rendered")
+
+
 class DSprites(GroundTruthDataset):
     """dSprites, rendered procedurally or read from the official npz.
 
@@ -302,15 +308,34 @@ class DSprites(GroundTruthDataset):
     ----------
     path : str, path-like or None, default=None
         The official ``dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz``, or a
-        directory holding it. None renders procedurally instead.
+        directory holding it. None: see ``source``.
     data_home : str, path-like or None, default=None
-        Cache directory for the procedurally rendered :attr:`images`; None uses
-        ``$DISENTANGLE_DATA`` or else ``~/.cache/disentangle``.
+        Where the official file is looked for (``dsprites/`` under it) and
+        downloaded, and where the rendered :attr:`images` are cached; None
+        uses ``$DISENTANGLE_DATA`` or else ``~/.cache/disentangle``.
+    source : {"auto", "official", "rendered"}, default="auto"
+        Without ``path``: ``"auto"`` reads the official file from the data
+        home, downloading it if missing and allowed, and renders when it
+        cannot be had (a warning gives the reason when a download failed);
+        ``"official"`` raises instead of rendering; ``"rendered"`` always
+        renders. The :attr:`source` attribute says which was used.
+    download_if_missing : bool, default=True
+        Whether ``"auto"`` and ``"official"`` may download the official file
+        (26 MB, format-checked).
+
+    Attributes
+    ----------
+    source : {"npz", "procedural"}
+        The images' origin: the official file (:attr:`source_path`) or the
+        renderer.
+    source_path : pathlib.Path or None
+        The official file read, if any.
 
     Raises
     ------
     FileNotFoundError
-        If ``path`` is given and no file is there.
+        If ``path`` is given and no file is there, or ``source="official"``
+        and the file is neither in the data home nor downloadable.
     ValueError
         If the file is not an npz with ``imgs`` (737280, 64, 64),
         ``latents_classes`` (737280, 6) and ``latents_values`` (737280, 6), or,
@@ -337,7 +362,7 @@ class DSprites(GroundTruthDataset):
 
     Examples
     --------
-    >>> data = DSprites()
+    >>> data = DSprites(source="rendered")
     >>> factors = data.sample_factors(8, random_state=0)
     >>> data.sample_observations_from_factors(factors).shape
     (8, 1, 64, 64)
@@ -348,29 +373,53 @@ class DSprites(GroundTruthDataset):
     observation_shape = (1, _IMAGE_SIZE, _IMAGE_SIZE)
     shape_names = SHAPE_NAMES
 
-    def __init__(self, path=None, data_home=None):
+    def __init__(self, path=None, data_home=None, *, source="auto", download_if_missing=True):
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}; got {source!r}.")
         self.path = path
         self.data_home = data_home
-        self._npz_path = self._resolve_path(path)
+        if (home := default_data_home(data_home)).is_file():
+            raise ValueError(
+                "data_home (or $DISENTANGLE_DATA) must be a directory for the official file and "
+                f"the cache of the rendered images; got {str(home)!r}, which is a file."
+            )
+        self._npz_path = (self._resolve_path(path) if path is not None
+                          else self._official_file(source, download_if_missing))
         if self._npz_path is not None:
             check_npz(self._npz_path, self.factor_sizes)
-        elif (home := default_data_home(data_home)).is_file():
-            raise ValueError(
-                "data_home (or $DISENTANGLE_DATA) must be a directory for the cache of the "
-                f"rendered images; got {str(home)!r}, which is a file."
-            )
 
     @staticmethod
     def _resolve_path(path):
-        if path is None:
-            return None
         path = Path(path).expanduser()
         return path / OFFICIAL_FILE_NAME if path.is_dir() else path
+
+    def _official_file(self, source, download_if_missing):
+        """The official file for ``source``, or None to render."""
+        if source == "rendered":
+            return None
+        if source == "official":
+            return locate("dsprites", None, self.data_home, download_if_missing)
+        if not remote_file("dsprites").urls and not (
+                default_data_home(self.data_home) / "dsprites" / OFFICIAL_FILE_NAME).is_file():
+            return None
+        try:
+            return locate("dsprites", None, self.data_home, download_if_missing)
+        except (FileNotFoundError, ValueError) as error:
+            if download_if_missing:
+                warnings.warn(f"DSprites: the official file is not available ({error}); "
+                              "rendering the procedural stand-in instead (source='rendered' "
+                              "asks for it without this warning).", stacklevel=3)
+            return None
 
     @property
     def source(self):
         """str: ``"npz"`` (official file) or ``"procedural"``."""
         return "procedural" if self._npz_path is None else "npz"
+
+    @property
+    def source_path(self):
+        """pathlib.Path or None: the official file read, if any."""
+        return self._npz_path
 
     @property
     def factor_values(self):

@@ -75,7 +75,8 @@ class ColorDSprites(_DSpritesVariant):
     Parameters
     ----------
     dsprites : DSprites or None, default=None
-        The source of the masks; None uses ``DSprites()`` (procedural).
+        The source of the masks; None uses ``DSprites()`` (the official file when
+        it is in the data home or downloadable, else rendered).
     """
 
     def _paint(self, masks, rng):

@@ -101,13 +101,19 @@ class ImageFolder(CachingMixin):
         from PIL import Image
 
         for start in range(0, len(self.files), _CHUNK):
-            chunk = []
-            for file in self.files[start:start + _CHUNK]:
-                with Image.open(file) as image:
-                    image = image.convert("RGB" if self.color else "L")
-                    chunk.append(resize_square(image, self.image_size, self.crop))
-            chunk = np.stack(chunk)
+            chunk = np.stack([self._read(Image, file) for file in self.files[start:start + _CHUNK]])
             yield chunk.transpose(0, 3, 1, 2) if self.color else chunk[:, None]
+
+
+    def _read(self, image_module, file):
+        """One image, converted, cropped and resized; a file Pillow cannot decode is named."""
+        try:
+            with image_module.open(file) as image:
+                image = image.convert("RGB" if self.color else "L")
+                return resize_square(image, self.image_size, self.crop)
+        except (OSError, SyntaxError, ValueError) as error:  # PIL's decoding errors
+            raise ValueError(f"image file {str(file)!r} cannot be decoded ({error}): truncated "
+                             "or not an image; replace or remove it.") from error
 
 
 class CelebA(ImageFolder):

@@ -123,22 +123,39 @@ def cached_images(path, shape, make_chunks):
     return images
 
 
-def as_uint8(images):
+#: Rounding slack of float images: renderers write 1.0000001 or -1e-8 for 1 and 0.
+FLOAT_SLACK = 1e-5
+
+
+def as_uint8(images, what="images"):
     """Pixels as uint8: uint8 unchanged, floats in [0, 1] scaled by 255 and rounded.
+
+    Floats up to :data:`FLOAT_SLACK` outside [0, 1] (rounding in the
+    renderer) are clipped.
+
+    Parameters
+    ----------
+    images : array-like
+    what : str, default="images"
+        The source, for the message (e.g. "'imgs' of Teapots file '...'").
 
     Raises
     ------
     ValueError
-        Another dtype, or floats outside [0, 1].
+        Another dtype, or floats further outside [0, 1]; the message names
+        ``what`` and the range found.
     """
     images = np.asarray(images)
     if images.dtype == np.uint8:
         return images
     if images.dtype.kind != "f":
-        raise ValueError(f"images must be uint8 or floats in [0, 1]; got dtype {images.dtype}.")
-    if images.size and (images.min() < 0 or images.max() > 1):
-        raise ValueError("float images must have values in [0, 1].")
-    return np.rint(images * 255).astype(np.uint8)
+        raise ValueError(f"{what} must be uint8 or floats in [0, 1]; got dtype {images.dtype}.")
+    if images.size:
+        low, high = float(images.min()), float(images.max())
+        if low < -FLOAT_SLACK or high > 1 + FLOAT_SLACK or not np.isfinite(low + high):
+            raise ValueError(f"{what}: float pixels must be in [0, 1]; found values in "
+                             f"[{low}, {high}].")
+    return np.rint(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8)
 
 
 def channels_first(images):
@@ -163,8 +180,14 @@ def read_npy_header(f):
     return tuple(shape), dtype
 
 
-def npz_headers(path):
+def npz_headers(path, what=None):
     """Shape and dtype of every array of the npz at ``path``, without reading the data.
+
+    Parameters
+    ----------
+    path : path-like
+    what : str or None, default=None
+        The file, for the message (e.g. "MPI3D file '...'"); default its path.
 
     Returns
     -------
@@ -173,7 +196,8 @@ def npz_headers(path):
     Raises
     ------
     ValueError
-        Not a readable npz (truncated, not a zip).
+        Not a readable npz (truncated, not a zip); the message names the file
+        and says to delete it so that it is downloaded again.
     """
     try:
         with zipfile.ZipFile(path) as zf:
@@ -184,7 +208,10 @@ def npz_headers(path):
                         headers[name[:-4]] = read_npy_header(f)
             return headers
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-        raise ValueError(f"{str(path)!r} is not a readable npz ({error}).") from error
+        raise ValueError(
+            f"{what or repr(str(path))} is not a readable npz ({error}): a truncated or failed "
+            "download? Delete it; a loader downloads it again (or get it from the source)."
+        ) from error
 
 
 def iter_npz_rows(path, key, rows=CHUNK_ROWS):
@@ -241,4 +268,4 @@ def resize_square(image, size, crop=None):
 def npz_image_chunks(path, key):
     """Channel-last images ``key`` of an npz, as channel-first uint8 chunks."""
     for chunk in iter_npz_rows(path, key):
-        yield channels_first(as_uint8(chunk))
+        yield channels_first(as_uint8(chunk, f"{key!r} of {str(path)!r}"))

@@ -1,4 +1,4 @@
-"""MPI3D: a robot arm moving an object, in toy, realistic and real versions.
+"""MPI3D: a robot arm moving an object, in toy, realistic, real and real-complex versions.
 
 Gondal et al., "On the Transfer of Inductive Bias from Simulation to the Real
 World: a New Disentanglement Dataset" (NeurIPS 2019),
@@ -21,14 +21,15 @@ from disentangle.datasets._images import (
     source_digest,
 )
 
-#: Factor sizes by number of images: the current release, and the NeurIPS 2019
-#: challenge release (4 colours, 4 shapes) that disentanglement_lib's ``mpi3d.py`` reads.
+#: Factor sizes by number of images: the current release, and files of 4 colours and 4
+#: shapes: ``mpi3d_real_complex`` (other objects) and the NeurIPS 2019 challenge release
+#: that disentanglement_lib's ``mpi3d.py`` reads.
 KNOWN_SIZES = {1036800: (6, 6, 2, 3, 3, 40, 40), 460800: (4, 4, 2, 3, 3, 40, 40)}
-VARIANTS = ("toy", "realistic", "real")
+VARIANTS = ("toy", "realistic", "real", "complex")
 
 
 class MPI3D(ImageGridDataset):
-    """MPI3D toy, realistic or real, from the official ``.npz``.
+    """MPI3D toy, realistic, real or real-complex, from the official ``.npz``.
 
     Factors (``factor_names``; values from the official README), official
     sizes ``factor_sizes`` = (6, 6, 2, 3, 3, 40, 40):
@@ -43,17 +44,22 @@ class MPI3D(ImageGridDataset):
 
     Parameters
     ----------
-    variant : {"toy", "realistic", "real"}, default="toy"
+    variant : {"toy", "realistic", "real", "complex"}, default="toy"
+        ``"complex"`` is ``mpi3d_real_complex.npz``: real images of other
+        objects, 4 colours and 4 shapes (460,800 images), published only in a
+        Google Drive folder linked from the README, so it is not downloaded.
     path : str, path-like or None, default=None
-        ``mpi3d_<variant>.npz`` or a folder that holds it. None:
-        ``data_home/mpi3d/``, downloaded from the official bucket
-        (``storage.googleapis.com/disentanglement_dataset/Final_Dataset/``) if
-        missing.
+        ``mpi3d_<variant>.npz`` (``mpi3d_real_complex.npz``) or a folder that
+        holds it. None: ``data_home/mpi3d/``, downloaded if missing from
+        where the README points since April 2025,
+        ``huggingface.co/datasets/waleedgondal/mpi3d/resolve/main/`` (no
+        checksum is published: the download is format-checked).
     factor_sizes : tuple of 7 int or None, default=None
         None: from the number of images, the current release (1,036,800
-        images) or the NeurIPS 2019 challenge release that
-        disentanglement_lib reads (460,800 images: 4 colours and 4 shapes).
-        Give it for another subset stored in the same order.
+        images) or a 4-colour, 4-shape file (460,800 images: the complex
+        variant, or the NeurIPS 2019 challenge release that
+        disentanglement_lib reads). Give it for another subset stored in the
+        same order.
     data_home : str, path-like or None, default=None
     download_if_missing : bool, default=True
 
@@ -89,7 +95,7 @@ class MPI3D(ImageGridDataset):
         self.download_if_missing = download_if_missing
         self.source_path = locate(f"mpi3d_{variant}", path, data_home, download_if_missing)
         what = f"MPI3D file {str(self.source_path)!r}"
-        shape, dtype = npz_headers(self.source_path).get("images", ((), None))
+        shape, dtype = npz_headers(self.source_path, what).get("images", ((), None))
         if len(shape) != 4 or shape[1:] != (64, 64, 3) or dtype != np.uint8:
             raise ValueError(f"{what}: expected 'images' (n, 64, 64, 3) uint8; got {shape} "
                              f"{dtype}.")

@@ -28,6 +28,26 @@ def _h5py():
     return h5py
 
 
+def open_hdf5(path, what):
+    """``h5py.File(path, "r")``; a file h5py cannot open raises a ValueError naming it.
+
+    Raises
+    ------
+    ValueError
+        Not an HDF5 file, or truncated (h5py's OSError, e.g. "file signature
+        not found" or "truncated file"), with the path, what was expected and
+        what to do.
+    """
+    try:
+        return _h5py().File(path, "r")
+    except OSError as error:
+        raise ValueError(
+            f"{what} is not a readable HDF5 file ({error}); expected the official 3dshapes.h5 "
+            "(267,573,662 bytes). A truncated or failed download? Delete it; Shapes3D() "
+            "downloads it again."
+        ) from error
+
+
 def grid_from_labels(labels, names, what):
     """Factor values of a labelled grid, checked to be every combination once, last fastest.
 
@@ -119,7 +139,7 @@ class Shapes3D(ImageGridDataset):
         self.download_if_missing = download_if_missing
         self.source_path = locate("shapes3d", path, data_home, download_if_missing)
         what = f"Shapes3D file {str(self.source_path)!r}"
-        with _h5py().File(self.source_path, "r") as f:
+        with open_hdf5(self.source_path, what) as f:
             if "images" not in f or "labels" not in f:
                 raise ValueError(f"{what} lacks 'images' or 'labels' (it has {sorted(f)}).")
             images, labels = f["images"], f["labels"][()]
@@ -141,7 +161,8 @@ class Shapes3D(ImageGridDataset):
         return cached_images(path, (len(self), *self.observation_shape), self._chunks)
 
     def _chunks(self):
-        with _h5py().File(self.source_path, "r") as f:
+        with open_hdf5(self.source_path, f"Shapes3D file {str(self.source_path)!r}") as f:
             images = f["images"]
             for start in range(0, len(images), CHUNK_ROWS):
-                yield channels_first(as_uint8(images[start:start + CHUNK_ROWS]))
+                yield channels_first(as_uint8(images[start:start + CHUNK_ROWS],
+                                              f"'images' of {str(self.source_path)!r}"))

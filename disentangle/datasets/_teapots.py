@@ -25,6 +25,36 @@ from disentangle.datasets._images import (
 
 #: The range of each latent, as drawn by the authors' generate_random_latents.
 LATENT_RANGES = ((0.0, 2 * np.pi), (0.0, np.pi / 2), (0.0, 1.0), (0.0, 1.0), (0.0, 1.0))
+#: The generator whose data this loader reads, and the InfoGAN-CR README's download folder.
+GENERATOR = "generate_teapots_all_color_incomplete_rotation_up_light.py"
+DOWNLOAD_PAGE = "https://drive.google.com/drive/folders/1tyTgGZ4Yb2hXCLoXxvUZPJ-y3pFd4I_E"
+
+
+def check_latent_layout(latents, what):
+    """Raise unless every latent lies in its range of :data:`LATENT_RANGES`.
+
+    The authors' other generators (``generate_teapots_fixed_color_complete_
+    rotation_*.py``) also write ``latents`` (n, 5), but of rotation angles and
+    a light direction, up to 2 pi where colours stay below 1: such a file
+    would otherwise load under the wrong factor names.
+
+    Raises
+    ------
+    ValueError
+        Naming the first latent out of range, its range found, and the
+        generator expected.
+    """
+    names = ("azimuth", "elevation", "red", "green", "blue")
+    for k, (low, high) in enumerate(LATENT_RANGES):
+        found = float(latents[:, k].min()), float(latents[:, k].max())
+        if found[0] < low or found[1] > high:
+            raise ValueError(
+                f"{what}: latent {k} ({names[k]}) takes values in [{found[0]:.3g}, "
+                f"{found[1]:.3g}], outside [{low:.3g}, {high:.3g}] where {GENERATOR} draws it. "
+                "This looks like another generator's data (fixed colour, complete rotation: "
+                "rotation angles and light direction instead of colour); use the "
+                f"all_color_incomplete_rotation_up_light data ({DOWNLOAD_PAGE})."
+            )
 
 
 class Teapots(ImageGridDataset):
@@ -43,8 +73,10 @@ class Teapots(ImageGridDataset):
     ----------
     path : str, path-like
         ``data.npz`` or a folder that holds it (``train_data/`` of the
-        authors' output). There is no official download: the authors publish
-        the generator script, not the images.
+        authors' output). The InfoGAN-CR README links the authors' data in a
+        Google Drive folder (:data:`DOWNLOAD_PAGE`; take the
+        ``all_color_incomplete_rotation_up_light`` data), which a script
+        cannot download; the generator scripts are in the same repository.
     n_bins : int, default=5
         Bins per latent, at least 2.
     data_home : str, path-like or None, default=None
@@ -68,7 +100,8 @@ class Teapots(ImageGridDataset):
         No file at ``path``.
     ValueError
         ``n_bins`` below 2, a file without ``imgs`` (n, 64, 64, 3) and
-        ``latents`` (n, 5); when sampling, factors whose cell holds no image
+        ``latents`` (n, 5), latents outside :data:`LATENT_RANGES` (another
+        generator's file); when sampling, factors whose cell holds no image
         (use fewer bins).
     """
 
@@ -84,13 +117,15 @@ class Teapots(ImageGridDataset):
         if path is not None and (Path(path) / "train_data" / "data.npz").exists():
             path = Path(path) / "train_data"
         self.source_path = locate("teapots", path, data_home, download_if_missing=False)
-        headers = npz_headers(self.source_path)
+        what = f"Teapots file {str(self.source_path)!r}"
+        headers = npz_headers(self.source_path, what)
         (shape, _), (latent_shape, _) = (headers.get(k, ((), None)) for k in ("imgs", "latents"))
         if len(shape) != 4 or shape[1:] != (64, 64, 3) or latent_shape != (shape[0], 5):
             raise ValueError(
-                f"Teapots file {str(self.source_path)!r}: expected 'imgs' (n, 64, 64, 3) and "
-                f"'latents' (n, 5); got {shape} and {latent_shape}."
+                f"{what}: expected 'imgs' (n, 64, 64, 3) and 'latents' (n, 5); got {shape} and "
+                f"{latent_shape}."
             )
+        check_latent_layout(self.latents, what)
         self.n_images = shape[0]
         self.factor_sizes = (self.n_bins,) * 5
         self.bin_edges = [np.linspace(low, high, self.n_bins + 1) for low, high in LATENT_RANGES]

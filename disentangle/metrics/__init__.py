@@ -1,6 +1,16 @@
-"""Disentanglement metrics against a ground-truth dataset.
+"""Disentanglement metrics: on arrays of factors and codes, or against a ground-truth dataset.
 
-Every metric is a function ``metric(representation, dataset, *,
+Every metric defined on i.i.d. samples has an array form ``metric(factors,
+codes, **parameters) -> float`` (:func:`mig`, :func:`dci`, :func:`sap`,
+:func:`modularity`, :func:`explicitness`, :func:`irs`,
+:func:`downstream_task`): ``factors`` of shape (n, n_factors), ``codes`` of
+shape (n, n_codes), row for row, e.g. the codes of a model from any framework.
+Each also has a dataset form ``metric_score(representation, dataset, ...)``
+that draws the sample with the protocol's sizes and calls the array form. The
+FactorVAE and β-VAE scores fix one factor per batch (an intervention), which
+i.i.d. arrays cannot provide, so they only have the dataset form.
+
+Every dataset-form metric is a function ``metric(representation, dataset, *,
 random_state=None, protocol="community", **parameters) -> float``: the
 ``representation`` is a fitted estimator with ``transform`` or a callable
 from a batch of observations to codes, the ``dataset`` a
@@ -14,26 +24,37 @@ into a scikit-learn scorer.
 """
 
 from disentangle.metrics._beta_vae import beta_vae_score
-from disentangle.metrics._dci import dci_score
-from disentangle.metrics._explicitness import explicitness_score
+from disentangle.metrics._dci import dci, dci_score
+from disentangle.metrics._downstream import downstream_task, downstream_task_score
+from disentangle.metrics._explicitness import explicitness, explicitness_score
 from disentangle.metrics._factor_vae import factor_vae_score, factor_vae_scores
-from disentangle.metrics._mig import mig_score
-from disentangle.metrics._modularity import modularity_score
-from disentangle.metrics._sap import sap_score
+from disentangle.metrics._irs import irs, irs_score
+from disentangle.metrics._mig import mig, mig_score
+from disentangle.metrics._modularity import modularity, modularity_score
+from disentangle.metrics._sap import sap, sap_score
 from disentangle.metrics._scorer import make_disentanglement_scorer
 from disentangle.metrics._similarity import pairwise_similarity
 from disentangle.metrics._unsupervised import gaussian_total_correlation
 
 __all__ = [
     "beta_vae_score",
+    "dci",
     "dci_score",
+    "downstream_task",
+    "downstream_task_score",
+    "explicitness",
     "explicitness_score",
     "factor_vae_score",
     "factor_vae_scores",
     "gaussian_total_correlation",
+    "irs",
+    "irs_score",
     "make_disentanglement_scorer",
+    "mig",
     "mig_score",
+    "modularity",
     "modularity_score",
     "pairwise_similarity",
+    "sap",
     "sap_score",
 ]

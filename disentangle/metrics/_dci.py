@@ -34,17 +34,13 @@ from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import Lasso
 from sklearn.utils import check_random_state
 
-from disentangle.metrics._discrete import (
-    check_coverage,
-    factor_names,
-    one_minus_entropy,
-    sample_labelled_codes,
-)
+from disentangle.metrics._arrays import checked_once, prepare, protocol_split, sample_eligible
+from disentangle.metrics._discrete import one_minus_entropy
 from disentangle.metrics._sampling import (
+    check_count,
     encoding_progress,
     finish,
     resolve_protocol,
-    sample_codes,
     validate_return_details,
     varying_factors,
 )
@@ -146,30 +142,78 @@ def dci_score(
                               _MINIMUMS)
     eligible = varying_factors(dataset, "DCI")
     rng = check_random_state(random_state)
-    split = params["n_test"] is not None
-    what = f"the {params['n_train']} training samples of DCI"
     n_observations = params["n_train"] + (params["n_test"] or 0)
     with encoding_progress(representation, n_observations, "DCI", verbose) as encode:
-        if split:
-            train_y, train_codes, edges = sample_labelled_codes(
-                encode, dataset, eligible, params["n_train"], rng, n_bins=params["n_bins"],
-                need_all=True, what=what, parameter="n_train")
-            test_y, test_codes, _ = sample_labelled_codes(
-                encode, dataset, eligible, params["n_test"], rng, n_bins=params["n_bins"],
-                need_all=None, what="", parameter="n_test", edges=edges)
-        else:
-            factors, codes = sample_codes(encode, dataset, params["n_train"], rng)
-    if split:
-        importance, details = gbt_importance(train_codes, train_y, test_codes, test_y, rng,
+        factors, codes, continuous = sample_eligible(
+            encode, dataset, eligible, params["n_train"], rng, n_bins=params["n_bins"],
+            need_all=params["n_test"] is not None, parameter="n_train",
+            what=f"the {params['n_train']} training samples of DCI", n_test=params["n_test"])
+    _, details = dci(factors, codes, protocol=protocol, test_size=params["n_test"],
+                     random_state=rng, n_jobs=n_jobs, continuous_factors=continuous,
+                     n_bins=params["n_bins"], return_details=True)
+    del details["factor_columns"]  # every eligible factor: coverage was checked
+    details.update(protocol=protocol, eligible_factors=eligible)
+    return finish(details["disentanglement"], details, return_details)
+
+
+@validate_return_details
+def dci(factors, codes, *, protocol="community", test_size=None, random_state=None, n_jobs=None,
+        continuous_factors=False, n_bins=20, return_details=False):
+    """DCI disentanglement of codes against ground-truth factors (array form).
+
+    The estimator of :func:`dci_score` on a sample you already hold.
+
+    Parameters
+    ----------
+    {factors}
+    {codes}
+    protocol : {"community", "paper"}, default="community"
+        Community: ``GradientBoostingClassifier`` per factor on the training
+        rows, accuracy on the test rows. Paper: ``Lasso(alpha=0.02)`` per
+        factor on the standardised codes and factor values of all rows.
+    test_size : int, float or None, default=None
+        The last ``test_size`` rows (a count, or a fraction of the rows,
+        rounded) are the test sample; rows are used in order, not shuffled.
+        None: the protocol's split, a third of the rows for community (its
+        10,000 / 5,000 samples), none for paper, which rejects a value.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the gradient-boosting models.
+    n_jobs : int or None, default=None
+        Factors whose models are fit in parallel (joblib); the result does not
+        depend on it.
+    {continuous_factors}
+    n_bins : int, default=20
+        Equal-width classes of continuous factors for the community
+        classifiers, ``>= 2``.
+    {return_details}
+
+    Returns
+    -------
+    score : float
+        Disentanglement in ``[0, 1]``.
+    details : dict, only if ``return_details``
+        ``"factor_columns"`` and the entries of :func:`dci_score`'s details
+        (importance matrix, completeness, informativeness).
+
+    Raises
+    ------
+    ValueError
+        As :func:`~disentangle.metrics.explicitness`.
+    """
+    test_size = protocol_split(protocol, test_size, "dci")
+    check_count("n_bins", n_bins, 2)
+    sample = prepare(factors, codes, "dci", continuous_factors=continuous_factors,
+                     n_bins=n_bins, test_size=test_size)
+    codes, train, test = sample["codes"], sample["train"], sample["test"]
+    if protocol == "community":
+        labels = sample["labels"]
+        importance, details = gbt_importance(codes[train], labels[train], codes[test],
+                                             labels[test], check_random_state(random_state),
                                              n_jobs)
     else:
-        values = factors[:, eligible].astype(np.float64)
-        check_coverage(values, [dataset.factor_sizes[k] for k in eligible],
-                       factor_names(dataset, eligible), need_all=False, what=what,
-                       parameter="n_train")
-        importance, details = lasso_importance(codes, values)
-    details.update(dci_from_importance(importance, weighted_completeness=split))
-    details.update(protocol=protocol, eligible_factors=eligible)
+        importance, details = lasso_importance(codes, sample["factors"])
+    details.update(dci_from_importance(importance, weighted_completeness=protocol == "community"))
+    details["factor_columns"] = sample["columns"]
     return finish(details["disentanglement"], details, return_details)
 
 
@@ -197,6 +241,7 @@ def gbt_importance(train_codes, train_y, test_codes, test_y, rng, n_jobs=None):
     return np.stack(columns, axis=1), details
 
 
+@checked_once
 def _fit_gbt(train_codes, train_y, test_codes, test_y, seed):
     """Importances, training and test accuracy of ``GradientBoostingClassifier()``."""
     model = GradientBoostingClassifier(random_state=seed).fit(train_codes, train_y)
@@ -205,6 +250,7 @@ def _fit_gbt(train_codes, train_y, test_codes, test_y, seed):
             float(np.mean(model.predict(test_codes) == test_y)))
 
 
+@checked_once
 def lasso_importance(codes, factors):
     """|Lasso coefficients| on standardised codes and factors, as the InfoGAN-CR code.
 

@@ -8,9 +8,9 @@ the InfoGAN-CR code (``*/gan/metric.py``) does the same against factor indices.
 """
 
 import numpy as np
-from sklearn.metrics import mutual_info_score
 
-from disentangle.metrics._sampling import is_discrete_size, sample_codes, samples_needed
+from disentangle.metrics._information import entropy_of_columns, mutual_info_table
+from disentangle.metrics._sampling import is_discrete_size, samples_needed
 
 
 def histogram_discretize(values, n_bins, edges=None):
@@ -224,13 +224,12 @@ def mutual_info_matrix(code_bins, labels):
         ``mutual_info_score(labels[:, k], code_bins[:, c])``, as
         disentanglement_lib's ``discrete_mutual_info``.
     """
-    return np.array([[mutual_info_score(factor, code) for factor in labels.T]
-                     for code in code_bins.T]).reshape(code_bins.shape[1], labels.shape[1])
+    return mutual_info_table(code_bins, labels)
 
 
 def entropies(labels):
     """Entropy (nats) of every column, shape (n_columns,), as ``discrete_entropy``."""
-    return np.array([mutual_info_score(column, column) for column in labels.T])
+    return entropy_of_columns(labels)
 
 
 def one_minus_entropy(weights, axis):
@@ -258,26 +257,6 @@ def one_minus_entropy(weights, axis):
     p = p / p.sum(axis=axis, keepdims=True)
     entropy = -np.sum(p * np.log(p), axis=axis) / np.log(length)
     return np.clip(1.0 - entropy, 0.0, 1.0)
-
-
-def sample_labelled_codes(encode, dataset, eligible, n, rng, *, n_bins, need_all, what,
-                          parameter, edges=None):
-    """Draw ``n`` factor vectors, encode their observations, label the eligible factors.
-
-    See :func:`~disentangle.metrics._sampling.sample_codes` and
-    :func:`eligible_labels`.
-
-    Returns
-    -------
-    labels : ndarray of shape (n, n_eligible), dtype int64
-    codes : ndarray of shape (n, n_codes), dtype float64
-    edges : dict
-        Bin edges of continuous factors, to label a test sample alike.
-    """
-    factors, codes = sample_codes(encode, dataset, n, rng)
-    labels, edges = eligible_labels(dataset, factors, eligible, n_bins, need_all=need_all,
-                                    what=what, parameter=parameter, edges=edges)
-    return labels, codes, edges
 
 
 def discretized_mutual_info(codes, labels, n_bins):

@@ -22,12 +22,13 @@ the score is the mean over factors.
 """
 
 import numpy as np
+from scipy.stats import rankdata
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 from sklearn.utils import check_random_state
 
-from disentangle.metrics._discrete import sample_labelled_codes
+from disentangle.metrics._arrays import checked_once, prepare, protocol_split, sample_eligible
 from disentangle.metrics._sampling import (
+    check_count,
     encoding_progress,
     finish,
     resolve_protocol,
@@ -122,22 +123,71 @@ def explicitness_score(
     rng = check_random_state(random_state)
     n_observations = params["n_train"] + (params["n_test"] or 0)
     with encoding_progress(representation, n_observations, "explicitness", verbose) as encode:
-        train_labels, train_codes, edges = sample_labelled_codes(
+        factors, codes, continuous = sample_eligible(
             encode, dataset, eligible, params["n_train"], rng, n_bins=params["n_bins"],
             need_all=True, what=f"the {params['n_train']} training samples of explicitness",
-            parameter="n_train")
-        if params["n_test"] is None:
-            test_labels, test_codes = train_labels, train_codes
-        else:
-            test_labels, test_codes, _ = sample_labelled_codes(
-                encode, dataset, eligible, params["n_test"], rng, n_bins=params["n_bins"],
-                need_all=None, what="", parameter="n_test", edges=edges)
-    score, details = explicitness_from_codes(train_codes, train_labels, test_codes,
-                                             test_labels, params["standardize"])
+            parameter="n_train", n_test=params["n_test"])
+    score, details = explicitness(factors, codes, protocol=protocol, test_size=params["n_test"],
+                                  continuous_factors=continuous, n_bins=params["n_bins"],
+                                  return_details=True)
+    del details["factor_columns"]  # every eligible factor: coverage was checked
     details.update(protocol=protocol, eligible_factors=eligible)
     return finish(score, details, return_details)
 
 
+@validate_return_details
+def explicitness(factors, codes, *, protocol="community", test_size=None,
+                 continuous_factors=False, n_bins=20, return_details=False):
+    """Explicitness of codes against ground-truth factors (array form).
+
+    The estimator of :func:`explicitness_score` on a sample you already hold.
+
+    Parameters
+    ----------
+    {factors}
+    {codes}
+    protocol : {"community", "paper"}, default="community"
+        Community: codes standardised with the training rows' mean and
+        standard deviation, AUC on the test rows. Paper: raw codes, fit and
+        scored on all rows (no split).
+    test_size : int, float or None, default=None
+        The last ``test_size`` rows (a count, or a fraction of the rows,
+        rounded) are the test sample; rows are used in order, not shuffled.
+        None: the protocol's split, a third of the rows for community (its
+        10,000 / 5,000 samples), none for paper, which rejects a value.
+    {continuous_factors}
+    n_bins : int, default=20
+        Equal-width bins of continuous factors, ``>= 2``.
+    {return_details}
+
+    Returns
+    -------
+    score : float
+        Mean over factors of the macro-averaged one-vs-rest ROC-AUC, in
+        ``[0, 1]``.
+    details : dict, only if ``return_details``
+        ``"factor_columns"``, ``"per_factor"``, ``"per_factor_train"``,
+        ``"train_score"`` (see :func:`explicitness_score`).
+
+    Raises
+    ------
+    ValueError
+        As :func:`mig`; also an unknown protocol, a ``test_size`` that leaves
+        no test or fewer than 2 training rows or is given with
+        ``protocol="paper"``, or test rows showing a single value of a factor.
+    """
+    test_size = protocol_split(protocol, test_size, "explicitness")
+    check_count("n_bins", n_bins, 2)
+    sample = prepare(factors, codes, "explicitness", continuous_factors=continuous_factors,
+                     n_bins=n_bins, test_size=test_size)
+    codes, labels, train, test = (sample[key] for key in ("codes", "labels", "train", "test"))
+    score, details = explicitness_from_codes(codes[train], labels[train], codes[test],
+                                             labels[test], _PROTOCOLS[protocol]["standardize"])
+    details["factor_columns"] = sample["columns"]
+    return finish(score, details, return_details)
+
+
+@checked_once
 def explicitness_from_codes(train_codes, train_labels, test_codes, test_labels, standardize):
     """Explicitness of codes against factor labels.
 
@@ -174,6 +224,9 @@ def macro_auc(model, codes, labels):
     A value that is absent from ``labels``, or is all of them, has no AUC and
     is skipped; with all values present this equals ``roc_auc_score`` on the
     one-hot labels (``average="macro"``), as disentanglement_lib computes it.
+    Each AUC is the Mann-Whitney statistic of the value's probabilities (ties
+    counted half), the area under the ROC curve that ``roc_auc_score``
+    integrates, computed from one ranking per value.
 
     Raises
     ------
@@ -181,8 +234,7 @@ def macro_auc(model, codes, labels):
         If no value can be ranked (fewer than two distinct labels).
     """
     proba = model.predict_proba(codes)
-    aucs = [roc_auc_score(labels == value, proba[:, j])
-            for j, value in enumerate(model.classes_)
+    aucs = [binary_auc(labels == value, proba[:, j]) for j, value in enumerate(model.classes_)
             if 0 < np.count_nonzero(labels == value) < len(labels)]
     if not aucs:
         raise ValueError(
@@ -190,3 +242,11 @@ def macro_auc(model, codes, labels):
             "needs at least two values in the test sample: increase n_test."
         )
     return float(np.mean(aucs))
+
+
+def binary_auc(positive, scores):
+    """ROC-AUC of ``scores`` for the boolean ``positive``: P(score+ > score-) + P(tie) / 2."""
+    ranks = rankdata(scores)
+    n_pos = np.count_nonzero(positive)
+    n_neg = len(positive) - n_pos
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))

@@ -24,12 +24,10 @@ with the factor *indices* is the plug-in estimate (``sklearn``'s
 import numpy as np
 from sklearn.utils import check_random_state
 
-from disentangle.metrics._discrete import (
-    discretized_mutual_info,
-    entropies,
-    sample_labelled_codes,
-)
+from disentangle.metrics._arrays import prepare, sample_eligible
+from disentangle.metrics._discrete import discretized_mutual_info, entropies
 from disentangle.metrics._sampling import (
+    check_count,
     encoding_progress,
     finish,
     resolve_protocol,
@@ -122,11 +120,62 @@ def mig_score(
     eligible = varying_factors(dataset, "MIG")
     rng = check_random_state(random_state)
     with encoding_progress(representation, params["n_train"], "MIG", verbose) as encode:
-        labels, codes, _ = sample_labelled_codes(
+        factors, codes, continuous = sample_eligible(
             encode, dataset, eligible, params["n_train"], rng, n_bins=params["n_bins"],
             need_all=False, what=f"the {params['n_train']} samples of MIG", parameter="n_train")
-    score, details = mig_from_codes(codes, labels, params["n_bins"])
+    score, details = mig(factors, codes, n_bins=params["n_bins"], continuous_factors=continuous,
+                         return_details=True)
+    del details["factor_columns"]  # every eligible factor: coverage was checked
     details.update(protocol=protocol, eligible_factors=eligible)
+    return finish(score, details, return_details)
+
+
+@validate_return_details
+def mig(factors, codes, *, n_bins=20, continuous_factors=False, return_details=False):
+    """Mutual Information Gap of codes against ground-truth factors (array form).
+
+    The estimator of :func:`mig_score` (disentanglement_lib's ``mig.py``) on
+    a sample you already hold, e.g. the codes of your own model.
+
+    Parameters
+    ----------
+    {factors}
+    {codes}
+    n_bins : int, default=20
+        Equal-width histogram bins per code dimension (and per continuous
+        factor), ``>= 2``.
+    {continuous_factors}
+    {return_details}
+
+    Returns
+    -------
+    score : float
+        Mean normalised gap over the factor columns that vary, in ``[0, 1]``.
+    details : dict, only if ``return_details``
+        ``"factor_columns"`` (ndarray of int, the columns scored);
+        ``"mutual_info"`` (ndarray (n_codes, n_scored), nats);
+        ``"factor_entropy"`` (ndarray (n_scored,), nats); ``"per_factor"``.
+
+    Raises
+    ------
+    ValueError
+        Arrays with different numbers of rows, NaN or infinite values, fewer
+        than 2 rows, ``n_bins < 2``, or no factor column that varies.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from disentangle.metrics import mig
+    >>> factors = np.random.RandomState(0).randint(4, size=(1000, 2))
+    >>> codes = factors[:, ::-1] + 0.5  # each factor in one code, swapped
+    >>> round(mig(factors, codes), 3)  # below 1: plug-in bias of the other code's information
+    0.996
+    """
+    check_count("n_bins", n_bins, 2)
+    sample = prepare(factors, codes, "mig", continuous_factors=continuous_factors,
+                     n_bins=n_bins)
+    score, details = mig_from_codes(sample["codes"], sample["labels"], n_bins)
+    details["factor_columns"] = sample["columns"]
     return finish(score, details, return_details)
 
 

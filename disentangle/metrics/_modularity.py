@@ -24,8 +24,10 @@ against the factor indices, ``sklearn``'s ``mutual_info_score``.
 import numpy as np
 from sklearn.utils import check_random_state
 
-from disentangle.metrics._discrete import discretized_mutual_info, sample_labelled_codes
+from disentangle.metrics._arrays import prepare, sample_eligible
+from disentangle.metrics._discrete import discretized_mutual_info
 from disentangle.metrics._sampling import (
+    check_count,
     encoding_progress,
     finish,
     resolve_protocol,
@@ -107,12 +109,52 @@ def modularity_score(
     eligible = varying_factors(dataset, "modularity")
     rng = check_random_state(random_state)
     with encoding_progress(representation, params["n_train"], "modularity", verbose) as encode:
-        labels, codes, _ = sample_labelled_codes(
+        factors, codes, continuous = sample_eligible(
             encode, dataset, eligible, params["n_train"], rng, n_bins=params["n_bins"],
             need_all=False, what=f"the {params['n_train']} samples of modularity",
             parameter="n_train")
-    score, details = modularity_from_codes(codes, labels, params["n_bins"])
+    score, details = modularity(factors, codes, n_bins=params["n_bins"],
+                                continuous_factors=continuous, return_details=True)
+    del details["factor_columns"]  # every eligible factor: coverage was checked
     details.update(protocol=protocol, eligible_factors=eligible)
+    return finish(score, details, return_details)
+
+
+@validate_return_details
+def modularity(factors, codes, *, n_bins=20, continuous_factors=False, return_details=False):
+    """Modularity of codes against ground-truth factors (array form).
+
+    The estimator of :func:`modularity_score` (disentanglement_lib's
+    ``modularity_explicitness.py``) on a sample you already hold.
+
+    Parameters
+    ----------
+    {factors}
+    {codes}
+    n_bins : int, default=20
+        Equal-width histogram bins per code dimension (and per continuous
+        factor), ``>= 2``.
+    {continuous_factors}
+    {return_details}
+
+    Returns
+    -------
+    score : float
+        Mean over code dimensions of ``1 - delta_c``, in ``[0, 1]``.
+    details : dict, only if ``return_details``
+        ``"factor_columns"`` (ndarray of int, the columns scored);
+        ``"mutual_info"`` (ndarray (n_codes, n_scored), nats); ``"per_code"``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`mig`.
+    """
+    check_count("n_bins", n_bins, 2)
+    sample = prepare(factors, codes, "modularity", continuous_factors=continuous_factors,
+                     n_bins=n_bins)
+    score, details = modularity_from_codes(sample["codes"], sample["labels"], n_bins)
+    details["factor_columns"] = sample["columns"]
     return finish(score, details, return_details)
 
 

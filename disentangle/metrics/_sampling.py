@@ -35,6 +35,18 @@ SHARED_PARAMETERS = {
         ``sample_observations_from_factors``.""",
     "protocol": """protocol : {"community", "paper"}, default="community"
         Sets the defaults below (see the module docstring).""",
+    "factors": """factors : array-like of shape (n_samples, n_factors)
+        Ground-truth factors, one row per observation: discrete values (any
+        numbers; only which rows share a value matters to the labels) or, where
+        ``continuous_factors`` says so, continuous values. Columns that take a
+        single value are left out. A 1-D array is one factor.""",
+    "codes": """codes : array-like of shape (n_samples, n_codes)
+        The representation's codes of the same observations, row for row,
+        finite. A 1-D array is one code dimension.""",
+    "continuous_factors": """continuous_factors : bool or array-like of bool, default=False
+        Which factor columns are continuous (one bool, or one per column);
+        those are cut into ``n_bins`` equal-width bins spanning their
+        (training) range, as the codes.""",
     "return_details": """return_details : bool, default=False
         Also return a dict of intermediate results.""",
     "verbose": """verbose : int, default=0

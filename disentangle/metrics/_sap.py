@@ -27,6 +27,7 @@ import numpy as np
 from sklearn.svm import LinearSVC
 from sklearn.utils import check_random_state
 
+from disentangle.metrics._arrays import checked_once, prepare, protocol_split
 from disentangle.metrics._discrete import check_coverage, factor_names
 from disentangle.metrics._sampling import (
     encoding_progress,
@@ -137,15 +138,76 @@ def sap_score(
     with encoding_progress(representation, n_observations, "SAP score", verbose) as encode:
         (train_factors, train_codes), (test_factors, test_codes) = sample_train_test(
             encode, dataset, params["n_train"], params["n_test"], rng)
-    train_y, test_y = train_factors[:, eligible], test_factors[:, eligible]
     discrete = ~continuous
-    check_coverage(train_y[:, discrete],
+    check_coverage(train_factors[:, eligible[discrete]],
                    [dataset.factor_sizes[k] for k in eligible[discrete]],
                    factor_names(dataset, eligible[discrete]), need_all=True,
                    what=f"the {params['n_train']} training samples of the SAP score",
                    parameter="n_train")
-    score, details = sap_from_codes(train_codes, train_y, test_codes, test_y, continuous, rng)
+    if params["n_test"] is not None:
+        train_factors = np.vstack([train_factors, test_factors])
+        train_codes = np.vstack([train_codes, test_codes])
+    score, details = sap(train_factors[:, eligible], train_codes, protocol=protocol,
+                         test_size=params["n_test"], random_state=rng,
+                         continuous_factors=continuous, return_details=True)
+    del details["factor_columns"]  # every eligible factor: coverage was checked
     details.update(protocol=protocol, eligible_factors=eligible)
+    return finish(score, details, return_details)
+
+
+@validate_return_details
+def sap(factors, codes, *, protocol="community", test_size=None, random_state=None,
+        continuous_factors=False, return_details=False):
+    """SAP score of codes against ground-truth factors (array form).
+
+    The estimator of :func:`sap_score` on a sample you already hold.
+
+    Parameters
+    ----------
+    {factors}
+    {codes}
+    protocol : {"community", "paper"}, default="community"
+        Community: the classifiers of discrete factors are fit on the
+        training rows and scored on the test rows. Paper: fit and scored on
+        all rows. (The paper's choice of continuous factors needs their
+        names; give ``continuous_factors`` here.)
+    test_size : int, float or None, default=None
+        The last ``test_size`` rows (a count, or a fraction of the rows,
+        rounded) are the test sample; rows are used in order, not shuffled.
+        None: the protocol's split, a third of the rows for community (its
+        10,000 / 5,000 samples), none for paper, which rejects a value.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the classifiers.
+    continuous_factors : bool or array-like of bool, default=False
+        Which factor columns are continuous (one bool, or one per column):
+        rated by the squared correlation of their values with each code (on
+        the training rows) instead of a classifier's accuracy.
+    {return_details}
+
+    Returns
+    -------
+    score : float
+        Mean over factors of the gap between the two best code dimensions'
+        scores, in ``[0, 1]``.
+    details : dict, only if ``return_details``
+        ``"factor_columns"``, ``"continuous"``, ``"score_matrix"``,
+        ``"per_factor"`` (see :func:`sap_score`).
+
+    Raises
+    ------
+    ValueError
+        As :func:`~disentangle.metrics.explicitness`.
+    """
+    test_size = protocol_split(protocol, test_size, "sap")
+    sample = prepare(factors, codes, "sap", continuous_factors=continuous_factors,
+                     test_size=test_size)
+    continuous, train, test = sample["continuous"], sample["train"], sample["test"]
+    # Continuous factors are rated on their values, discrete ones on their labels.
+    y = np.where(continuous, sample["factors"], sample["labels"])
+    codes = sample["codes"]
+    score, details = sap_from_codes(codes[train], y[train], codes[test], y[test], continuous,
+                                    check_random_state(random_state))
+    details["factor_columns"] = sample["columns"]
     return finish(score, details, return_details)
 
 
@@ -171,6 +233,7 @@ def _continuous_mask(dataset, eligible, continuous_factors, protocol):
     return (mask | unsized)[eligible]
 
 
+@checked_once
 def sap_from_codes(train_codes, train_y, test_codes, test_y, continuous, rng):
     """SAP of codes against factor values.
 

@@ -11,8 +11,10 @@ import inspect
 
 from disentangle.metrics._beta_vae import beta_vae_score
 from disentangle.metrics._dci import dci_score
+from disentangle.metrics._downstream import downstream_task_score
 from disentangle.metrics._explicitness import explicitness_score
 from disentangle.metrics._factor_vae import factor_vae_score
+from disentangle.metrics._irs import irs_score
 from disentangle.metrics._mig import mig_score
 from disentangle.metrics._modularity import modularity_score
 from disentangle.metrics._sampling import check_dataset
@@ -28,6 +30,8 @@ METRICS = {
     "sap": (sap_score, 1),
     "modularity": (modularity_score, 1),
     "explicitness": (explicitness_score, 1),
+    "irs": (irs_score, 1),
+    "downstream_task": (downstream_task_score, 1),
     "gaussian_total_correlation": (gaussian_total_correlation, -1),
 }
 
@@ -81,11 +85,12 @@ def make_disentanglement_scorer(metric, dataset, **protocol):
     ----------
     metric : str or callable
         A name among ``"factor_vae"``, ``"beta_vae"``, ``"mig"``, ``"dci"``,
-        ``"sap"``, ``"modularity"``, ``"explicitness"`` and
-        ``"gaussian_total_correlation"`` (also with a ``_score`` suffix), or a
-        function ``metric(representation, dataset, **protocol) -> float``
-        where greater is better. The Gaussian total correlation is negated
-        (lower is better), as scikit-learn's ``neg_*`` scorers.
+        ``"sap"``, ``"modularity"``, ``"explicitness"``, ``"irs"``,
+        ``"downstream_task"`` and ``"gaussian_total_correlation"`` (also
+        with a ``_score`` suffix), or a function
+        ``metric(representation, dataset, **protocol) -> float`` where
+        greater is better. The Gaussian total correlation is negated (lower
+        is better), as scikit-learn's ``neg_*`` scorers.
     dataset : GroundTruthDataset or object following a protocol
         The ground truth; an object that follows this package's or
         disentanglement_lib's protocol is wrapped in a
