@@ -448,6 +448,14 @@ def test_explicitness_test_sample_missing_values_is_scored():
     assert 0 <= score <= 1 and details["per_factor"].shape == (2,)
 
 
+def test_a_float_factor_size_is_refused_not_read_as_continuous():
+    # A sibling of factor values given as floats: a size of 6.0 made the factor continuous.
+    for metric in (mig_score, sap_score, factor_vae_score):
+        with pytest.raises(ValueError, match=r"factor_sizes\[0\] is 6\.0: expected a positive "
+                           "int .* or None"):
+            metric(lambda x: x, FactorDataset((6.0, 3)), random_state=0)
+
+
 def test_no_varying_factor_raises():
     for metric, _ in CASES[:-1]:
         with pytest.raises(ValueError, match="no factor with more than one value"):

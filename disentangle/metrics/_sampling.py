@@ -220,9 +220,17 @@ def varying_factors(dataset, metric="this metric"):
     TypeError
         If ``dataset`` does not follow the ground-truth dataset protocol.
     ValueError
-        If no factor has more than one value.
+        If no factor has more than one value, or a size is neither a positive
+        int nor None / ``inf``.
     """
     sizes = list(check_dataset(dataset).factor_sizes)
+    for k, size in enumerate(sizes):
+        if not (is_discrete_size(size) or size is None or size == math.inf):
+            raise ValueError(
+                f"factor_sizes[{k}] is {size!r}: expected a positive int (the number of values "
+                "of a discrete factor, whose indices sample_factors returns) or None (a "
+                "continuous one). A float such as 6.0 would be read as continuous."
+            )
     eligible = np.array([k for k, size in enumerate(sizes) if size != 1], dtype=np.int64)
     if eligible.size == 0:
         raise ValueError(
