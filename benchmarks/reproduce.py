@@ -26,17 +26,22 @@ be reached over several runs. Step by step:
    ModelCentrality and one with UDR (Lasso) and prints the rows of the
    paper's Tables 1 and 3 beside the paper's numbers.
 
-On one H200, one command of at most 10 minutes (after ``make TORCH=torch install``, the
-CUDA build of torch)::
+On a GPU machine with no network (the offline install, the deadline and the file
+limits of such a visit), ``benchmarks/gpu_run.sh`` is the one command: it checks the
+versions, runs the CUDA tests, times the fast paths, then runs this script with
+``--fast-path`` (the fastest), ``--resume-from benchmarks/checkpoints`` (the compact
+checkpoints committed by the visit before) and ``--ship`` into its output folder.
+Run alone, on one H200 (after ``make TORCH=torch install``)::
 
     .venv/bin/python benchmarks/reproduce.py --device cuda --deadline 480 --seeds 5 \\
-        --out "$OUT/reproduce" --ship "$OUT/checkpoints"
+        --out "$OUT/reproduce" --ship "$OUT/checkpoints" --resume-from benchmarks/checkpoints
 
-(training stops 8 minutes after the start; writing the compact checkpoints and
-copying them back take the rest; then commit ``$OUT/checkpoints`` as
-``benchmarks/checkpoints`` and pass ``--ship benchmarks/checkpoints`` to the next
-run: the 322,560 iterations take several such runs, and models are scored in
-the run that finishes them). ``--smoke`` runs every
+(training stops 8 minutes after the start; writing the compact checkpoints takes the
+rest; then commit ``$OUT/checkpoints`` as ``benchmarks/checkpoints``: the 322,560
+iterations take several such runs, and models are scored in the run that finishes
+them). Last, the pace table (``--out/pace.md``): per model the iterations reached,
+this run's iterations/s and the hours left at that pace, and the wall time left to
+the whole schedule. ``--smoke`` runs every
 step on a CPU in seconds (a 6-iteration schedule on 256 images, tiny metric
 settings): the test suite runs it.
 """
@@ -212,7 +217,10 @@ def train(name, pool, seed, args, settings, fast_path, every):
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // args.jobs))
     keep_freed_memory()
     dataset, images = load_data(args)
-    unship(args.out, args.ship, name)
+    unship(args.out, args.resume_from or args.ship, name)
+    checkpoint = args.out / name / CHECKPOINT_FILE
+    first = (load_checkpoint(checkpoint, "cpu")["net"]["counters"]["n_iter"]
+             if checkpoint.exists() else 0)
     model = make_model(pool, seed, settings, args.device, fast_path=fast_path,
                        checkpoint_dir=args.out / name, checkpoint_every=every, warm_start=True,
                        callbacks=[("deadline", Deadline(args.deadline_at))])
@@ -230,7 +238,30 @@ def train(name, pool, seed, args, settings, fast_path, every):
         scores_path.write_text(json.dumps(scores))
     print(f"{name}: iteration {model.n_iter_:,} of {model.max_iter_:,} ({seconds:.0f} s this run"
           f"{', finished' if done else ''})", flush=True)
-    return name, model.n_iter_, model.max_iter_
+    return {"model": name, "start": first, "reached": model.n_iter_, "total": model.max_iter_,
+            "seconds": seconds}
+
+
+def pace_table(progress, jobs):
+    """Markdown: per model the iterations reached, this run's pace, and the hours left at that
+    pace; last, the wall time left to the whole schedule with ``jobs`` models at a time (the
+    longest model, or all models' hours over ``jobs``, whichever is more)."""
+    lines = ["| model | iterations reached | of | this run | iterations/s | hours left |",
+             "|---|---|---|---|---|---|"]
+    hours = []
+    for row in progress:
+        trained, left = row["reached"] - row["start"], row["total"] - row["reached"]
+        pace = trained / row["seconds"] if row["seconds"] > 0 else 0.0
+        hours.append(0.0 if left == 0 else left / pace / 3600 if pace > 0 else np.inf)
+        lines.append(f"| {row['model']} | {row['reached']:,} | {row['total']:,} | {trained:,} | "
+                     f"{pace:.2f} | {hours[-1]:.2f} |")
+    wall = max(max(hours), sum(hours) / jobs)
+    done = sum(row["reached"] >= row["total"] for row in progress)
+    reached = sum(row["reached"] for row in progress) / sum(row["total"] for row in progress)
+    lines.append(f"\n{done} of {len(progress)} models finished; {reached:.1%} of the pools' "
+                 f"schedules reached; wall time left to the full schedule at this pace "
+                 f"({jobs} at a time): {wall:.2f} h")
+    return "\n".join(lines)
 
 
 def score(model, dataset, settings):
@@ -316,6 +347,12 @@ def parse_args(argv=None):
     parser.add_argument("--device", default="auto")
     parser.add_argument("--fast-path", nargs="*", default=None,
                         help="skip the timing and use these fast paths (none: the default step)")
+    parser.add_argument("--pace", type=float, default=1.0, metavar="ITERATIONS_PER_SECOND",
+                        help="one model's pace, for the checkpoint interval where --fast-path "
+                             "skips the timing (default: %(default)s)")
+    parser.add_argument("--resume-from", type=Path, default=None,
+                        help="compact checkpoints to resume from where --out has none "
+                             "(default: --ship)")
     parser.add_argument("--probe-seconds", type=float, default=5.0,
                         help="timing of each fast path (default: %(default)s)")
     parser.add_argument("--checkpoint-minutes", type=float, default=3.0)
@@ -343,7 +380,7 @@ def main(argv=None):
     else:
         fast_path = check_fast_path(args.fast_path, torch.device(args.device)) or None
         paces = {}
-    pace = paces.get(str(fast_path), 1.0)
+    pace = paces.get(str(fast_path), args.pace)
     every = max(1, int(pace * 60 * args.checkpoint_minutes / args.jobs))
     print(f"training with fast_path={fast_path}, a checkpoint every {every:,} iterations, "
           f"{args.jobs} models at a time, until {args.deadline:.0f} s after the start",
@@ -351,13 +388,13 @@ def main(argv=None):
     progress = Parallel(n_jobs=args.jobs)(
         delayed(train)(name, pool, seed, args, settings, fast_path, every)
         for name, pool, seed in model_names(args.seeds))
-    done = sum(n >= total for _, n, total in progress)
-    reached = sum(n for _, n, _ in progress) / sum(total for _, _, total in progress)
-    print(f"\n{done} of {len(progress)} models finished; {reached:.1%} of the pools' schedules "
-          f"reached; {time.time() - start:.0f} s\n")
+    print(f"\n{time.time() - start:.0f} s\n")
     print(tables(args, settings))
     (args.out / "progress.json").write_text(json.dumps(
         {"fast_path": fast_path, "paces": paces, "models": progress}, indent=1))
+    table = pace_table(progress, args.jobs)
+    (args.out / "pace.md").write_text(table + "\n")
+    print(f"\n{table}")
     return 0
 
 
