@@ -60,7 +60,10 @@ while (($#)); do
 done
 WHEELS=$(realpath -m "$WHEELS")
 if ((DRY)); then
-    OUTDIR=${OUTDIR:-$REPO/gpu_run_output}
+    if [[ -z $OUTDIR ]]; then
+        OUTDIR=$REPO/gpu_run_output
+        rm -rf "$OUTDIR"
+    fi
     DEVICE=cpu SITE=$(realpath -m "$VENV")/site
 else
     DEVICE=cuda
@@ -75,11 +78,15 @@ cd "$REPO"
 echo "gpu_run.sh: deadline ${DEADLINE} s, device $DEVICE, output $OUTDIR, work $WORK"
 
 # The dry run's box: Python 3.12 if there is one here, the box's packages from the index.
-find_python312() {
-    command -v python3.12 && return
-    local root
-    root=$(pyenv root 2>/dev/null) || return 0
-    ls -d "$root"/versions/3.12*/bin/python3.12 2>/dev/null | sort -V | tail -1
+find_python312() {  # on the PATH, else pyenv's newest 3.12, else nothing
+    local candidate root
+    for candidate in python3.12 $( (root=$(pyenv root 2>/dev/null) && ls -d \
+            "$root"/versions/3.12*/bin/python3.12 | sort -rV) 2>/dev/null); do
+        if "$candidate" --version >/dev/null 2>&1; then
+            command -v "$candidate"
+            return
+        fi
+    done
 }
 
 make_box() {
@@ -134,7 +141,7 @@ if ((DRY)); then
 else
     timing=(--iterations 200 --repeats 2 --variants bf16 channels_last compile cuda_graphs)
 fi
-timeout $(($(left) / 3)) "$PY" benchmarks/throughput.py --device "$DEVICE" --models InfoGANCR \
+timeout $(($(left) / 3)) "$PY" benchmarks/throughput.py --device "$DEVICE" --models \
     --roofline --json "$WORK/throughput.json" "${timing[@]}" \
     || die "the fast-path timing failed or ran out of time (above)"
 cp "$WORK/throughput.json" "$OUTDIR/"

@@ -312,7 +312,8 @@ def main(argv=None):
                              "30 quick for the VAEs; 8x more without --quick)")
     parser.add_argument("--repeats", type=int, default=5, help="alternated pairs per model")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--models", nargs="+", default=[m[0] for m in MODELS])
+    parser.add_argument("--models", nargs="*", default=[m[0] for m in MODELS],
+                        help="estimators timed against their bare loop (none: only --variants)")
     parser.add_argument("--roofline", action="store_true",
                         help="FLOPs per iteration over seconds, against a float32 matmul's")
     parser.add_argument("--variants", nargs="*", default=[], choices=list(PATHS),
@@ -322,7 +323,8 @@ def main(argv=None):
                              "roofline fractions) to this file")
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--smoke", action="store_true",
-                        help="seconds: 3 iterations, one run each, on 256 images; no memory run")
+                        help="seconds: 3 iterations, one run each, on 256 images, 512 x 512 "
+                             "matmuls; no memory run")
     args = parser.parse_args(argv)
     device = str(resolve_device(args.device))
     if args.memory_child is not None:
@@ -334,7 +336,8 @@ def main(argv=None):
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"CPU flags: {cpu_flags()}, batch 64, {args.repeats} alternated pairs per model")
     scale = 1 if args.quick else 8
-    peaks = {str(dtype).removeprefix("torch."): matmul_peak(device, args.repeats, dtype=dtype)
+    size = 512 if args.smoke else 2048
+    peaks = {str(dtype).removeprefix("torch."): matmul_peak(device, args.repeats, size, dtype)
              for dtype in (torch.float32, torch.bfloat16)} if args.roofline else None
     for label, estimator, params in MODELS:
         if label not in args.models:
