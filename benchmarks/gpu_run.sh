@@ -105,9 +105,8 @@ make_box() {
         cp benchmarks/box/packages.txt "$stamp"
     fi
     PY=$VENV/bin/python
-    if ! ls "$WHEELS"/*.whl >/dev/null 2>&1; then  # what `make wheels` does on a connected machine
-        "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
-            --implementation py --platform any -d "$WHEELS" -r benchmarks/box/wheels.txt
+    if ! ls "$WHEELS"/*.whl >/dev/null 2>&1; then  # the connected machine's step
+        make -s wheels PYTHON="$PY" WHEELS="$WHEELS"
     fi
 }
 

@@ -21,7 +21,10 @@ be reached over several runs. Step by step:
    sha256 per file: a run on a fresh machine resumes from it when ``--out``
    has no checkpoint;
 4. scores every model that finished the schedule with the paper's protocol
-   (FactorVAE score, DCI, SAP, MIG, beta-VAE score; ``--out/<model>/scores.json``);
+   (FactorVAE score, DCI, SAP, MIG, beta-VAE score; ``--out/<model>/scores.json``)
+   and, for each finished InfoGAN-CR model, writes ``--ship/<model>.pretrained.xz``
+   (:func:`disentangle.pretrained.pack_pretrained`) and prints the entry that makes
+   it the package's pretrained model (``disentangle.pretrained.MODELS``);
 5. when two or more InfoGAN-CR models have finished, picks one with
    ModelCentrality and one with UDR (Lasso) and prints the rows of the
    paper's Tables 1 and 3 beside the paper's numbers.
@@ -68,6 +71,7 @@ from disentangle._engine import resolve_device
 from disentangle._fast_paths import check_fast_path
 from disentangle.datasets import DSprites
 from disentangle.metrics import beta_vae_score, dci_score, factor_vae_score, mig_score, sap_score
+from disentangle.pretrained import pack_pretrained
 from disentangle.selection import model_centrality
 
 #: The pools: name -> parameters over the paper preset.
@@ -236,6 +240,8 @@ def train(name, pool, seed, args, settings, fast_path, every):
     if done and not scores_path.exists():
         scores = score(model, dataset, settings)
         scores_path.write_text(json.dumps(scores))
+    if done and args.ship is not None and pool == "InfoGAN-CR":
+        export_pretrained(name, seed, args, settings, images, json.loads(scores_path.read_text()))
     print(f"{name}: iteration {model.n_iter_:,} of {model.max_iter_:,} ({seconds:.0f} s this run"
           f"{', finished' if done else ''})", flush=True)
     return {"model": name, "start": first, "reached": model.n_iter_, "total": model.max_iter_,
@@ -262,6 +268,23 @@ def pace_table(progress, jobs):
                  f"schedules reached; wall time left to the full schedule at this pace "
                  f"({jobs} at a time): {wall:.2f} h")
     return "\n".join(lines)
+
+
+def export_pretrained(name, seed, args, settings, images, scores):
+    """Write ``--ship/<name>.pretrained.xz`` (:func:`disentangle.pretrained.pack_pretrained`)
+    from a finished model's checkpoint and print its :data:`disentangle.pretrained.MODELS`
+    entry: the package's pretrained model once committed."""
+    model = make_model("InfoGAN-CR", seed, settings, args.device, checkpoint_dir=args.out / name,
+                       warm_start=True).fit(images)  # no training: the plain fitted model
+    file = f"{name}.pretrained.xz"
+    digest = pack_pretrained(model, args.ship / file)
+    paper = dict(zip(METRICS, PAPER["InfoGAN-CR"], strict=True))
+    print(f"{name} finished: copy {args.ship / file} to disentangle/pretrained_models/ and add "
+          f"to disentangle.pretrained.MODELS:\n    \"infogan_cr_dsprites_seed{seed}\": "
+          f"PretrainedModel(file={file!r}, sha256={digest!r}, dataset=\"dsprites\", "
+          f"iterations={model.n_iter_}, scores={scores!r}, paper={paper!r}, "
+          f"description=\"InfoGANCR.from_preset('paper', random_state={seed}), "
+          f"benchmarks/reproduce.py\"),", flush=True)
 
 
 def score(model, dataset, settings):
