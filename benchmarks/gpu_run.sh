@@ -101,7 +101,8 @@ make_box() {
     if ! cmp -s benchmarks/box/packages.txt "$stamp" 2>/dev/null; then
         rm -rf "$VENV"
         "$python" -m venv "$VENV"
-        "$VENV/bin/python" -m pip install -q --upgrade -r benchmarks/box/packages.txt
+        "$VENV/bin/python" -m pip install -q --upgrade -r benchmarks/box/packages.txt 2>&1 \
+            | { grep -v "is ignored: it is neither a file nor a directory" || true; }
         cp benchmarks/box/packages.txt "$stamp"
     fi
     PY=$VENV/bin/python
