@@ -226,10 +226,10 @@ def compare(label, estimator, params, images, n_iter, device, repeats):
     return {side: times.min() / n_iter for side, times in timed.items()}
 
 
-def compare_variants(images, n_iter, device, variants, repeats):
+def compare_variants(images, n_iter, device, variants, repeats, after_each=None):
     """The estimator (InfoGAN-CR) with each fast path against its default step, alternated;
     returns the seconds per iteration of each (``"default"`` and each path that ran; the
-    fastest run of each)."""
+    fastest run of each), also passed to ``after_each`` after each path."""
     label, estimator, params = MODELS[0]
     default = estimator(max_iter=n_iter, device=device, random_state=0, **params)
     per_iteration = {}
@@ -246,6 +246,8 @@ def compare_variants(images, n_iter, device, variants, repeats):
         print(describe_ratio(label, timed, variant, "default", n_iter), flush=True)
         for name, times in timed.items():  # the default step: its fastest run of all
             per_iteration[name] = min(per_iteration.get(name, np.inf), times.min() / n_iter)
+        if after_each is not None:
+            after_each(per_iteration)
     return per_iteration
 
 
@@ -267,12 +269,17 @@ def matmul_peak(device, repeats, n=2048, dtype=torch.float32):
     return 10 * 2 * n**3 / timed.min()
 
 
-def report_roofline(label, flops, per_iteration, peaks):
-    """Print, and return by side, images/s and the fraction of each matmul peak in ``peaks``
-    (dtype name -> FLOP/s) reached by ``flops`` per iteration at ``per_iteration`` seconds."""
-    rows = {side: {"images_per_s": 64 / s, **{f"roofline_{dtype}": flops / s / peak
-                                              for dtype, peak in peaks.items()}}
+def roofline_rows(flops, per_iteration, peaks):
+    """By side: images/s at ``per_iteration`` seconds, and the fraction of each matmul peak in
+    ``peaks`` (dtype name -> FLOP/s; None: no fractions) that ``flops`` per iteration reach."""
+    return {side: {"images_per_s": 64 / s, **{f"roofline_{dtype}": flops / s / peak
+                                              for dtype, peak in (peaks or {}).items()}}
             for side, s in per_iteration.items()}
+
+
+def report_roofline(label, flops, per_iteration, peaks):
+    """Print :func:`roofline_rows`."""
+    rows = roofline_rows(flops, per_iteration, peaks)
     print(f"{label} roofline: {flops / 1e9:.3f} GFLOP per iteration; "
           + "; ".join(f"{side} {row['images_per_s']:.0f} img/s, "
                       f"{flops * row['images_per_s'] / 64e9:.2f} GFLOP/s = "
@@ -280,7 +287,6 @@ def report_roofline(label, flops, per_iteration, peaks):
                       for side, row in rows.items())
           + " (matmul peaks: " + ", ".join(f"{dtype} {peak / 1e9:.1f} GFLOP/s"
                                           for dtype, peak in peaks.items()) + ")", flush=True)
-    return rows
 
 
 def memory_child(n_iter, device):
@@ -348,17 +354,19 @@ def main(argv=None):
         if args.roofline:
             report_roofline(label, iteration_flops(label, images, device, params),
                             per_iteration, peaks)
+    label, _, params = MODELS[0]
+    flops = iteration_flops(label, images, device, params) if args.roofline else None
+
+    def save(per_iteration):  # after each path: a run stopped early keeps the paths timed
+        if args.json is not None:
+            args.json.write_text(json.dumps({"device": device, "torch": torch.__version__,
+                                             "fast_paths": roofline_rows(flops, per_iteration,
+                                                                         peaks)}, indent=1))
+
     n_iter = args.iterations or (3 if args.smoke else scale * 15)
-    per_iteration = compare_variants(images, n_iter, device, args.variants, args.repeats)
+    per_iteration = compare_variants(images, n_iter, device, args.variants, args.repeats, save)
     if per_iteration and args.roofline:
-        label, _, params = MODELS[0]
-        rows = report_roofline(f"{label} fast paths", iteration_flops(label, images, device,
-                                                                      params), per_iteration, peaks)
-    else:
-        rows = {side: {"images_per_s": 64 / s} for side, s in per_iteration.items()}
-    if args.json is not None:
-        args.json.write_text(json.dumps({"device": device, "torch": torch.__version__,
-                                         "fast_paths": rows}, indent=1))
+        report_roofline(f"{label} fast paths", flops, per_iteration, peaks)
     if not args.smoke:
         report_memory(10 * scale, device)
     return 0
