@@ -139,7 +139,7 @@ print(f"dSprites: {DSprites().images.shape} ready in {time.time() - start:.0f} s
 # A failed test or timing is reported at the end: training, the visit's purpose, goes on.
 FAILED=()
 step "3. tests that need CUDA"
-timeout 150 "$PY" -m pytest -q -p no:cacheprovider -rs -m cuda tests \
+timeout 150 "$PY" -m pytest -q -p no:cacheprovider -p no:warnings -rs -m cuda tests \
     || FAILED+=("CUDA tests (exit $?: 124 is the 150-s limit)")
 
 step "4. fast paths, timed"
