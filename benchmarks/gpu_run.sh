@@ -3,7 +3,7 @@
 # that ends before a wall-clock deadline (user guide: "Running on GPU").
 #
 #   bash benchmarks/gpu_run.sh [--deadline 540] [--out DIR] [--wheels .whl] [--seeds 5]
-#   bash benchmarks/gpu_run.sh --cpu-dry-run     # the same on a CPU machine, in about 2 minutes
+#   bash benchmarks/gpu_run.sh --cpu-dry-run     # the same on a CPU machine, in a few minutes
 #
 # In order, all within --deadline seconds of the start (default 540, 9 minutes):
 #   1. installs the carried wheels (--wheels, default .whl: `make wheels` fills it on a connected
@@ -15,7 +15,8 @@
 #      the reason, without CUDA; at most 150 s);
 #   4. times each fast path (benchmarks/throughput.py --variants --roofline: images/s and the
 #      fraction of a float32 and a bfloat16 matmul's FLOP/s; at most 150 s in all);
-#   (a failure of 3 or 4 is reported last, with exit status 1: the training still runs);
+#   (a failure of 3 or 4 is printed before the pace table, and the exit status is 1: the
+#   training still runs);
 #   5. resumes benchmarks/reproduce.py from benchmarks/checkpoints (committed by the visit before,
 #      if any) with the fastest path, trains until the deadline minus --reserve seconds (writing
 #      the compact checkpoints and bundling them), and ships the compact checkpoints;
