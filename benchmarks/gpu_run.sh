@@ -12,9 +12,10 @@
 #   2. prints the versions (Python, torch, CUDA, GPU, numpy, scikit-learn, joblib, skorch, ...)
 #      and stops at once where one is missing or outside pyproject.toml's ranges;
 #   3. renders dSprites (cached), runs the tests that need CUDA (pytest -m cuda; skipped, with
-#      the reason, without CUDA; at most 150 s);
+#      the reason, without CUDA; a quarter of the time left, 150 s at most);
 #   4. times each fast path (benchmarks/throughput.py --variants --roofline: images/s and the
-#      fraction of a float32 and a bfloat16 matmul's FLOP/s; at most 150 s in all);
+#      fraction of a float32 and a bfloat16 matmul's FLOP/s; a third of the time left, 150 s
+#      at most);
 #   (a failure of 3 or 4 is printed before the pace table, and the exit status is 1: the
 #   training still runs);
 #   5. resumes benchmarks/reproduce.py from benchmarks/checkpoints (committed by the visit before,
@@ -46,6 +47,7 @@ die() { echo "gpu_run.sh: error: $*" >&2; exit 1; }
 elapsed() { echo $(($(date +%s) - START)); }
 left() { echo $((DEADLINE - $(elapsed))); }
 step() { echo; echo "== [$(elapsed) s] $*"; }
+limit() { local share=$(($(left) / $1)); echo $((share < 1 ? 1 : share < 150 ? share : 150)); }  # seconds
 
 while (($#)); do
     case $1 in
@@ -140,8 +142,9 @@ print(f"dSprites: {DSprites().images.shape} ready in {time.time() - start:.0f} s
 # A failed test or timing is reported at the end: training, the visit's purpose, goes on.
 FAILED=()
 step "3. tests that need CUDA"
-timeout 150 "$PY" -m pytest -q -p no:cacheprovider -p no:warnings -rs -m cuda tests \
-    || FAILED+=("CUDA tests (exit $?: 124 is the 150-s limit)")
+LIMIT=$(limit 4)  # a quarter of the time left, 150 s at most
+timeout "$LIMIT" "$PY" -m pytest -q -p no:cacheprovider -p no:warnings -rs -m cuda tests \
+    || FAILED+=("CUDA tests (exit $?: 124 is the ${LIMIT}-s limit)")
 
 step "4. fast paths, timed"
 if ((DRY)); then
@@ -149,9 +152,10 @@ if ((DRY)); then
 else
     timing=(--iterations 200 --repeats 2 --variants bf16 channels_last cuda_graphs compile)
 fi
-timeout 150 "$PY" benchmarks/throughput.py --device "$DEVICE" --models --roofline \
+LIMIT=$(limit 3)  # a third of the time left, 150 s at most
+timeout "$LIMIT" "$PY" benchmarks/throughput.py --device "$DEVICE" --models --roofline \
     --json "$WORK/throughput.json" "${timing[@]}" \
-    || FAILED+=("fast-path timing (exit $?: 124 is the 150-s limit; the paths timed are kept)")
+    || FAILED+=("fast-path timing (exit $?: 124 is the ${LIMIT}-s limit; paths timed are kept)")
 FAST="" PACE=1
 if [[ -f $WORK/throughput.json ]]; then
     cp "$WORK/throughput.json" "$OUTDIR/"
