@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 DEMO_ARGS ?=
 
-.PHONY: install demo test lint docs
+.PHONY: install demo test test-oldest wheels lint docs
 
 install: $(VENV)/.installed
 
@@ -21,6 +21,22 @@ demo: install
 
 test: install
 	$(PY) -m pytest -q
+
+# The packages a GPU machine without network lacks (benchmarks/box/wheels.txt), as wheels for
+# its Python (WHEELS_PYTHON), downloaded here into .whl/ to carry there with the tree
+# (benchmarks/gpu_run.sh installs them offline; user guide, "Running on GPU").
+WHEELS ?= .whl
+WHEELS_PYTHON ?= 3.12
+wheels:
+	$(PYTHON) -m pip download -q --no-deps --only-binary=:all: --python-version $(WHEELS_PYTHON) \
+		--implementation py --platform any -d $(WHEELS) -r benchmarks/box/wheels.txt
+
+# The oldest supported set: benchmarks/gpu_run.sh --cpu-dry-run builds it in .venv-box (the GPU
+# box's torch 2.11 and numpy on Python 3.12, the oldest supported versions of the rest) and
+# runs a GPU visit's every step on the CPU; then the whole test suite runs there.
+test-oldest:
+	bash benchmarks/gpu_run.sh --cpu-dry-run
+	PYTHONPATH=$(CURDIR)/.venv-box/site .venv-box/bin/python -m pytest -q -p no:cacheprovider
 
 lint: install
 	$(PY) -m pip install -q ruff

@@ -21,22 +21,30 @@ be reached over several runs. Step by step:
    sha256 per file: a run on a fresh machine resumes from it when ``--out``
    has no checkpoint;
 4. scores every model that finished the schedule with the paper's protocol
-   (FactorVAE score, DCI, SAP, MIG, beta-VAE score; ``--out/<model>/scores.json``);
+   (FactorVAE score, DCI, SAP, MIG, beta-VAE score; ``--out/<model>/scores.json``)
+   and, for each finished InfoGAN-CR model, writes ``--ship/<model>.pretrained.xz``
+   (:func:`disentangle.pretrained.pack_pretrained`) and prints the entry that makes
+   it the package's pretrained model (``disentangle.pretrained.MODELS``);
 5. when two or more InfoGAN-CR models have finished, picks one with
    ModelCentrality and one with UDR (Lasso) and prints the rows of the
    paper's Tables 1 and 3 beside the paper's numbers.
 
-On one H200, one command of at most 10 minutes (after ``make TORCH=torch install``, the
-CUDA build of torch)::
+On a GPU machine with no network (the offline install, the deadline and the file
+limits of such a visit), ``benchmarks/gpu_run.sh`` is the one command: it checks the
+versions, runs the CUDA tests, times the fast paths, then runs this script with
+``--fast-path`` (the fastest), ``--resume-from benchmarks/checkpoints`` (the compact
+checkpoints committed by the visit before) and ``--ship`` into its output folder.
+Run alone, on one H200 (after ``make TORCH=torch install``)::
 
     .venv/bin/python benchmarks/reproduce.py --device cuda --deadline 480 --seeds 5 \\
-        --out "$OUT/reproduce" --ship "$OUT/checkpoints"
+        --out "$OUT/reproduce" --ship "$OUT/checkpoints" --resume-from benchmarks/checkpoints
 
-(training stops 8 minutes after the start; writing the compact checkpoints and
-copying them back take the rest; then commit ``$OUT/checkpoints`` as
-``benchmarks/checkpoints`` and pass ``--ship benchmarks/checkpoints`` to the next
-run: the 322,560 iterations take several such runs, and models are scored in
-the run that finishes them). ``--smoke`` runs every
+(training stops 8 minutes after the start; writing the compact checkpoints takes the
+rest; then commit ``$OUT/checkpoints`` as ``benchmarks/checkpoints``: the 322,560
+iterations take several such runs, and models are scored in the run that finishes
+them). Last, the pace table (``--out/pace.md``): per model the iterations reached,
+this run's iterations/s and the hours left at that pace, and the wall time left to
+the whole schedule. ``--smoke`` runs every
 step on a CPU in seconds (a 6-iteration schedule on 256 images, tiny metric
 settings): the test suite runs it.
 """
@@ -63,6 +71,7 @@ from disentangle._engine import resolve_device
 from disentangle._fast_paths import check_fast_path
 from disentangle.datasets import DSprites
 from disentangle.metrics import beta_vae_score, dci_score, factor_vae_score, mig_score, sap_score
+from disentangle.pretrained import pack_pretrained
 from disentangle.selection import model_centrality
 
 #: The pools: name -> parameters over the paper preset.
@@ -212,7 +221,10 @@ def train(name, pool, seed, args, settings, fast_path, every):
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // args.jobs))
     keep_freed_memory()
     dataset, images = load_data(args)
-    unship(args.out, args.ship, name)
+    unship(args.out, args.resume_from or args.ship, name)
+    checkpoint = args.out / name / CHECKPOINT_FILE
+    first = (load_checkpoint(checkpoint, "cpu")["net"]["counters"]["n_iter"]
+             if checkpoint.exists() else 0)
     model = make_model(pool, seed, settings, args.device, fast_path=fast_path,
                        checkpoint_dir=args.out / name, checkpoint_every=every, warm_start=True,
                        callbacks=[("deadline", Deadline(args.deadline_at))])
@@ -228,9 +240,51 @@ def train(name, pool, seed, args, settings, fast_path, every):
     if done and not scores_path.exists():
         scores = score(model, dataset, settings)
         scores_path.write_text(json.dumps(scores))
+    if done and args.ship is not None and pool == "InfoGAN-CR":
+        export_pretrained(name, seed, args, settings, images, json.loads(scores_path.read_text()))
     print(f"{name}: iteration {model.n_iter_:,} of {model.max_iter_:,} ({seconds:.0f} s this run"
           f"{', finished' if done else ''})", flush=True)
-    return name, model.n_iter_, model.max_iter_
+    return {"model": name, "start": first, "reached": model.n_iter_, "total": model.max_iter_,
+            "seconds": seconds}
+
+
+def pace_table(progress, jobs):
+    """Markdown: per model the iterations reached, this run's pace, and the hours left at that
+    pace; last, the wall time left to the whole schedule with ``jobs`` models at a time (the
+    longest model, or all models' hours over ``jobs``, whichever is more)."""
+    lines = ["| model | iterations reached | of | this run | iterations/s | hours left |",
+             "|---|---|---|---|---|---|"]
+    hours = []
+    for row in progress:
+        trained, left = row["reached"] - row["start"], row["total"] - row["reached"]
+        pace = trained / row["seconds"] if row["seconds"] > 0 else 0.0
+        hours.append(0.0 if left == 0 else left / pace / 3600 if pace > 0 else np.inf)
+        lines.append(f"| {row['model']} | {row['reached']:,} | {row['total']:,} | {trained:,} | "
+                     f"{pace:.2f} | {hours[-1]:.2f} |")
+    wall = max(max(hours), sum(hours) / jobs)
+    done = sum(row["reached"] >= row["total"] for row in progress)
+    reached = sum(row["reached"] for row in progress) / sum(row["total"] for row in progress)
+    lines.append(f"\n{done} of {len(progress)} models finished; {reached:.1%} of the pools' "
+                 f"schedules reached; wall time left to the full schedule at this pace "
+                 f"({jobs} at a time): {wall:.2f} h")
+    return "\n".join(lines)
+
+
+def export_pretrained(name, seed, args, settings, images, scores):
+    """Write ``--ship/<name>.pretrained.xz`` (:func:`disentangle.pretrained.pack_pretrained`)
+    from a finished model's checkpoint and print its :data:`disentangle.pretrained.MODELS`
+    entry: the package's pretrained model once committed."""
+    model = make_model("InfoGAN-CR", seed, settings, args.device, checkpoint_dir=args.out / name,
+                       warm_start=True).fit(images)  # no training: the plain fitted model
+    file = f"{name}.pretrained.xz"
+    digest = pack_pretrained(model, args.ship / file)
+    paper = dict(zip(METRICS, PAPER["InfoGAN-CR"], strict=True))
+    print(f"{name} finished: copy {args.ship / file} to disentangle/pretrained_models/ and add "
+          f"to disentangle.pretrained.MODELS:\n    \"infogan_cr_dsprites_seed{seed}\": "
+          f"PretrainedModel(file={file!r}, sha256={digest!r}, dataset=\"dsprites\", "
+          f"iterations={model.n_iter_}, scores={scores!r}, paper={paper!r}, "
+          f"description=\"InfoGANCR.from_preset('paper', random_state={seed}), "
+          f"benchmarks/reproduce.py\"),", flush=True)
 
 
 def score(model, dataset, settings):
@@ -316,6 +370,12 @@ def parse_args(argv=None):
     parser.add_argument("--device", default="auto")
     parser.add_argument("--fast-path", nargs="*", default=None,
                         help="skip the timing and use these fast paths (none: the default step)")
+    parser.add_argument("--pace", type=float, default=1.0, metavar="ITERATIONS_PER_SECOND",
+                        help="one model's pace, for the checkpoint interval where --fast-path "
+                             "skips the timing (default: %(default)s)")
+    parser.add_argument("--resume-from", type=Path, default=None,
+                        help="compact checkpoints to resume from where --out has none "
+                             "(default: --ship)")
     parser.add_argument("--probe-seconds", type=float, default=5.0,
                         help="timing of each fast path (default: %(default)s)")
     parser.add_argument("--checkpoint-minutes", type=float, default=3.0)
@@ -343,7 +403,7 @@ def main(argv=None):
     else:
         fast_path = check_fast_path(args.fast_path, torch.device(args.device)) or None
         paces = {}
-    pace = paces.get(str(fast_path), 1.0)
+    pace = paces.get(str(fast_path), args.pace)
     every = max(1, int(pace * 60 * args.checkpoint_minutes / args.jobs))
     print(f"training with fast_path={fast_path}, a checkpoint every {every:,} iterations, "
           f"{args.jobs} models at a time, until {args.deadline:.0f} s after the start",
@@ -351,13 +411,13 @@ def main(argv=None):
     progress = Parallel(n_jobs=args.jobs)(
         delayed(train)(name, pool, seed, args, settings, fast_path, every)
         for name, pool, seed in model_names(args.seeds))
-    done = sum(n >= total for _, n, total in progress)
-    reached = sum(n for _, n, _ in progress) / sum(total for _, _, total in progress)
-    print(f"\n{done} of {len(progress)} models finished; {reached:.1%} of the pools' schedules "
-          f"reached; {time.time() - start:.0f} s\n")
+    print(f"\n{time.time() - start:.0f} s\n")
     print(tables(args, settings))
     (args.out / "progress.json").write_text(json.dumps(
         {"fast_path": fast_path, "paces": paces, "models": progress}, indent=1))
+    table = pace_table(progress, args.jobs)
+    (args.out / "pace.md").write_text(table + "\n")
+    print(f"\n{table}")
     return 0
 
 

@@ -14,12 +14,15 @@ interval instead of moving the ratio::
 ``--roofline`` adds, per model, the FLOPs of one training iteration
 (``torch.utils.flop_counter.FlopCounterMode`` over the bare loop: matmuls and
 convolutions, forward and backward; InfoGAN-CR averaged over its two phases)
-divided by the measured seconds per iteration, next to the machine's peak:
-a float32 matmul of 2048 x 2048 timed the same way (both: the fastest run, the one
-least disturbed by other work on the machine).
+divided by the measured seconds per iteration, next to the machine's peaks:
+a float32 and a bfloat16 matmul of 2048 x 2048 timed the same way (both: the fastest
+run, the one least disturbed by other work on the machine).
 ``--variants`` times the estimator's fast paths (``fast_path``) against its
-default step, alternated the same way. Last, the peak RSS of a fit on the full
-737,280-image dSprites, in a fresh process, against the size of the uint8 images.
+default step, alternated the same way (with ``--roofline``, each path's images/s
+and its fraction of both peaks). ``--json PATH`` writes the images/s (and roofline
+fractions) of the default step and of each fast path there: ``benchmarks/gpu_run.sh``
+trains with the fastest. Last, the peak RSS of a fit on the full 737,280-image
+dSprites, in a fresh process, against the size of the uint8 images.
 
     python benchmarks/throughput.py --quick --roofline   # under 5 minutes on 2 CPU cores
     python benchmarks/throughput.py --smoke      # seconds: 3 iterations on 256 images, no memory
@@ -31,9 +34,11 @@ CPU's flags with the pace (``grep -o -m1 'avx512f\\|avx2' /proc/cpuinfo``).
 """
 
 import argparse
+import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -221,10 +226,13 @@ def compare(label, estimator, params, images, n_iter, device, repeats):
     return {side: times.min() / n_iter for side, times in timed.items()}
 
 
-def compare_variants(images, n_iter, device, variants, repeats):
-    """The estimator (InfoGAN-CR) with each fast path against its default step, alternated."""
+def compare_variants(images, n_iter, device, variants, repeats, after_each=None):
+    """The estimator (InfoGAN-CR) with each fast path against its default step, alternated;
+    returns the seconds per iteration of each (``"default"`` and each path that ran; the
+    fastest run of each), also passed to ``after_each`` after each path."""
     label, estimator, params = MODELS[0]
     default = estimator(max_iter=n_iter, device=device, random_state=0, **params)
+    per_iteration = {}
     for variant in variants:
         fast = estimator(max_iter=n_iter, device=device, random_state=0, fast_path=variant,
                          **params)
@@ -236,6 +244,11 @@ def compare_variants(images, n_iter, device, variants, repeats):
             print(f"{label} fast path {variant}: failed ({type(error).__name__}: {error})")
             continue
         print(describe_ratio(label, timed, variant, "default", n_iter), flush=True)
+        for name, times in timed.items():  # the default step: its fastest run of all
+            per_iteration[name] = min(per_iteration.get(name, np.inf), times.min() / n_iter)
+        if after_each is not None:
+            after_each(per_iteration)
+    return per_iteration
 
 
 def iteration_flops(label, images, device, params):
@@ -247,19 +260,33 @@ def iteration_flops(label, images, device, params):
     return counter.get_total_flops() / n_iter
 
 
-def matmul_peak(device, repeats, n=2048):
-    """FLOP/s of a float32 n x n matmul: the fastest of ``repeats`` timings of 10 products."""
-    a, b = (torch.randn(n, n, device=device) for _ in range(2))
+def matmul_peak(device, repeats, n=2048, dtype=torch.float32):
+    """FLOP/s of an n x n matmul in ``dtype``: the fastest of ``repeats`` timings of 10
+    products."""
+    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
     a @ b  # warm-up
     timed = alternated({"matmul": lambda: [a @ b for _ in range(10)]}, repeats)["matmul"]
     return 10 * 2 * n**3 / timed.min()
 
 
-def report_roofline(label, flops, per_iteration, peak):
+def roofline_rows(flops, per_iteration, peaks):
+    """By side: images/s at ``per_iteration`` seconds, and the fraction of each matmul peak in
+    ``peaks`` (dtype name -> FLOP/s; None: no fractions) that ``flops`` per iteration reach."""
+    return {side: {"images_per_s": 64 / s, **{f"roofline_{dtype}": flops / s / peak
+                                              for dtype, peak in (peaks or {}).items()}}
+            for side, s in per_iteration.items()}
+
+
+def report_roofline(label, flops, per_iteration, peaks):
+    """Print :func:`roofline_rows`."""
+    rows = roofline_rows(flops, per_iteration, peaks)
     print(f"{label} roofline: {flops / 1e9:.3f} GFLOP per iteration; "
-          + "; ".join(f"{side} {flops / s / 1e9:.2f} GFLOP/s = {flops / s / peak:.1%} of peak"
-                      for side, s in per_iteration.items())
-          + f" (float32 matmul peak {peak / 1e9:.1f} GFLOP/s)", flush=True)
+          + "; ".join(f"{side} {row['images_per_s']:.0f} img/s, "
+                      f"{flops * row['images_per_s'] / 64e9:.2f} GFLOP/s = "
+                      + ", ".join(f"{row[f'roofline_{dtype}']:.1%} of {dtype}" for dtype in peaks)
+                      for side, row in rows.items())
+          + " (matmul peaks: " + ", ".join(f"{dtype} {peak / 1e9:.1f} GFLOP/s"
+                                          for dtype, peak in peaks.items()) + ")", flush=True)
 
 
 def memory_child(n_iter, device):
@@ -291,14 +318,19 @@ def main(argv=None):
                              "30 quick for the VAEs; 8x more without --quick)")
     parser.add_argument("--repeats", type=int, default=5, help="alternated pairs per model")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--models", nargs="+", default=[m[0] for m in MODELS])
+    parser.add_argument("--models", nargs="*", default=[m[0] for m in MODELS],
+                        help="estimators timed against their bare loop (none: only --variants)")
     parser.add_argument("--roofline", action="store_true",
                         help="FLOPs per iteration over seconds, against a float32 matmul's")
     parser.add_argument("--variants", nargs="*", default=[], choices=list(PATHS),
                         help="also time the estimator's fast paths against its default step")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="write the default step's and each fast path's images/s (and "
+                             "roofline fractions) to this file")
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--smoke", action="store_true",
-                        help="seconds: 3 iterations, one run each, on 256 images; no memory run")
+                        help="seconds: 3 iterations, one run each, on 256 images, 512 x 512 "
+                             "matmuls; no memory run")
     args = parser.parse_args(argv)
     device = str(resolve_device(args.device))
     if args.memory_child is not None:
@@ -310,7 +342,9 @@ def main(argv=None):
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"CPU flags: {cpu_flags()}, batch 64, {args.repeats} alternated pairs per model")
     scale = 1 if args.quick else 8
-    peak = matmul_peak(device, args.repeats) if args.roofline else None
+    size = 512 if args.smoke else 2048
+    peaks = {str(dtype).removeprefix("torch."): matmul_peak(device, args.repeats, size, dtype)
+             for dtype in (torch.float32, torch.bfloat16)} if args.roofline else None
     for label, estimator, params in MODELS:
         if label not in args.models:
             continue
@@ -319,8 +353,20 @@ def main(argv=None):
         per_iteration = compare(label, estimator, params, images, n_iter, device, args.repeats)
         if args.roofline:
             report_roofline(label, iteration_flops(label, images, device, params),
-                            per_iteration, peak)
-    compare_variants(images, 3 if args.smoke else scale * 15, device, args.variants, args.repeats)
+                            per_iteration, peaks)
+    label, _, params = MODELS[0]
+    flops = iteration_flops(label, images, device, params) if args.roofline else None
+
+    def save(per_iteration):  # after each path: a run stopped early keeps the paths timed
+        if args.json is not None:
+            args.json.write_text(json.dumps({"device": device, "torch": torch.__version__,
+                                             "fast_paths": roofline_rows(flops, per_iteration,
+                                                                         peaks)}, indent=1))
+
+    n_iter = args.iterations or (3 if args.smoke else scale * 15)
+    per_iteration = compare_variants(images, n_iter, device, args.variants, args.repeats, save)
+    if per_iteration and args.roofline:
+        report_roofline(f"{label} fast paths", flops, per_iteration, peaks)
     if not args.smoke:
         report_memory(10 * scale, device)
     return 0

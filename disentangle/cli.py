@@ -48,6 +48,10 @@ def _demo_parser(subparsers):
                            "64x64.npz (default: render dSprites procedurally, cached after the "
                            "first run) or 3dshapes.h5 (default: downloaded to "
                            "$DISENTANGLE_DATA or ~/.cache/disentangle)")
+    demo.add_argument("--pretrained", default="auto", metavar="NAME",
+                      help="a pretrained model (disentangle.pretrained) to score and draw beside "
+                           "the demo's own: 'auto' (default) the first registered for "
+                           "--dataset, if any; 'none' for no comparison")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(func=run_demo)
 
@@ -136,8 +140,39 @@ def run_demo(args):
     peak = peak_memory_bytes()
     memory = "" if peak is None else f"; peak memory {peak / 2**30:.2f} GiB"
     print(f"wrote {args.output / 'traversals.png'} and {args.output / 'model.joblib'}{memory}")
+    show_pretrained(args, dataset, score)
     return 0
 
+
+def show_pretrained(args, dataset, own_score):
+    """Score and draw a pretrained model beside the demo's own (``args.pretrained``).
+
+    Prints both FactorVAE scores (the same protocol and seed) and the pretrained model's
+    registered scores beside the paper's, and writes ``traversals_pretrained.png``; does
+    nothing where ``args.pretrained`` is ``"none"``, or ``"auto"`` and none is registered
+    for ``args.dataset``.
+    """
+    from disentangle import pretrained
+    from disentangle.metrics import factor_vae_score
+    from disentangle.plotting import plot_traversals
+
+    name = args.pretrained
+    if name == "auto":
+        name = next(iter(pretrained.list_pretrained(args.dataset)), "none")
+    if name == "none":
+        return
+    model = pretrained.load_pretrained(name)  # KeyError for an unknown name, with the list
+    entry = pretrained.MODELS[name]
+    score = factor_vae_score(model, dataset, random_state=args.seed, **DEMO_SCORE)
+    path = args.output / "traversals_pretrained.png"
+    plot_traversals(model, path=path)
+    registered = "; ".join(f"{metric} {value:.2f} (paper {entry.paper[metric]:.2f})"
+                           if metric in entry.paper else f"{metric} {value:.2f}"
+                           for metric, value in entry.scores.items())
+    print(f"pretrained {name!r} ({entry.iterations:,} iterations"
+          f"{'; ' + entry.description if entry.description else ''}): FactorVAE score "
+          f"{score:.3f} (yours {own_score:.3f}); its registered scores: {registered or 'none'}; "
+          f"wrote {path}")
 
 def peak_memory_bytes():
     """Peak resident memory of this process so far, in bytes; None where unknown.

@@ -140,3 +140,32 @@ def test_demo_budget_sizes_the_schedule(small_dsprites, tmp_path, capsys):
     assert f"trained {model.n_iter_:,} iterations" in printed
     assert f"{model.n_iter_:,} of {model.max_iter_:,} in all" in printed
     assert cli.CPU_BUDGET == 900
+
+
+def test_demo_shows_a_pretrained_model_beside_its_own(small_dsprites, tmp_path, capsys,
+                                                      monkeypatch):
+    from disentangle import pretrained
+
+    finished = InfoGANCR.from_preset("cpu", max_iter=2, batch_size=32, random_state=1)
+    finished.fit(DSprites().images)
+    digest = pretrained.pack_pretrained(finished, tmp_path / "gpu.pretrained.xz")
+    monkeypatch.setattr(pretrained, "FOLDER", tmp_path)
+    monkeypatch.setattr(pretrained, "MODELS", {"gpu": pretrained.PretrainedModel(
+        file="gpu.pretrained.xz", sha256=digest, dataset="dsprites", iterations=322560,
+        scores={"FactorVAE": 0.9, "MIG": 0.4}, paper={"FactorVAE": 0.88},
+        description="the paper's schedule")})
+    argv = ["demo", "--max-iter", "2", "--batch-size", "32", "--quiet"]
+    assert cli.main([*argv, "--output", str(tmp_path / "auto")]) == 0  # 'auto': the registered
+    printed = capsys.readouterr().out
+    own = float(printed.split("FactorVAE score (paper protocol, 500 votes): ")[1].split()[0])
+    line = printed[printed.index("pretrained 'gpu'"):]
+    assert line.startswith("pretrained 'gpu' (322,560 iterations; the paper's schedule): "
+                           "FactorVAE score ")
+    assert f"(yours {own:.3f})" in line
+    assert "its registered scores: FactorVAE 0.90 (paper 0.88); MIG 0.40;" in line
+    assert (tmp_path / "auto" / "traversals_pretrained.png").read_bytes()[:4] == b"\x89PNG"
+    assert cli.main([*argv, "--output", str(tmp_path / "none"), "--pretrained", "none"]) == 0
+    assert "pretrained 'gpu'" not in capsys.readouterr().out
+    assert not (tmp_path / "none" / "traversals_pretrained.png").exists()
+    with pytest.raises(KeyError, match="registered: gpu"):
+        cli.main([*argv, "--output", str(tmp_path / "other"), "--pretrained", "other"])

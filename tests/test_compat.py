@@ -7,11 +7,15 @@ from pathlib import Path
 
 import joblib._utils
 import pytest
+from packaging.version import Version
 
 import disentangle
 from disentangle import _compat
 
 PACKAGE = Path(disentangle.__file__).parent
+#: joblib reads pre_dispatch with limits (30 characters, values up to 10**6, errors as
+#: ValueError) since 1.5.3; the fallback follows it, older releases read more.
+LIMITS_SINCE = Version("1.5.3")
 
 
 def _private_imports(path):
@@ -54,6 +58,9 @@ def reload_compat(monkeypatch):
                                   "two*n_jobs", "n_jobs; 1", "1/0", "1" * 31])
 def test_eval_expr_fallback_reads_pre_dispatch_as_joblib(reload_compat, expr):
     expr = expr.replace("n_jobs", "4")
+    if Version(joblib.__version__) < LIMITS_SINCE and expr in ("1/0", "1" * 31):
+        pytest.skip(f"joblib {joblib.__version__} reads {expr!r} without the limits of "
+                    f"{LIMITS_SINCE}, which the fallback follows")
     fallback = reload_compat("joblib._utils").eval_expr
     assert fallback is not joblib._utils.eval_expr
     try:
