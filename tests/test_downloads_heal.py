@@ -243,7 +243,7 @@ def test_dsprites_downloads_the_official_file_or_says_why_it_renders(server, tmp
     www, url = server
     tiny, official = _tiny_official_file(tmp_path)
     serve(monkeypatch, "dsprites", f"{url}/dsprites.npz")
-    with pytest.warns(UserWarning, match="official file is not available.*404.*rendering"):
+    with pytest.warns(UserWarning, match="official file is not available.*404.*Rendering"):
         assert tiny(data_home=tmp_path / "home").source == "procedural"
     with pytest.raises(FileNotFoundError, match="404"):
         tiny(data_home=tmp_path / "home", source="official")

@@ -406,8 +406,8 @@ class DSprites(GroundTruthDataset):
             return locate("dsprites", None, self.data_home, download_if_missing)
         except (FileNotFoundError, ValueError) as error:
             if download_if_missing:
-                warnings.warn(f"DSprites: the official file is not available ({error}); "
-                              "rendering the procedural stand-in instead (source='rendered' "
+                warnings.warn(f"DSprites: the official file is not available: {error} "
+                              "Rendering the procedural stand-in instead (source='rendered' "
                               "asks for it without this warning).", stacklevel=3)
             return None
 
