@@ -48,7 +48,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from disentangle import VAE, InfoGANCR
 from disentangle._engine import resolve_device
-from disentangle._fast_paths import PATHS
+from disentangle._fast_paths import NATIVE_BF16_CPU_FLAGS, PATHS, cpu_flags
 from disentangle.cli import peak_memory_bytes
 from disentangle.datasets import DSprites
 from disentangle.infogan_cr import sample_cr_pairs, sample_uniform_latents
@@ -340,7 +340,7 @@ def main(argv=None):
     images = DSprites().sample(256, random_state=0)[1][:, 0].astype(np.uint8) if args.smoke else \
         DSprites().images
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"CPU flags: {cpu_flags()}, batch 64, {args.repeats} alternated pairs per model")
+          f"CPU flags: {vector_extension()}, batch 64, {args.repeats} alternated pairs per model")
     scale = 1 if args.quick else 8
     size = 512 if args.smoke else 2048
     peaks = {str(dtype).removeprefix("torch."): matmul_peak(device, args.repeats, size, dtype)
@@ -372,13 +372,14 @@ def main(argv=None):
     return 0
 
 
-def cpu_flags():
-    """The widest x86 vector extension of this CPU (the pace depends on it), or its name."""
-    try:
-        flags = set(open("/proc/cpuinfo").read().split())
-    except OSError:
+def vector_extension():
+    """The widest x86 vector extension of this CPU (the pace depends on it), and whether it
+    has native bf16 (``fast_path="auto"`` takes bf16 only then)."""
+    flags = cpu_flags()
+    if not flags:
         return "unknown"
-    return next((flag for flag in ("avx512f", "avx2", "avx") if flag in flags), "no AVX")
+    widest = next((flag for flag in ("avx512f", "avx2", "avx") if flag in flags), "no AVX")
+    return widest + (" + native bf16" if flags & NATIVE_BF16_CPU_FLAGS else "")
 
 
 if __name__ == "__main__":
