@@ -47,8 +47,8 @@ from disentangle.datasets import DSprites
 from disentangle.metrics import factor_vae_score, mig_score
 from disentangle.plotting import traversal_effects
 
-FIELDS = ["seed", "path", "fast_path_", "n_iter", "seconds", "it_per_s", "factor_vae", "mig",
-          "cr_accuracy", "live_codes", "effects"]
+FIELDS = ["seed", "path", "fast_path_", "n_iter", "seconds", "it_per_s", "threads", "factor_vae",
+          "mig", "cr_accuracy", "live_codes", "effects"]
 #: --smoke: 6 iterations on 256 images, scored with tiny protocols (numbers meaningless).
 SMOKE = {"n_images": 256, "max_iter": 6, "batch_size": 32,
          "factor_vae": {"n_train": 20, "batch_size": 10, "n_variance": 500},
@@ -108,7 +108,7 @@ def score(args, seed, path, model, seconds, dataset):
     return {
         "seed": seed, "path": path, "fast_path_": "+".join(model.fast_path_) or "none",
         "n_iter": model.n_iter_, "seconds": round(seconds, 1),
-        "it_per_s": round(model.n_iter_ / seconds, 3),
+        "it_per_s": round(model.n_iter_ / seconds, 3), "threads": torch.get_num_threads(),
         "factor_vae": factor_vae_score(model, dataset, protocol="paper", random_state=seed,
                                        **(SMOKE["factor_vae"] if args.smoke else {})),
         "mig": mig_score(model, dataset, random_state=seed, **(SMOKE["mig"] if args.smoke else {})),
