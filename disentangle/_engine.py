@@ -503,7 +503,10 @@ class TrainingNet(NeuralNet):
     *args, **kwargs
         Passed to :class:`skorch.NeuralNet`.
     config : dict
-        Everything the training step needs (sizes, weights, learning rates, seed).
+        Everything the training step needs: the estimator's validated
+        parameters (its ``get_params()``, read as they are, with no second
+        dict of the same names) and the facts of the fit (``input_shape``,
+        ``input_scale``, ``seed``, ...).
 
     Attributes
     ----------

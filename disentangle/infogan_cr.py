@@ -204,6 +204,10 @@ class CRSchedule(NamedTuple):
         return alpha, gap, trains_h
 
 
+#: The built-in networks of the parameters that name a network factory (None).
+_DEFAULT_NETWORKS = {"discriminator": DiscriminatorQ, "cr_discriminator": CRDiscriminator}
+
+
 class InfoGANCRNet(TrainingNet):
     """skorch engine of :class:`InfoGANCR`: G is ``module_``, D/Q and H are extra modules.
 
@@ -224,13 +228,15 @@ class InfoGANCRNet(TrainingNet):
         """
         cfg = self.config
         shape, n_codes = cfg["input_shape"], cfg["n_codes"]
+        discriminator = self.factory("discriminator")
+        cr_discriminator = self.factory("cr_discriminator")
         with torch_seed(cfg["seed"]):
             self.module_ = self.module(n_codes + cfg["n_noise"], shape)
-            self.discriminator_ = cfg["discriminator"](n_codes, shape)
-            self.cr_discriminator_ = cfg["cr_discriminator"](n_codes, shape)
+            self.discriminator_ = discriminator(n_codes, shape)
+            self.cr_discriminator_ = cr_discriminator(n_codes, shape)
             for module, factory in ((self.module_, self.module),
-                                    (self.discriminator_, cfg["discriminator"]),
-                                    (self.cr_discriminator_, cfg["cr_discriminator"])):
+                                    (self.discriminator_, discriminator),
+                                    (self.cr_discriminator_, cr_discriminator)):
                 initialize_if_default(module, factory)
         self.n_cr_resets_ = 0
         self.cr_weight_, self.gap_, self.trains_cr_discriminator_ = 0.0, 0.0, False
@@ -246,15 +252,20 @@ class InfoGANCRNet(TrainingNet):
         return self
 
     def _adam(self, module, lr):
-        return torch.optim.Adam(module.parameters(), lr=lr, betas=self.config["betas"])
+        return torch.optim.Adam(module.parameters(), lr=lr, betas=tuple(self.config["betas"]))
+
+    def factory(self, name):
+        """The network factory of parameter ``name`` (None: the built-in network)."""
+        return self.config[name] or _DEFAULT_NETWORKS[name]
 
     def reset_cr_discriminator(self):
         """Re-initialise H's weights and its Adam state, reproducibly from the seed."""
         self.n_cr_resets_ += 1
         cfg = self.config
         with torch_seed(cfg["seed"] + 1 + self.n_cr_resets_):
-            fresh = cfg["cr_discriminator"](cfg["n_codes"], cfg["input_shape"])
-            initialize_if_default(fresh, cfg["cr_discriminator"])
+            factory = self.factory("cr_discriminator")
+            fresh = factory(cfg["n_codes"], cfg["input_shape"])
+            initialize_if_default(fresh, factory)
         self.cr_discriminator_.load_state_dict(fresh.state_dict())
         self.optimizer_cr_discriminator_ = self._adam(
             self.cr_discriminator_, self.config["lr_cr_discriminator"]
@@ -782,17 +793,10 @@ class InfoGANCR(GenerativeEstimator):
                             config=self._net_config(seed), **engine_params)
 
     def _net_config(self, seed):
-        return {
-            "discriminator": self.discriminator or DiscriminatorQ,
-            "cr_discriminator": self.cr_discriminator or CRDiscriminator,
-            "cr_schedule": self._cr_schedule(self.max_iter_),
-            "n_codes": self.n_codes, "n_noise": self.n_noise, "input_shape": self.input_shape_,
-            "info_weight": self.info_weight, "lr_generator": self.lr_generator,
-            "lr_discriminator": self.lr_discriminator,
-            "lr_cr_discriminator": self.lr_cr_discriminator, "betas": tuple(self.betas),
-            "generator_steps": self.generator_steps,
-            "input_scale": self.input_scale_, "seed": seed,
-        }
+        """The net reads the validated parameters themselves, and the facts of this fit."""
+        return {**self.get_params(deep=False), "cr_schedule": self._cr_schedule(self.max_iter_),
+                "input_shape": self.input_shape_, "input_scale": self.input_scale_, "seed": seed}
+
 
     def _draw_prior(self, rng, n_samples):
         return rng.uniform(-1.0, 1.0, size=(n_samples, self.n_latent_))
