@@ -3,8 +3,10 @@
 The CR pair sampler, the losses, the training step and the CR schedule. The
 training engine is a skorch ``NeuralNet`` whose ``module_`` is the generator G
 and which registers the discriminator/encoder D/Q and the CR discriminator H
-as extra modules with their own Adam optimisers. Every detail follows SPEC.md
-and the official code (``InfoGAN-CR_dSprites/gan/infogan_cr.py``).
+as extra modules with their own Adam optimisers. Every detail follows the
+official code (`fjxmlzn/InfoGAN-CR` ``InfoGAN-CR_dSprites/gan/infogan_cr.py``,
+``network.py`` and ``config.py``); the user guide's :ref:`paper` page maps each
+choice of the paper onto this code.
 """
 
 import warnings
@@ -18,6 +20,7 @@ from disentangle._base import GenerativeEstimator
 from disentangle._compat import RealNotInt, _fit_context
 from disentangle._engine import StretchMonitor, TrainingNet, to_float, torch_seed
 from disentangle._validation import ADAM_BETAS, Number
+from disentangle._warnings import user_frame
 from disentangle.networks import (
     CRDiscriminator,
     DiscriminatorQ,
@@ -324,7 +327,8 @@ class InfoGANCRNet(TrainingNet):
         return loss.detach(), accuracy
 
     def _info_loss(self, q_codes, codes):
-        """Gaussian negative log-likelihood with sigma = 1, constants dropped (SPEC.md)."""
+        """Gaussian negative log-likelihood with sigma = 1, constants dropped: the paper's
+        mutual-information term (Sec. 3; ``InfoGAN-CR_dSprites/gan/infogan_cr.py``)."""
         return 0.5 * (q_codes - codes).pow(2).sum(1).mean()
 
     def _discriminator_step(self, real, fake, codes):
@@ -365,12 +369,13 @@ class InfoGANCRNet(TrainingNet):
 
 #: Named parameter sets for :meth:`InfoGANCR.from_preset`.
 PRESETS = {
-    # The official dSprites configuration (SPEC.md): the class defaults.
+    # The official dSprites configuration (fjxmlzn/InfoGAN-CR InfoGAN-CR_dSprites/config.py):
+    # the class defaults.
     "paper": {},
-    # The official settings with the schedule compressed 46x, to 7,000 iterations (about
-    # 15 minutes on 2 CPU cores; CR on for the last 11% as in the paper). Over four seeds it
-    # scored higher than the stronger-lambda, earlier-CR settings tried before (the user
-    # guide's presets section; benchmarks/learning_curve.py).
+    # The official settings with the schedule compressed 46x, to 7,000 iterations (CR on for
+    # the last 11% as in the paper). Over four seeds it scored higher than the
+    # stronger-lambda, earlier-CR settings tried before (the user guide's presets section
+    # has its time and scores; benchmarks/learning_curve.py).
     "cpu": {"max_iter": 7000},
 }
 
@@ -781,7 +786,7 @@ class InfoGANCR(GenerativeEstimator):
             warnings.warn(
                 f"gap={schedule.gap} ends at iteration {schedule.gap_end}, before H starts "
                 f"training at {h_start} (cr_start - cr_warmup): it never applies to a CR pair.",
-                UserWarning, stacklevel=6,  # the caller of fit
+                UserWarning, **user_frame(),
             )
 
     def _extra_callbacks(self):
