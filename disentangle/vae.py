@@ -368,13 +368,10 @@ class VAE(GenerativeEstimator):
         (``torch.get_num_threads()``; the order of floating-point sums, and so
         the model, depends on it).
     verbose : int, default=0
-        0 prints nothing. 1 prints the training log (:ref:`training_log`): a row
-        about every twentieth of ``max_iter_`` iterations, rounded to 1, 2 or 5
-        times a power of ten (every 20,000 of the default 311,040), with the mean of each
-        loss since the previous row and the seconds they took, and a last row
-        when training ends between two; on a terminal or in a notebook, also a
-        progress bar over each pass through the data. With ``max_time``, a first
-        line gives the number of iterations chosen.
+        0 prints nothing; 1 the training log and progress bar of
+        :class:`InfoGANCR` (:ref:`training_log`): a row of the losses' means
+        about every twentieth of ``max_iter_`` iterations (every 20,000 of the
+        default 311,040) and a last one when training ends.
     callbacks : list of skorch callbacks or (name, callback) tuples, optional
         Extra callbacks of the training net; they see ``net.n_iter_``. A
         callback named like a default one replaces it, ``(name, None)``
