@@ -439,7 +439,7 @@ class VAE(GenerativeEstimator):
     device_ : torch.device
     history_ : skorch History
         Per batch: ``train_loss`` (the VAE loss) and the terms named in
-        ``disentangle.vae.LOSS_NAMES[objective]``; their means per pass.
+        ``disentangle.vae_objectives.LOSS_NAMES[objective]``; their means per pass.
     n_iter_ : int
         Iterations run in all.
     max_iter_ : int
