@@ -48,13 +48,14 @@ from disentangle._validation import (
     validate_input,
     warn_far_from_prior,
 )
+from disentangle._warnings import user_frame
 from disentangle.networks import is_table
 
 #: Batch size used by ``transform`` and ``generate`` (inference only). At 128 64x64 images the
 #: largest activation of the paper's networks (32 channels at 32x32) is 16 MiB, under glibc's
-#: 32 MiB limit for reusing freed blocks; at 512 it was 64 MiB, mapped afresh and page-faulted
-#: in each batch: the paper protocol's MIG of one VAE took 24.4 s (24.8 s of it system time)
-#: at 512 and 16.1 s at 128, 9.5 s with ``_allocator.keep_freed_memory`` (2 cores, AVX-512).
+#: 32 MiB limit for reusing freed blocks; at 512 it would be 64 MiB, mapped afresh and
+#: page-faulted in each batch, most of the time then going to the kernel (see
+#: ``_allocator.keep_freed_memory`` and the user guide's performance page).
 INFERENCE_BATCH_SIZE = 128
 #: Prior draws that ``generate`` compares its latents with.
 _PRIOR_DRAWS = 1000
@@ -214,7 +215,7 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
                 f"to max_iter={self.max_iter_}, which moves {', '.join(moved)} (a fraction of "
                 "max_iter follows it) across iterations already trained: the model will differ "
                 f"from a straight fit of {self.max_iter_} iterations. Give the schedule in "
-                "iterations to keep it where it was.", UserWarning, stacklevel=6)
+                "iterations to keep it where it was.", UserWarning, **user_frame())
 
     def _schedule_length(self, X, record, snapshot, fast_path, clock_start):
         """``max_iter_``: ``max_iter``, or the length that fits ``max_time`` (see ``_budget``).
@@ -250,7 +251,7 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
         if self.batch_size > len(X):
             warnings.warn(
                 f"batch_size={self.batch_size} is larger than the {len(X)} training samples: "
-                f"every iteration uses all {len(X)} of them.", UserWarning, stacklevel=6)
+                f"every iteration uses all {len(X)} of them.", UserWarning, **user_frame())
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])
         self.image_shape_ = None if is_table(self.input_shape_) else self.input_shape_
         self.input_scale_ = 1.0 if self.image_shape_ is None else uint8_scale(X)
@@ -333,7 +334,7 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
                 f"Training stopped at iteration {net.n_iter_} of {self.max_iter_} (interrupted"
                 f"{inside}). The estimator is usable; fit again with warm_start=True to "
                 f"continue{where}.",
-                TrainingWarning, stacklevel=6,
+                TrainingWarning, **user_frame(),
             )
 
     # --- inference ---

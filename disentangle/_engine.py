@@ -30,6 +30,7 @@ from tqdm import tqdm
 from disentangle._fast_paths import FastPath
 from disentangle._progress import renders_progress_bar
 from disentangle._validation import check_batch
+from disentangle._warnings import user_frame
 
 
 class TrainingWarning(ConvergenceWarning):
@@ -398,7 +399,7 @@ class StretchMonitor(Callback):
             warnings.warn(
                 f"At iteration {net.n_iter_}: {self.problem} for the last {self.patience} "
                 f"iterations ({self.key} < {self.threshold:g}).",
-                TrainingWarning, stacklevel=2,
+                TrainingWarning, **user_frame(),
             )
 
 
@@ -503,7 +504,10 @@ class TrainingNet(NeuralNet):
     *args, **kwargs
         Passed to :class:`skorch.NeuralNet`.
     config : dict
-        Everything the training step needs (sizes, weights, learning rates, seed).
+        Everything the training step needs: the estimator's validated
+        parameters (its ``get_params()``, read as they are, with no second
+        dict of the same names) and the facts of the fit (``input_shape``,
+        ``input_scale``, ``seed``, ...).
 
     Attributes
     ----------
@@ -647,7 +651,7 @@ class TrainingNet(NeuralNet):
             warnings.warn(
                 f"Resuming on {self.device} a fit that ran on {state['rng']['device']}: their "
                 "random streams differ, so the result will differ from an uninterrupted run.",
-                TrainingWarning, stacklevel=2,
+                TrainingWarning, **user_frame(),
             )
         self.iterator_state_ = state["iterator"]
         self.history_ = History(json.loads(state["history"]))

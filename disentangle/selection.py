@@ -41,6 +41,7 @@ from sklearn.utils.validation import check_is_fitted
 from disentangle._compat import Interval, StrOptions, _fit_context, eval_expr
 from disentangle._engine import interrupts_propagate
 from disentangle._validation import INTEGER, REAL, Predicate
+from disentangle._warnings import user_frame
 from disentangle.metrics._representation import rows_without_names
 from disentangle.metrics._similarity import (
     SIMILARITIES,
@@ -433,7 +434,7 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
         _warn_or_raise_about_failures(candidates, errors, self.error_score)
         if (~failed).sum() == 1:
             warnings.warn("Only one candidate did not fail; it is selected without comparison "
-                          "and its centrality is NaN.", UserWarning, stacklevel=4)
+                          "and its centrality is NaN.", UserWarning, **user_frame())
         n_iter, asked = _iterations(models)
         incomplete = ~failed & (n_iter < asked)
         eligible = ~failed & (~incomplete | self.allow_incomplete)
@@ -706,7 +707,7 @@ def _check_candidates(estimator, candidates, source):
         warnings.warn(
             f"{source} gives candidates {indices} the same parameters "
             f"{candidates[indices[0]]}: each is fitted, and with a fixed random_state they are "
-            "the same model, which pulls the centrality towards it.", UserWarning, stacklevel=4)
+            "the same model, which pulls the centrality towards it.", UserWarning, **user_frame())
 
 
 def write_paths(estimator):
@@ -820,7 +821,7 @@ def _warn_or_raise_about_failures(candidates, errors, error_score):
         f"centrality is set to error_score={error_score} and they rank last.\nIf these "
         "failures are not expected, you can debug them by setting error_score='raise'.\n\n"
         f"Below are more details about the failures:\n{details}",
-        FitFailedWarning, stacklevel=5)
+        FitFailedWarning, **user_frame())
 
 
 def _iterations(models):
@@ -856,7 +857,7 @@ def _warn_or_raise_about_incomplete(incomplete, eligible, n_iter, asked, allowed
               "they are compared with the others but rank after the complete ones and are "
               f"not eligible as medoid (allow_incomplete=True makes them so); {advice}")
     warnings.warn(f"Candidates trained fewer iterations than asked (candidate, iterations: "
-                  f"{listing}): {status}.", UserWarning, stacklevel=5)
+                  f"{listing}): {status}.", UserWarning, **user_frame())
 
 
 def _medoid(centrality, eligible):

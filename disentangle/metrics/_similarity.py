@@ -27,6 +27,7 @@ from sklearn.utils import check_random_state
 from tqdm import tqdm
 
 from disentangle._progress import progress_bar
+from disentangle._warnings import user_frame
 from disentangle.datasets import GeneratedDataset
 from disentangle.metrics._factor_vae import _resolve_params, factor_vae_scores
 from disentangle.metrics._sampling import check_count
@@ -238,7 +239,7 @@ class PairwiseRun:
             warnings.warn(
                 f"similarity_params n_samples={n_samples} is larger than len(X)="
                 f"{len(observations)}; UDR encodes all {len(observations)} observations.",
-                UserWarning, stacklevel=4)
+                UserWarning, **user_frame())
         tasks = (delayed(guarded)(udr_representation, self.error_score, models[i],
                                   observations, self.params["kl_threshold"])
                  for i in alive)
