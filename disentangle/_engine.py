@@ -556,6 +556,12 @@ class TrainingNet(NeuralNet):
             self.iterator_state_ = self._batch_iterator.state_dict(self.n_iter_)
             self._batch_iterator = None
 
+    def set_length(self, n_iter, config):
+        """Train to ``n_iter`` iterations in all from now on, with the ``config`` entries that
+        depend on the length (a ``max_time`` re-plan during the fit)."""
+        self.config.update(config)
+        self._batch_iterator.n_iter = n_iter
+
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         super().on_batch_begin(net, batch=batch, training=training, **kwargs)
         self.step_open_ = True  # the iteration changes state (e.g. resets H) from here on
