@@ -5,6 +5,7 @@ an iteration trains, by the seconds a test gives each iteration: the probe, the 
 the re-plans then see exactly that pace, on any machine.
 """
 
+import pickle
 import types
 
 import numpy as np
@@ -177,3 +178,5 @@ def test_vae_ends_within_five_percent_after_a_slowdown(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "re-planned at iteration" in out
     assert f"{model.n_iter_:,} iterations in" in out
+    # The fitted net keeps the replanner among its callbacks: it pickles.
+    assert pickle.loads(pickle.dumps(model)).schedule_plans_ == plans
