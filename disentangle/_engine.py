@@ -121,9 +121,9 @@ def to_float(batch, device, scale):
     """
     check_batch(batch, scale)
     batch = batch.to(device, non_blocking=True)
-    if batch.dtype == torch.uint8:
+    if batch.dtype == torch.uint8 and scale != 1.0:
         return batch.float().mul_(scale)
-    return batch.float()
+    return batch.float()  # 0/1 pixels (scale 1) as they are: no pass to multiply by 1
 
 
 def to_tensor(array):
