@@ -293,6 +293,8 @@ class Replanner(Callback):
 
     Attributes
     ----------
+    n_iter_ : int
+        The length planned now.
     plans_ : list of dict
         One per plan, the first made before training: ``iteration`` (trained
         when planned), ``seconds`` (since ``fit`` began), ``max_iter`` (the
@@ -309,12 +311,15 @@ class Replanner(Callback):
         self.costs = costs
         self.retarget = retarget
         self.verbose = verbose
+
+    def initialize(self):
+        self.n_iter_ = self._printed = self.n_iter
         self.plans_ = []
-        self._record(0, budget.elapsed(), costs)
-        self._printed = n_iter
+        self._record(0, self.budget.elapsed(), self.costs)
+        return self
 
     def _record(self, iteration, seconds, costs):
-        self.plans_.append({"iteration": iteration, "seconds": seconds, "max_iter": self.n_iter,
+        self.plans_.append({"iteration": iteration, "seconds": seconds, "max_iter": self.n_iter_,
                             "pace": [1 / cost.per_iteration for cost in costs]})
 
     def on_train_begin(self, net, **kwargs):
@@ -325,7 +330,7 @@ class Replanner(Callback):
         now = self.budget.elapsed()
         duration, self._stamp = now - self._stamp, now
         iteration = net.n_iter_ - 1
-        starts = self.phase_starts(self.n_iter)
+        starts = self.phase_starts(self.n_iter_)
         phase = sum(start <= iteration for start in starts) - 1
         if phase != self._phase:  # durations of the phase's iterations; where each re-plan was
             self._phase, self._durations, self._marks = phase, [], [0]
@@ -340,11 +345,11 @@ class Replanner(Callback):
         scale = pace / self.costs[self._phase].per_iteration
         costs = [PhaseCost(cost.per_iteration * scale, cost.first_extra * scale)
                  for cost in self.costs]
-        n_iter = replan_length(self.n_iter, net.n_iter_, self.budget.planned_left(),
+        n_iter = replan_length(self.n_iter_, net.n_iter_, self.budget.planned_left(),
                                self.max_iter, self.phase_starts, self.schedule_points, costs)
-        if n_iter != self.n_iter:
+        if n_iter != self.n_iter_:
             self.retarget(net, n_iter)
-            self.n_iter = n_iter
+            self.n_iter_ = n_iter
         self._record(net.n_iter_, now, costs)
         self._marks.append(len(self._durations))
         self._replanned = now
@@ -355,7 +360,7 @@ class Replanner(Callback):
                        f"({describe(costs)})")
 
     def on_epoch_end(self, net, **kwargs):
-        if net.n_iter_ >= self.n_iter:
+        if net.n_iter_ >= self.n_iter_:
             raise KeyboardInterrupt  # skorch ends training: the passes left were for max_iter
 
     def on_train_end(self, net, **kwargs):
