@@ -180,3 +180,19 @@ def test_vae_ends_within_five_percent_after_a_slowdown(monkeypatch, capsys):
     assert f"{model.n_iter_:,} iterations in" in out
     # The fitted net keeps the replanner among its callbacks: it pickles.
     assert pickle.loads(pickle.dumps(model)).schedule_plans_ == plans
+
+
+def test_a_probe_slower_than_the_fit_no_longer_leaves_the_budget_unused(monkeypatch):
+    # The demo: the probe measured about half the pace the fit then ran at, and the
+    # fit ended after 777 s of 900. Here the probe's iterations take twice as long; CR starts
+    # at 0.893 of the schedule, as in the cpu preset.
+    def seconds(net, clock):
+        probing = any(name == "phase_clock" for name, _ in net.callbacks_)
+        return (2.0 if probing else 1.0) * gan_pace(slow_from=np.inf)(net, clock)
+
+    clock = paced(monkeypatch, InfoGANCRNet, seconds)
+    model = budgeted_gan(cr_start=0.893).fit(TABLE)
+    assert model.schedule_plans_[0]["max_iter"] < 0.7 * model.max_iter_
+    assert 0.95 * 15 <= clock.now <= 15
+    trains_h = [i for i, row in enumerate(batches(model)) if "cr_loss" in row]
+    assert trains_h[0] == round(0.893 * model.max_iter_)
