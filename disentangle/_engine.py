@@ -122,9 +122,9 @@ def to_float(batch, device, scale):
     """
     check_batch(batch, scale)
     batch = batch.to(device, non_blocking=True)
-    if batch.dtype == torch.uint8:
+    if batch.dtype == torch.uint8 and scale != 1.0:
         return batch.float().mul_(scale)
-    return batch.float()
+    return batch.float()  # 0/1 pixels (scale 1) as they are: no pass to multiply by 1
 
 
 def to_tensor(array):
@@ -559,6 +559,12 @@ class TrainingNet(NeuralNet):
         if self._batch_iterator is not None:
             self.iterator_state_ = self._batch_iterator.state_dict(self.n_iter_)
             self._batch_iterator = None
+
+    def set_length(self, n_iter, config):
+        """Train to ``n_iter`` iterations in all from now on, with the ``config`` entries that
+        depend on the length (a ``max_time`` re-plan during the fit)."""
+        self.config.update(config)
+        self._batch_iterator.n_iter = n_iter
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         super().on_batch_begin(net, batch=batch, training=training, **kwargs)

@@ -477,8 +477,11 @@ class InfoGANCR(GenerativeEstimator):
         Wall-clock budget of ``fit`` in seconds: before training, each phase of
         the schedule is timed for a few iterations (2 % of the budget each) and
         ``max_iter_`` becomes the longest schedule, at most ``max_iter``, that
-        fits (see :ref:`performance`). A ``warm_start`` keeps the
-        length chosen by the fit it continues.
+        fits; during the fit the length is re-planned from the pace measured
+        there, every 2 % of the budget, so that the fit ends within a few
+        percent of ``max_time`` (passed schedule points stay: after a
+        fractional ``cr_start`` the length is fixed; see :ref:`performance`).
+        A ``warm_start`` keeps the length chosen by the fit it continues.
     fast_path : None, str or list of str, default=None
         Faster training steps (:ref:`performance`):
         ``"bf16"`` autocast, ``"channels_last"``, ``"compile"``
@@ -535,6 +538,11 @@ class InfoGANCR(GenerativeEstimator):
     max_iter_ : int
         Length of the schedule trained: ``max_iter``, or the one fitted to
         ``max_time``. ``max_iter=max_iter_`` without a budget repeats the fit.
+    schedule_plans_ : list of dict
+        With ``max_time``, the lengths planned (``disentangle._budget.Replanner``):
+        before training, then re-planned from the measured pace every 2 % of the
+        budget; each with ``iteration``, ``seconds``, ``max_iter`` and ``pace`` (it/s
+        of each phase). Empty without a budget.
     fast_path_ : tuple of str
         The fast paths the last ``fit`` trained with, sorted (``()``: the
         reference step); what ``fast_path="auto"`` chose on this device.
@@ -758,6 +766,9 @@ class InfoGANCR(GenerativeEstimator):
         if schedule.cr_warmup == 0:
             return [0, schedule.cr_start]
         return [0, schedule.cr_start - schedule.cr_warmup, schedule.cr_start]
+
+    def _schedule_config(self, max_iter):
+        return {"cr_schedule": self._cr_schedule(max_iter)}
 
     def _schedule_points(self, max_iter):
         """``cr_start``, H's start (with a ``cr_warmup``) and ``gap_end``, in iterations."""

@@ -397,7 +397,8 @@ class VAE(GenerativeEstimator):
     max_time : float or None, default=None
         Budget of ``fit`` in seconds; ``max_iter_`` is then the longest
         schedule (at most ``max_iter``) that fits it at the pace measured
-        before training (:ref:`performance`; as in :class:`InfoGANCR`).
+        before training, re-planned during the fit from the pace measured
+        there (:ref:`performance`; as in :class:`InfoGANCR`).
     fast_path : None, str or list of str, default=None
         None (the reference step, bit for bit), or some of ``"bf16"``,
         ``"channels_last"``, ``"compile"`` and ``"cuda_graphs"``: faster
@@ -445,6 +446,11 @@ class VAE(GenerativeEstimator):
     max_iter_ : int
         Length of the schedule trained: ``max_iter``, or the one fitted to
         ``max_time``. ``max_iter=max_iter_`` without a budget repeats the fit.
+    schedule_plans_ : list of dict
+        With ``max_time``, the lengths planned (``disentangle._budget.Replanner``):
+        before training, then re-planned from the measured pace every 2 % of the
+        budget; each with ``iteration``, ``seconds``, ``max_iter`` and ``pace`` (it/s
+        of each phase). Empty without a budget.
     fast_path_ : tuple of str
         The fast paths the last ``fit`` trained with, sorted (``()``: the
         reference step); what ``fast_path="auto"`` chose on this device.
