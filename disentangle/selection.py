@@ -41,6 +41,10 @@ from sklearn.utils.validation import check_is_fitted
 from disentangle._compat import StrOptions, _fit_context, eval_expr
 from disentangle._engine import interrupts_propagate
 from disentangle._validation import INTEGER, REAL, Predicate
+from disentangle.exceptions import TiedCandidatesWarning
+from disentangle.metrics._centrality import centrality as _centrality
+from disentangle.metrics._centrality import centrality_errors, contenders, rounded_std
+from disentangle.metrics._centrality import medoid as _medoid
 from disentangle.metrics._representation import rows_without_names
 from disentangle.metrics._similarity import (
     SIMILARITIES,
@@ -49,6 +53,7 @@ from disentangle.metrics._similarity import (
     PairwiseRun,
     guarded,
     pairwise_similarity,
+    similarity_run,
 )
 from disentangle.metrics._udr import relative_strength
 
@@ -382,8 +387,9 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         self.n_candidates_ = len(candidates)
 
         models, fit_time, errors = self._fit_candidates(X, candidates, run)
-        pairwise, sim_time = run(models, errors, X, self.random_state)
-        self._set_results(candidates, models, errors, pairwise, fit_time, sim_time, run.log)
+        eligible = _eligibility(models, errors, self.allow_incomplete)[-1]
+        similarities = run(models, errors, X, self.random_state, eligible)
+        self._set_results(candidates, models, errors, similarities, fit_time, run.log)
         return self
 
     # --- fitting --------------------------------------------------------------------------
@@ -408,33 +414,41 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
 
     # --- results --------------------------------------------------------------------------
 
-    def _set_results(self, candidates, models, errors, pairwise, fit_time, sim_time, log):
-        """Centralities, ranks, the medoid and every fitted attribute."""
+    def _set_results(self, candidates, models, errors, similarities, fit_time, log):
+        """Centralities, their standard errors, ranks, the medoid and every fitted attribute."""
         failed = np.array([e is not None for e in errors])
         _warn_or_raise_about_failures(candidates, errors, self.error_score)
         if (~failed).sum() == 1:
             warnings.warn("Only one candidate did not fail; it is selected without comparison "
                           "and its centrality is NaN.", UserWarning, stacklevel=4)
-        n_iter, asked = _iterations(models)
-        incomplete = ~failed & (n_iter < asked)
-        eligible = ~failed & (~incomplete | self.allow_incomplete)
+        n_iter, asked, incomplete, eligible = _eligibility(models, errors, self.allow_incomplete)
         _warn_or_raise_about_incomplete(incomplete, eligible, n_iter, asked,
                                         self.allow_incomplete)
+        pairwise = similarities.pairwise
         pairwise[failed, :] = pairwise[:, failed] = np.nan
         centrality = _centrality(pairwise, ~failed, self.similarity)
         centrality[failed] = self.error_score
         self.best_index_ = _medoid(centrality, eligible)
         self.best_score_ = float(centrality[self.best_index_])
+        std_centrality, std_lead = centrality_errors(similarities.replicates, ~failed,
+                                                     self.best_index_)
         self.estimators_ = [None if f else m for m, f in zip(models, failed, strict=True)]
         self.best_estimator_ = self.estimators_[self.best_index_]
         self.best_params_ = candidates[self.best_index_]
         self.pairwise_scores_ = pairwise
+        self.pairwise_std_ = _pairwise_std(similarities.replicates, len(candidates))
         self.similarity_matrix_ = (pairwise + pairwise.T) / 2
+        self.n_similarity_rounds_ = similarities.n_rounds
         tiers = np.where(failed, 2, np.where(eligible, 0, 1))
-        self.cv_results_ = {**_results(candidates, centrality, fit_time, sim_time, errors, tiers),
-                            "n_iter": n_iter, "complete": ~(n_iter < asked)}
+        self.cv_results_ = {
+            **_results(candidates, centrality, fit_time, similarities.times, errors, tiers),
+            "std_centrality": std_centrality, "std_lead": std_lead,
+            "n_iter": n_iter, "complete": ~(n_iter < asked),
+            "n_images_rendered": similarities.rendered, "n_images_encoded": similarities.encoded}
         log(f"medoid: candidate {self.best_index_} {self.best_params_}, centrality "
-                  f"{centrality[self.best_index_]:.4f}")
+                  f"{centrality[self.best_index_]:.4f} +- {std_centrality[self.best_index_]:.4f}")
+        _warn_about_ties(candidates, centrality, std_centrality, std_lead, eligible,
+                         self.best_index_)
 
     # --- delegation to the medoid ---------------------------------------------------------
 
@@ -499,7 +513,7 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
 
 
 def model_centrality(models, X=None, *, similarity="factor_vae", similarity_params=None,
-                     n_jobs=None, verbose=0, random_state=None):
+                     n_jobs=None, verbose=0, random_state=None, return_std=False):
     """Centrality and pairwise scores of already fitted generative models.
 
     The similarity step of :class:`ModelCentralitySelector` on its own, e.g.
@@ -521,6 +535,8 @@ def model_centrality(models, X=None, *, similarity="factor_vae", similarity_para
     verbose : int, default=0
     random_state : int, RandomState instance or None, default=None
         See :class:`ModelCentralitySelector`.
+    return_std : bool, default=False
+        Also return the standard error of each centrality.
 
     Returns
     -------
@@ -529,6 +545,9 @@ def model_centrality(models, X=None, *, similarity="factor_vae", similarity_para
         UDR score (median over the other models); the argmax is the selected model.
     pairwise_scores : ndarray of shape (n_models, n_models)
         As ``ModelCentralitySelector.pairwise_scores_``.
+    std_centrality : ndarray of shape (n_models,), only if ``return_std``
+        As ``cv_results_["std_centrality"]``: a bootstrap over the votes for
+        ``"factor_vae"``, NaN for UDR.
 
     Raises
     ------
@@ -537,10 +556,17 @@ def model_centrality(models, X=None, *, similarity="factor_vae", similarity_para
         ``X``, or an error of any model (nothing is tolerated here).
     """
     models = list(models)
-    pairwise = pairwise_similarity(models, X, similarity=similarity,
-                                   similarity_params=similarity_params, n_jobs=n_jobs,
-                                   verbose=verbose, random_state=random_state)
-    return _centrality(pairwise, np.ones(len(models), bool), similarity), pairwise
+    if not isinstance(return_std, bool):
+        raise TypeError(f"return_std must be a bool; got {return_std!r}.")
+    similarities = similarity_run(models, X, similarity=similarity,
+                                  similarity_params=similarity_params, n_jobs=n_jobs,
+                                  verbose=verbose, random_state=random_state)
+    alive = np.ones(len(models), bool)
+    values = _centrality(similarities.pairwise, alive, similarity)
+    if not return_std:
+        return values, similarities.pairwise
+    std = centrality_errors(similarities.replicates, alive, _medoid(values, alive))[0]
+    return values, similarities.pairwise, std
 
 
 def _best_has(selector, name):
@@ -663,27 +689,6 @@ def _check_generative(model, n_samples=_N_HEALTH_CHECK):
 # --- centrality and results ---------------------------------------------------------------------
 
 
-def _centrality(pairwise, alive, similarity):
-    """Centrality of every candidate; NaN for failed ones and for a lone survivor.
-
-    ModelCentrality (``main_mc.py``): mean over ``j != i`` of the symmetrised
-    ``(P + P.T) / 2``. UDR (disentanglement_lib ``model_scores``): median over
-    ``j != i`` of ``P[j, i]``.
-    """
-    n = len(pairwise)
-    centrality = np.full(n, np.nan)
-    symmetric = (pairwise + pairwise.T) / 2
-    for i in np.flatnonzero(alive):
-        others = np.flatnonzero(alive & (np.arange(n) != i))
-        if others.size == 0:
-            continue
-        if similarity == "factor_vae":
-            centrality[i] = symmetric[i, others].mean()
-        else:
-            centrality[i] = np.median(pairwise[others, i])
-    return centrality
-
-
 def _warn_or_raise_about_failures(candidates, errors, error_score):
     """One ``FitFailedWarning`` for all the failed candidates, as GridSearchCV gives.
 
@@ -746,11 +751,49 @@ def _warn_or_raise_about_incomplete(incomplete, eligible, n_iter, asked, allowed
                   f"{listing}): {status}.", UserWarning, stacklevel=5)
 
 
-def _medoid(centrality, eligible):
-    """Index of the highest centrality among the eligible candidates (ties: first)."""
-    index = np.flatnonzero(eligible)
-    values = np.where(np.isnan(centrality[index]), -np.inf, centrality[index])
-    return int(index[np.argmax(values)])
+def _eligibility(models, errors, allow_incomplete):
+    """``(n_iter, asked, incomplete, eligible)``: iterations trained and asked, and which
+    candidates trained fewer than asked and which may be the medoid."""
+    failed = np.array([e is not None for e in errors])
+    n_iter, asked = _iterations(models)
+    incomplete = ~failed & (n_iter < asked)
+    return n_iter, asked, incomplete, ~failed & (~incomplete | allow_incomplete)
+
+
+def _pairwise_std(replicates, n):
+    """Standard error of each pairwise score (ddof=1 over the replicates; NaN without)."""
+    if replicates is None:
+        return np.full((n, n), np.nan)
+    return rounded_std(replicates)
+
+
+#: Standard errors of the medoid's lead within which a candidate is named as tied with it.
+TIE_Z = 2.0
+
+
+def _warn_about_ties(candidates, centrality, std_centrality, std_lead, eligible, best):
+    """One :class:`~disentangle.exceptions.TiedCandidatesWarning` naming the eligible
+    candidates that the medoid leads by less than ``TIE_Z`` standard errors of the lead."""
+    tied = contenders(centrality, std_lead, eligible, best, TIE_Z)
+    if tied.size == 0:
+        return
+
+    def line(i, role):
+        lead = ("" if i == best else f", behind by {centrality[best] - centrality[i]:.4f} "
+                f"\u00b1 {std_lead[i]:.4f}")
+        return (f"  {role} {i} {candidates[i]}: centrality {centrality[i]:.4f} \u00b1 "
+                f"{std_centrality[i]:.4f}{lead}")
+
+    listing = "\n".join([line(best, "medoid"), *(line(i, "candidate") for i in tied)])
+    warnings.warn(TiedCandidatesWarning(
+        f"{tied.size} candidate(s) tied with the medoid: their centralities are within "
+        f"{TIE_Z:g} standard errors of the medoid's lead (a bootstrap over the votes), so "
+        f"best_index_={best} is the highest centrality but the votes do not separate it from "
+        f"them:\n{listing}\nMore votes separate candidates whose difference is the votes' "
+        "noise: similarity_params={'protocol': 'paper'} (the default), larger votes_per_code "
+        "and n_variance, or {'protocol': 'adaptive'} to spend them on these candidates only. "
+        "Candidates still tied at the paper's counts are equally central: more training of "
+        "the pool, or more candidates, tells them apart."), stacklevel=5)
 
 
 def _rank(scores, tiers):
