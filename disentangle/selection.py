@@ -134,25 +134,36 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
     similarity : {"factor_vae", "udr_lasso", "udr_spearman"}, default="factor_vae"
         ``"factor_vae"`` is ModelCentrality; the others are UDR's variants.
     similarity_params : dict, default=None
-        Overrides of :data:`SIMILARITY_DEFAULTS`. ``"factor_vae"``: the
-        arguments of :func:`~disentangle.metrics.factor_vae_score` and
-        ``votes_per_code``; ``protocol`` is one of
-        :data:`SIMILARITY_PROTOCOLS` or ``"community"``. Both protocols of
-        :data:`SIMILARITY_PROTOCOLS` use the paper's vote machinery (the fixed
-        code cycling over the codes, no train/evaluation split, no pruning);
-        they differ in counts. ``"paper"`` (the default, fjxmlzn/InfoGAN-CR):
-        votes of 100 observations, 100 votes per code of model ``j``
-        (``n_train`` = ``votes_per_code`` times its codes: the paper's 500 for
-        5 codes), standard deviations over 73,728 prior samples: 123,728
-        observations a model. ``"fast"`` (``{"protocol": "fast"}``): votes of
-        50, 10 per code, standard deviations over 5,000: 7,500 observations a
-        model for 5 codes, about 9 to 16 times less time (the user guide gives
-        its measured agreement with the paper's). A count given explicitly
-        replaces the protocol's. UDR: ``n_samples`` (observations drawn from ``X``,
-        default 10,000, our choice; all of ``X`` if it has fewer, with a
-        warning when ``n_samples`` was given), ``alpha`` (Lasso penalty, 0.1) and
-        ``kl_threshold`` (0.01): as in disentanglement_lib, latents whose mean
-        KL to the N(0, 1) prior is at most this are ignored, for models whose
+        Overrides of :data:`SIMILARITY_DEFAULTS`. ``"factor_vae"``: the arguments of
+        :func:`~disentangle.metrics.factor_vae_score`, ``votes_per_code``,
+        ``n_bootstrap`` (replicates of the standard errors, default 200) and ``z``
+        (adaptive protocol only); ``protocol`` is one of :data:`SIMILARITY_PROTOCOLS` or
+        ``"community"``. The protocols of :data:`SIMILARITY_PROTOCOLS` use the paper's
+        vote machinery (the fixed code cycling over the codes, no train/evaluation
+        split, no pruning); they differ in counts. ``"paper"`` (the default,
+        fjxmlzn/InfoGAN-CR): votes of 100 observations, 100 votes per code of model
+        ``j`` (``n_train`` = ``votes_per_code`` times its codes: the paper's 500 for 5
+        codes), standard deviations over 73,728 prior samples: 123,728 observations a
+        model. ``"fast"`` (``{"protocol": "fast"}``): votes of 50, 10 per code, standard
+        deviations over 5,000: 7,500 observations a model for 5 codes, about 9 to 16
+        times less time (the user guide gives its measured agreement with the paper's).
+        ``"adaptive"`` (``{"protocol": "adaptive", "z": 2.0}``): rounds of votes of the
+        paper's size (100; votes of different sizes cannot be pooled into one
+        classifier); the first has ``"fast"``'s 10 votes per code and 5,000 observations
+        for the standard deviations; after each round the centralities and the standard
+        errors of the medoid's lead are computed, and the run stops when the medoid
+        leads every other eligible candidate by ``z`` (a float > 0, default 2) standard
+        errors; otherwise the next round doubles the votes and the variance sample of
+        the entries that involve the candidates still in contention (their models' data,
+        read by every encoder, and their encoders on every model's data), keeping the
+        votes already drawn (their winners are recomputed against the grown variance
+        sample), up to the paper's counts per entry (``votes_per_code`` and
+        ``n_variance`` set these caps), where it stops and a tie is named. ``n_train``
+        is refused. A count given explicitly replaces the protocol's. UDR: ``n_samples``
+        (observations drawn from ``X``, default 10,000, our choice; all of ``X`` if it
+        has fewer, with a warning when ``n_samples`` was given), ``alpha`` (Lasso
+        penalty, 0.1) and ``kl_threshold`` (0.01): as in disentanglement_lib, latents
+        whose mean KL to the N(0, 1) prior is at most this are ignored, for models whose
         ``transform(X, return_std=True)`` returns posterior means and standard
         deviations; other models (GANs) keep every code.
     n_jobs : int, default=None
@@ -205,8 +216,18 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         ``complete`` (bool: False when the model reports fewer iterations
         than its ``max_iter_``), ``fit_time`` (s), ``similarity_time`` (s:
         generating this model's data and scoring every encoder on it, or for
-        UDR encoding the sample and computing its row) and ``error`` (object:
-        None, or the error message of a failed candidate).
+        UDR encoding the sample and computing its row), ``error`` (object:
+        None, or the error message of a failed candidate), ``std_centrality``
+        (float: the centrality's standard error, a bootstrap over the votes,
+        :mod:`disentangle.metrics._vote_bootstrap`; NaN for a failed
+        candidate and for UDR, which has none: a bootstrap over its data
+        points would refit every Lasso or Spearman map per replicate),
+        ``std_lead`` (float: the standard error of the medoid's lead over
+        this candidate, ``centrality[best_index_] - centrality[i]``, from
+        the same replicates, so without assuming the two independent; 0.0
+        for the medoid), ``n_images_rendered`` and ``n_images_encoded``
+        (int: images this model's generator rendered and its encoder
+        encoded for the similarity; UDR renders none).
     best_index_ : int
         Index of the selected candidate (always one that did not fail and,
         unless ``allow_incomplete``, one that trained every iteration asked).
@@ -222,6 +243,14 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         The raw, asymmetric scores: FactorVAE score of encoder ``i`` on model
         ``j``'s data, or UDR's score of the map from ``i``'s codes to ``j``'s.
         Values in ``[0, 1]``; NaN in the rows and columns of failed candidates.
+    pairwise_std_ : ndarray of shape (n_candidates, n_candidates)
+        Standard error of each entry of ``pairwise_scores_`` (``"factor_vae"``:
+        its spread over bootstrap replicates of the votes; NaN for UDR). The
+        paper's protocol scores its majority-vote classifier on the votes it
+        was built from, so a binomial standard error would be wrong; entries
+        of one column share their votes and are resampled together.
+    n_similarity_rounds_ : int
+        Rounds of votes: 1, but for the adaptive protocol.
     similarity_matrix_ : ndarray of shape (n_candidates, n_candidates)
         ``(pairwise_scores_ + pairwise_scores_.T) / 2``, symmetric. The
         diagonal is the self-score, computed like every other entry (a
@@ -243,17 +272,22 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
     -----
     Cost: each model renders its data once (``n_train * batch_size +
     n_variance`` observations: 123,728 with the default, paper protocol and
-    7,500 with the ``"fast"`` one, for 5 codes) and every
+    7,500 with the ``"fast"`` one, for 5 codes; the adaptive protocol
+    renders 10,000 in its first round and at most the paper's 123,728:
+    ``cv_results_["n_images_rendered"]`` says how many) and every
     encoder sees every model's data once, in batches, inside about two joblib
-    tasks per worker (one per model with ``n_jobs=1``). The tasks receive
+    tasks per worker (one per model with ``n_jobs=1``), each round. The
+    standard errors cost no image: 200 resamples of the votes already drawn. The tasks receive
     every fitted model, each as its own argument (under Dask each model is
     scattered once and each worker fetches it once), so the work is shared
     out by ``n_jobs`` without any shared file: the selector writes nothing to
     disk, and candidates whose parameters name the same checkpoint or work
     directory are rejected.
 
-    Every task gets its own seed, so the result does not depend on ``n_jobs``
-    or the backend for deterministic estimators. Torch models trained or run
+    Every task gets its own seed, and the bootstrap resamples and the
+    adaptive protocol's rounds derive theirs from it, so the result does not
+    depend on ``n_jobs``, ``verbose`` or the backend for deterministic
+    estimators. Torch models trained or run
     on CPU in worker processes (1 thread each) may differ from an in-process
     run by float rounding, which can flip near-tied votes of barely trained
     models.
@@ -376,6 +410,11 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
             UDR ``n_samples`` larger than ``len(X)``, a lone candidate that
             did not fail, or candidates that trained fewer iterations than
             asked (one warning naming them all).
+        disentangle.exceptions.TiedCandidatesWarning
+            Eligible candidates whose centralities are within 2 standard
+            errors of the medoid's lead over them (one warning naming them,
+            their centralities ± standard errors and what would separate
+            them); ``best_index_`` stays the highest centrality.
         sklearn.exceptions.FitFailedWarning
             Some candidates failed (one warning naming them all).
         """
