@@ -76,7 +76,8 @@ from disentangle.selection import model_centrality
 
 #: The pools: name -> parameters over the paper preset.
 POOLS = {"InfoGAN-CR": {}, "InfoGAN (no CR)": {"cr_weight": 0.0}}
-#: The paper's numbers (SPEC.md; FactorVAE score, DCI, SAP, MIG, beta-VAE score).
+#: The paper's numbers (its Tables 1 and 3: fjxmlzn/InfoGAN-CR results/Table1.png and
+#: results/Table3.png; FactorVAE score, DCI, SAP, MIG, beta-VAE score).
 PAPER = {
     "InfoGAN (no CR)": (0.82, 0.60, 0.41, 0.22, 0.87),
     "InfoGAN-CR": (0.88, 0.71, 0.58, 0.37, 0.95),

@@ -4,12 +4,31 @@ For each model, ``fit`` of the estimator and a bare loop written inline here
 (the same networks, losses, optimiser steps, latents and uint8 batches of
 ``DSprites().images``, without skorch, callbacks, history or checks: the
 pace of plain PyTorch for the model) train for the same number of iterations
-in the same process. Runs alternate (estimator, bare, estimator, bare, ...):
-each pair gives one ratio of paces, and the line gives their mean with a 95 %
-t-interval over the pairs, so that a slow moment of the machine widens the
-interval instead of moving the ratio::
+in the same process, twice: with the default step (``fast_path=None``, a
+float32 bare loop) and with ``fast_path="auto"`` (the bare loop with the same
+paths: its modules in channels-last, its iterations under bf16 autocast where
+"auto" takes bf16). Each side is warmed up off the clock first. Runs
+alternate (estimator, bare, estimator, bare, ...): each pair gives one ratio
+of paces, and the line gives their mean with a 95 % t-interval over the pairs
+(``--pairs``, 5 by default; more pairs, a tighter interval), so that a slow
+moment of the machine widens the interval instead of moving the ratio; a
+table of all of them closes the run::
 
-    InfoGANCR estimator/bare pace: 0.97 [0.94, 1.00] over 5 pairs (estimator 512 img/s, ...)
+    VAE(factor) [default] estimator/bare pace: 0.97 [0.94, 1.00] over 5 alternated pairs ...
+
+Where the estimator's time goes beside the bare loop's (cProfile of 4 and 20
+iterations of each, FactorVAE on 64x64 images, their difference per
+iteration; proportions, the machine being shared): the estimator runs the
+bare loop's kernels call for call (the same conv, linear, backward and Adam
+calls), plus 667 Python calls an iteration (2,717 against 2,054): 0.69 % of
+the iteration in disentangle's code (the engine's step, the batch check),
+0.10 % in skorch's loop and callbacks, and torch's module machinery for the
+named parameters that skorch's gradient hook receives. A measured gap larger
+than about 1 % is not in the iteration; this script used to time the
+estimator's first fit of the process unwarmed (9,200 more Python calls than
+the next fits) and to refit one estimator object, whose previous fit's
+networks and Adam state stayed alive while the next one trained: both
+fixed, the gap left for a quiet machine to measure.
 
 ``--roofline`` adds, per model, the FLOPs of one training iteration
 (``torch.utils.flop_counter.FlopCounterMode`` over the bare loop: matmuls and
@@ -25,6 +44,7 @@ trains with the fastest. Last, the peak RSS of a fit on the full 737,280-image
 dSprites, in a fresh process, against the size of the uint8 images.
 
     python benchmarks/throughput.py --quick --roofline   # under 5 minutes on 2 CPU cores
+    python benchmarks/throughput.py --models "VAE(factor)" --pairs 20   # a tight interval
     python benchmarks/throughput.py --smoke      # seconds: 3 iterations on 256 images, no memory
     python benchmarks/throughput.py --device cuda --iterations 2000 --roofline \
         --variants bf16 channels_last cuda_graphs
@@ -34,6 +54,7 @@ CPU's flags with the pace (``grep -o -m1 'avx512f\\|avx2' /proc/cpuinfo``).
 """
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
@@ -48,7 +69,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from disentangle import VAE, InfoGANCR
 from disentangle._engine import resolve_device
-from disentangle._fast_paths import NATIVE_BF16_CPU_FLAGS, PATHS, cpu_flags
+from disentangle._fast_paths import NATIVE_BF16_CPU_FLAGS, PATHS, auto_fast_path, cpu_flags
 from disentangle.cli import peak_memory_bytes
 from disentangle.datasets import DSprites
 from disentangle.infogan_cr import sample_cr_pairs, sample_uniform_latents
@@ -86,92 +107,108 @@ def step(optimizer, loss, module):
     optimizer.step()
 
 
-def bare_infogan_cr(images, n_iter, device, params, batch_size=64, n_codes=5, n_noise=5):
-    """The InfoGAN-CR iteration, inline: one H step (alpha > 0), one D/Q step, two G steps."""
-    cr_start, alpha, lam = int(params["cr_start"] * n_iter), 2.0, 0.05
-    torch.manual_seed(0)
-    g, dq, h = Generator(n_codes + n_noise).to(device), DiscriminatorQ(n_codes).to(device), \
-        CRDiscriminator(n_codes).to(device)
-    for module in (g, dq, h):
+def bare_modules(modules, device, paths):
+    """The bare loop's modules on ``device``, initialised, in channels-last with that path."""
+    for module in modules:
+        module.to(device)
         init_weights(module)
+        if "channels_last" in paths:
+            module.to(memory_format=torch.channels_last)
+    return modules
+
+
+def iteration(device, paths):
+    """The context of one bare iteration: bf16 autocast with that path, as the estimator's."""
+    if "bf16" in paths:
+        return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def bare_infogan_cr(images, n_iter, device, params, paths=(), batch_size=64, n_codes=5,
+                    n_noise=5):
+    """The InfoGAN-CR iteration, inline: one H step (alpha > 0), one D/Q step, two G steps."""
+    # As the estimator rounds a fraction of max_iter (an odd n_iter had one more CR iteration).
+    cr_start, alpha, lam = round(params["cr_start"] * n_iter), 2.0, 0.05
+    torch.manual_seed(0)
+    g, dq, h = bare_modules((Generator(n_codes + n_noise), DiscriminatorQ(n_codes),
+                             CRDiscriminator(n_codes)), device, paths)
     adam = [torch.optim.Adam(m.parameters(), lr=lr, betas=(0.5, 0.999))
             for m, lr in ((g, 1e-3), (dq, 2e-3), (h, 2e-3))]
-    return _bare_infogan_cr_loop(images, n_iter, device, (g, dq, h), adam, cr_start, alpha, lam,
-                                 batch_size, n_codes, n_noise)
+    return _bare_infogan_cr_loop(images, n_iter, device, paths, (g, dq, h), adam, cr_start,
+                                 alpha, lam, batch_size, n_codes, n_noise)
 
 
-def _bare_infogan_cr_loop(images, n_iter, device, modules, adam, cr_start, alpha, lam,
+def _bare_infogan_cr_loop(images, n_iter, device, paths, modules, adam, cr_start, alpha, lam,
                           batch_size, n_codes, n_noise):
     g, dq, h = modules
     rng = torch.Generator(device=device).manual_seed(1)
     for it, batch in enumerate(batches(images, batch_size, n_iter, torch.Generator())):
-        real = batch.to(device, non_blocking=True).float()
-        latents = sample_uniform_latents(batch_size, n_codes + n_noise, rng, device)
-        codes = latents[:, :n_codes]
-        on = it >= cr_start
-        if on:  # H trains while alpha > 0 (it is re-initialised when alpha switches on)
-            pair_a, pair_b, shared = sample_cr_pairs(batch_size, n_codes, n_noise, 0.0, rng,
-                                                     device)
-            with torch.no_grad():
-                pairs = torch.cat([g(pair_a), g(pair_b)], 1)
-            step(adam[2], F.cross_entropy(h.train()(pairs), shared), h)
-        fake = g(latents)
-        dq.train()
-        d_real, _ = dq(real)
-        dq.eval()
-        d_fake, q_fake = dq(fake.detach())
-        d_loss = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
-                  + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
-                  + lam * 0.5 * (q_fake - codes).pow(2).sum(1).mean())
-        step(adam[1], d_loss, dq)
-        for g_step in range(2):
-            d_fake, q_fake = dq(fake if g_step == 0 else g(latents))
-            g_loss = (F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
+        with iteration(device, paths):
+            real = batch.to(device, non_blocking=True).float()
+            latents = sample_uniform_latents(batch_size, n_codes + n_noise, rng, device)
+            codes = latents[:, :n_codes]
+            on = it >= cr_start
+            if on:  # H trains while alpha > 0 (it is re-initialised when alpha switches on)
+                pair_a, pair_b, shared = sample_cr_pairs(batch_size, n_codes, n_noise, 0.0, rng,
+                                                         device)
+                with torch.no_grad():
+                    pairs = torch.cat([g(pair_a), g(pair_b)], 1)
+                step(adam[2], F.cross_entropy(h.train()(pairs), shared), h)
+            fake = g(latents)
+            dq.train()
+            d_real, _ = dq(real)
+            dq.eval()
+            d_fake, q_fake = dq(fake.detach())
+            d_loss = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
+                      + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
                       + lam * 0.5 * (q_fake - codes).pow(2).sum(1).mean())
-            if on:
-                pairs = torch.cat([g(pair_a), g(pair_b)], 1)
-                g_loss = g_loss + alpha * F.cross_entropy(h.eval()(pairs), shared)
-            step(adam[0], g_loss, g)
+            step(adam[1], d_loss, dq)
+            for g_step in range(2):
+                d_fake, q_fake = dq(fake if g_step == 0 else g(latents))
+                g_loss = (F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
+                          + lam * 0.5 * (q_fake - codes).pow(2).sum(1).mean())
+                if on:
+                    pairs = torch.cat([g(pair_a), g(pair_b)], 1)
+                    g_loss = g_loss + alpha * F.cross_entropy(h.eval()(pairs), shared)
+                step(adam[0], g_loss, g)
     return g_loss.item()
 
 
-def bare_vae(images, n_iter, device, params, batch_size=64, n_latent=10):
+def bare_vae(images, n_iter, device, params, paths=(), batch_size=64, n_latent=10):
     """One VAE step (and for FactorVAE one TC-discriminator step) per iteration, inline."""
     objective = params["objective"]
     torch.manual_seed(0)
-    encoder, decoder = VAEEncoder(n_latent).to(device), VAEDecoder(n_latent).to(device)
-    init_weights(encoder)
-    init_weights(decoder)
+    encoder, decoder = bare_modules((VAEEncoder(n_latent), VAEDecoder(n_latent)), device, paths)
     vae_params = [*encoder.parameters(), *decoder.parameters()]
     adam = torch.optim.Adam(vae_params, lr=1e-4, betas=(0.9, 0.999))
     if objective == "factor":
-        tcd = TCDiscriminator(n_latent).to(device)
-        init_weights(tcd)
+        tcd, = bare_modules((TCDiscriminator(n_latent),), device, paths)
         adam_d = torch.optim.Adam(tcd.parameters(), lr=1e-4, betas=(0.5, 0.9))
     rng = torch.Generator(device=device).manual_seed(1)
     for batch in batches(images, batch_size, n_iter, torch.Generator()):
-        x = batch.to(device, non_blocking=True).float()
-        mean, logvar = encoder(x)
-        eps = torch.randn(mean.shape, generator=rng, device=device)
-        z = mean + torch.exp(0.5 * logvar) * eps
-        loss = F.binary_cross_entropy_with_logits(decoder(z), x, reduction="sum") / len(x)
-        kl = 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar).sum(1).mean()
-        if objective == "beta":
-            loss = loss + params["beta"] * kl
-        elif objective == "factor":
-            logits = tcd(z)
-            loss = loss + kl + params["gamma"] * (logits[:, 0] - logits[:, 1]).mean()
-        else:
-            tc = kl_decomposition(z, mean, logvar, len(images)).total_correlation
-            loss = loss + kl + (params["beta"] - 1.0) * tc
-        adam.zero_grad(set_to_none=True)
-        loss.backward(inputs=vae_params)
-        adam.step()
-        if objective == "factor":
-            z = z.detach()
-            logits = tcd(torch.cat([z, permute_dims(z, rng)]))
-            labels = torch.arange(2, device=device).repeat_interleave(len(z))
-            step(adam_d, F.cross_entropy(logits, labels), tcd)
+        with iteration(device, paths):
+            x = batch.to(device, non_blocking=True).float()
+            mean, logvar = encoder(x)
+            eps = torch.randn(mean.shape, generator=rng, device=device)
+            z = mean + torch.exp(0.5 * logvar) * eps
+            loss = F.binary_cross_entropy_with_logits(decoder(z), x, reduction="sum") / len(x)
+            kl = 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar).sum(1).mean()
+            if objective == "beta":
+                loss = loss + params["beta"] * kl
+            elif objective == "factor":
+                logits = tcd(z)
+                loss = loss + kl + params["gamma"] * (logits[:, 0] - logits[:, 1]).mean()
+            else:
+                tc = kl_decomposition(z, mean, logvar, len(images)).total_correlation
+                loss = loss + kl + (params["beta"] - 1.0) * tc
+            adam.zero_grad(set_to_none=True)
+            loss.backward(inputs=vae_params)
+            adam.step()
+            if objective == "factor":
+                z = z.detach()
+                logits = tcd(torch.cat([z, permute_dims(z, rng)]))
+                labels = torch.arange(2, device=device).repeat_interleave(len(z))
+                step(adam_d, F.cross_entropy(logits, labels), tcd)
     return loss.item()
 
 
@@ -216,14 +253,54 @@ def describe_ratio(name, timed, a, b, n_iter):
             "img/s, medians)")
 
 
-def compare(label, estimator, params, images, n_iter, device, repeats):
-    """The estimator's fit against the bare loop, alternated; returns each side's seconds per
-    iteration in its fastest run (the least disturbed by other work on the machine)."""
-    fit = estimator(max_iter=n_iter, device=device, random_state=0, **params)
-    timed = alternated({"estimator": lambda: fit.fit(images),
-                        "bare": lambda: BARE[label](images, n_iter, device, params)}, repeats)
-    print(describe_ratio(label, timed, "estimator", "bare", n_iter), flush=True)
-    return {side: times.min() / n_iter for side, times in timed.items()}
+#: The steps each estimator is timed with against its bare loop: name -> ``fast_path``.
+STEPS = {"default": None, "auto": "auto"}
+
+
+def compare(label, estimator, params, images, n_iter, device, pairs):
+    """For each of :data:`STEPS`, the estimator's fit against the bare loop with the same
+    paths, alternated, each side warmed up off the clock first (a fresh estimator per run,
+    as a user fits one).
+
+    Returns
+    -------
+    ratios : dict
+        Step name -> (paths, (mean, low, high)) of the estimator's pace over the bare loop's.
+    per_iteration : dict
+        The default step's seconds per iteration of each side in its fastest run (the least
+        disturbed by other work on the machine).
+    """
+    ratios, per_iteration = {}, None
+    for name, fast_path in STEPS.items():
+        paths = () if fast_path is None else auto_fast_path(torch.device(device), images=True)
+
+        def fit(fast_path=fast_path, n_iter=n_iter, data=images):
+            estimator(max_iter=n_iter, device=device, random_state=0, fast_path=fast_path,
+                      **params).fit(data)
+
+        def bare(paths=paths, n_iter=n_iter):
+            BARE[label](images, n_iter, device, params, paths)
+
+        fit(n_iter=3, data=images[:256])  # warm-up: first calls, allocator, kernels
+        bare(n_iter=3)
+        timed = alternated({"estimator": fit, "bare": bare}, pairs)
+        step = f"{label} [{name}: {'+'.join(paths) or 'float32'}]"
+        print(describe_ratio(step, timed, "estimator", "bare", n_iter), flush=True)
+        ratios[name] = ("+".join(paths) or "float32",
+                        paired_ratio(timed["estimator"], timed["bare"]))
+        if per_iteration is None:
+            per_iteration = {side: times.min() / n_iter for side, times in timed.items()}
+    return ratios, per_iteration
+
+
+def report_ratios(ratios, pairs):
+    """The closing table: each estimator's pace over its bare loop's, by step."""
+    print(f"\nestimator pace / bare-loop pace, mean and 95 % t-interval over {pairs} "
+          "alternated pairs:")
+    print(f"{'model':<14}{'step':<10}{'paths':<22}{'ratio':>7}  95 % interval")
+    for label, steps in ratios.items():
+        for name, (paths, (mean, low, high)) in steps.items():
+            print(f"{label:<14}{name:<10}{paths:<22}{mean:>7.3f}  [{low:.3f}, {high:.3f}]")
 
 
 def compare_variants(images, n_iter, device, variants, repeats, after_each=None):
@@ -316,7 +393,9 @@ def main(argv=None):
     parser.add_argument("--iterations", type=int, default=None,
                         help="iterations per timed run (default: 12 quick for InfoGANCR, "
                              "30 quick for the VAEs; 8x more without --quick)")
-    parser.add_argument("--repeats", type=int, default=5, help="alternated pairs per model")
+    parser.add_argument("--pairs", "--repeats", type=int, default=5, dest="pairs",
+                        help="alternated pairs per model and step (more pairs, a tighter "
+                             "interval; default 5)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--models", nargs="*", default=[m[0] for m in MODELS],
                         help="estimators timed against their bare loop (none: only --variants)")
@@ -336,24 +415,28 @@ def main(argv=None):
     if args.memory_child is not None:
         return memory_child(args.memory_child, device)
     if args.smoke:
-        args.iterations, args.repeats = 3, 1
+        args.iterations, args.pairs = 3, 2
     images = DSprites().sample(256, random_state=0)[1][:, 0].astype(np.uint8) if args.smoke else \
         DSprites().images
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"CPU flags: {vector_extension()}, batch 64, {args.repeats} alternated pairs per model")
+          f"CPU flags: {vector_extension()}, batch 64, {args.pairs} alternated pairs per model "
+          "and step")
     scale = 1 if args.quick else 8
     size = 512 if args.smoke else 2048
-    peaks = {str(dtype).removeprefix("torch."): matmul_peak(device, args.repeats, size, dtype)
+    peaks = {str(dtype).removeprefix("torch."): matmul_peak(device, args.pairs, size, dtype)
              for dtype in (torch.float32, torch.bfloat16)} if args.roofline else None
+    ratios = {}
     for label, estimator, params in MODELS:
         if label not in args.models:
             continue
         n_iter = args.iterations or scale * (12 if label == "InfoGANCR" else 30)
-        BARE[label](images, 5, device, params)  # warm-up: allocator, kernels
-        per_iteration = compare(label, estimator, params, images, n_iter, device, args.repeats)
+        ratios[label], per_iteration = compare(label, estimator, params, images, n_iter, device,
+                                               args.pairs)
         if args.roofline:
             report_roofline(label, iteration_flops(label, images, device, params),
                             per_iteration, peaks)
+    if ratios:
+        report_ratios(ratios, args.pairs)
     label, _, params = MODELS[0]
     flops = iteration_flops(label, images, device, params) if args.roofline else None
 
@@ -364,7 +447,7 @@ def main(argv=None):
                                                                          peaks)}, indent=1))
 
     n_iter = args.iterations or (3 if args.smoke else scale * 15)
-    per_iteration = compare_variants(images, n_iter, device, args.variants, args.repeats, save)
+    per_iteration = compare_variants(images, n_iter, device, args.variants, args.pairs, save)
     if per_iteration and args.roofline:
         report_roofline(f"{label} fast paths", flops, per_iteration, peaks)
     if not args.smoke:

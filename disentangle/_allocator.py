@@ -4,11 +4,10 @@ A CPU training iteration allocates and frees activations of several MiB
 (64 images of 32x32 with 32 channels is 8 MiB). glibc serves such blocks with
 ``mmap``, or from the heap whose top it returns to the kernel (``trim``) when
 more than a threshold is free; either way the next iteration touches fresh
-pages, one minor page fault per 4 KiB, zeroed by the kernel. Measured on the
-cpu preset (dSprites, 150 iterations, 1 thread, AMD EPYC with AVX-512, shared
-cores): 6.0 million minor faults and 14 s of system time against 72 s of user
-time; with these settings 0.17 million faults and 1 s of system time, user
-time unchanged, so 13 % less CPU time per iteration.
+pages, one minor page fault per 4 KiB, zeroed by the kernel. These settings
+remove most of those faults and their system time, and leave the user time
+as it was (the user guide's performance page, "Page faults and system time on
+a CPU", gives the measurements and how to repeat them).
 
 :func:`keep_freed_memory` applies the settings in a running process
 (``mallopt``); the same settings for any process, before it starts::

@@ -6,7 +6,6 @@ from :mod:`disentangle._checkpoint`), and the generative interface
 ``get_feature_names_out``). Pickling is :mod:`disentangle._persistence`'s.
 """
 
-import time
 import warnings
 from numbers import Integral, Real
 
@@ -17,7 +16,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from disentangle import __version__
-from disentangle._budget import PROBE_FRACTION, PhaseClock, describe, measure_phases, plan_length
+from disentangle._budget import (
+    PROBE_FRACTION,
+    Budget,
+    PhaseClock,
+    Replanner,
+    describe,
+    measure_phases,
+    plan_length,
+)
 from disentangle._checkpoint import (
     TrainingCheckpoint,
     checkpoint_path,
@@ -48,13 +55,14 @@ from disentangle._validation import (
     validate_input,
     warn_far_from_prior,
 )
+from disentangle._warnings import user_frame
 from disentangle.networks import is_table
 
 #: Batch size used by ``transform`` and ``generate`` (inference only). At 128 64x64 images the
 #: largest activation of the paper's networks (32 channels at 32x32) is 16 MiB, under glibc's
-#: 32 MiB limit for reusing freed blocks; at 512 it was 64 MiB, mapped afresh and page-faulted
-#: in each batch: the paper protocol's MIG of one VAE took 24.4 s (24.8 s of it system time)
-#: at 512 and 16.1 s at 128, 9.5 s with ``_allocator.keep_freed_memory`` (2 cores, AVX-512).
+#: 32 MiB limit for reusing freed blocks; at 512 it would be 64 MiB, mapped afresh and
+#: page-faulted in each batch, most of the time then going to the kernel (see
+#: ``_allocator.keep_freed_memory`` and the user guide's performance page).
 INFERENCE_BATCH_SIZE = 128
 #: Prior draws that ``generate`` compares its latents with.
 _PRIOR_DRAWS = 1000
@@ -155,7 +163,7 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
             raise
 
     def _fit_or_raise(self, X):
-        clock_start = time.perf_counter()
+        budget = Budget(self.max_time)
         self._check_params()
         X = self._validate_training_data(X)
         fast_path = check_fast_path(self.fast_path, self.device_,
@@ -163,12 +171,16 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
         record = fit_record(self, X)
         snapshot = resume_snapshot(self, record)
         record["seeds"] = snapshot["seeds"] if snapshot else list(self._fit_seeds())
-        self.max_iter_ = record["max_iter"] = self._schedule_length(
-            X, record, snapshot, fast_path, clock_start)
+        record["max_iter"], replanner = self._schedule_length(X, record, snapshot, fast_path,
+                                                             budget)
+        self.max_iter_ = record["max_iter"]
         self._warn_about_moved_schedule(snapshot)
         interrupt = GracefulInterrupt()
         iterator_state = snapshot["net"]["iterator"] if snapshot else None
         engine = self._engine_params(len(X), record, iterator_state, interrupt)
+        if replanner is not None:  # passes for the longest schedule; the replanner ends the fit
+            engine["max_epochs"] = BatchIterator.n_passes(len(X), self.batch_size, self.max_iter)
+            engine["callbacks"].insert(-1, ("replanner", replanner))
         net = self._make_net(len(X), record["seeds"][0], engine).initialize()
         if snapshot:
             try:
@@ -188,6 +200,7 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
             net.fast_path_.release(net)
         self._set_fitted(net, record)
         self.fast_path_ = fast_path
+        self.schedule_plans_ = [] if replanner is None else replanner.plans_
         return self
 
     def _phase_starts(self, max_iter):
@@ -198,6 +211,15 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
         """The iterations where a ``max_iter``-iteration fit's schedule changes, by name
         (subclasses whose schedule points may be fractions of ``max_iter``)."""
         return {}
+
+    def _schedule_config(self, max_iter):
+        """The engine's ``config`` entries that depend on the schedule length (subclasses)."""
+        return {}
+
+    def _retarget(self, net, record, n_iter):
+        """Continue the fit in progress to ``n_iter`` iterations in all (a ``max_time`` re-plan)."""
+        self.max_iter_ = record["max_iter"] = n_iter
+        net.set_length(n_iter, self._schedule_config(n_iter))
 
     def _warn_about_moved_schedule(self, snapshot):
         """Warn when continuing to another ``max_iter_`` moves a schedule point across the
@@ -214,17 +236,19 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
                 f"to max_iter={self.max_iter_}, which moves {', '.join(moved)} (a fraction of "
                 "max_iter follows it) across iterations already trained: the model will differ "
                 f"from a straight fit of {self.max_iter_} iterations. Give the schedule in "
-                "iterations to keep it where it was.", UserWarning, stacklevel=6)
+                "iterations to keep it where it was.", UserWarning, **user_frame())
 
-    def _schedule_length(self, X, record, snapshot, fast_path, clock_start):
-        """``max_iter_``: ``max_iter``, or the length that fits ``max_time`` (see ``_budget``).
+    def _schedule_length(self, X, record, snapshot, fast_path, budget):
+        """``max_iter_``: ``max_iter``, or the length that fits ``max_time`` (see ``_budget``);
+        and the :class:`~disentangle._budget.Replanner` that adjusts it during the fit (None
+        without a budget).
 
         A ``warm_start`` with ``max_time`` keeps the length of the fit it continues.
         """
         if self.max_time is None:
-            return self.max_iter
+            return self.max_iter, None
         if snapshot is not None and "max_iter" in snapshot:
-            return snapshot["max_iter"]
+            return snapshot["max_iter"], None
         self.max_iter_ = self.max_iter  # the throwaway engine's schedule
         interrupt = GracefulInterrupt(reraise=True)  # Ctrl-C ends the fit before it starts
         engine = self._engine_params(len(X), record, None, interrupt)
@@ -236,13 +260,14 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
         probe = self._make_net(len(X), record["seeds"][0], engine).initialize()
         FastPath(fast_path, self.device_).prepare(probe)
         with interrupt:
-            n_iter, costs = plan_length(self.max_time, clock_start, self.max_iter,
-                                        self._phase_starts,
+            n_iter, costs = plan_length(budget, self.max_iter, self._phase_starts,
                                         lambda starts: measure_phases(probe, X, starts, clock))
         if self.verbose:
             print(f"max_time={self.max_time:g} s: {n_iter:,} iterations (measured "
                   f"{describe(costs)} over the phases of the schedule)", flush=True)
-        return n_iter
+        return n_iter, Replanner(
+            budget, n_iter, self.max_iter, self._phase_starts, self._schedule_points, costs,
+            lambda net, length: self._retarget(net, record, length), self.verbose)
 
     def _validate_training_data(self, X):
         """Validate ``X`` and set the input-dependent fitted attributes; return the array."""
@@ -250,7 +275,7 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
         if self.batch_size > len(X):
             warnings.warn(
                 f"batch_size={self.batch_size} is larger than the {len(X)} training samples: "
-                f"every iteration uses all {len(X)} of them.", UserWarning, stacklevel=6)
+                f"every iteration uses all {len(X)} of them.", UserWarning, **user_frame())
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])
         self.image_shape_ = None if is_table(self.input_shape_) else self.input_shape_
         self.input_scale_ = 1.0 if self.image_shape_ is None else uint8_scale(X)
@@ -333,7 +358,7 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
                 f"Training stopped at iteration {net.n_iter_} of {self.max_iter_} (interrupted"
                 f"{inside}). The estimator is usable; fit again with warm_start=True to "
                 f"continue{where}.",
-                TrainingWarning, stacklevel=6,
+                TrainingWarning, **user_frame(),
             )
 
     # --- inference ---

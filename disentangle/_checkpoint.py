@@ -20,6 +20,7 @@ from skorch.callbacks import Callback
 from disentangle import __version__
 from disentangle._engine import TrainingWarning
 from disentangle._validation import data_signature
+from disentangle._warnings import user_frame
 from disentangle.exceptions import InconsistentVersionWarning
 
 #: File name of the training checkpoint inside ``checkpoint_dir``.
@@ -135,7 +136,7 @@ def check_snapshot(snapshot, record, source):
     if snapshot.get("version") != record["version"]:
         warnings.warn(InconsistentVersionWarning(record["estimator"], snapshot.get("version"),
                                                  record["version"], "training state"),
-                      stacklevel=7)  # the caller of fit
+                      **user_frame())
     if snapshot["estimator"] != record["estimator"]:
         raise ValueError(
             f"{source} belongs to a {snapshot['estimator']}, not to this {record['estimator']}."
@@ -208,7 +209,7 @@ def resume_snapshot(estimator, record):
             warnings.warn(
                 "The previous fit was interrupted inside an iteration: continuing from it "
                 "is not bit-for-bit reproducible (a checkpoint_dir would make it so).",
-                TrainingWarning, stacklevel=6,
+                TrainingWarning, **user_frame(),
             )
     elif path is not None and path.exists():
         source = f"The checkpoint {path}"

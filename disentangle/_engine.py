@@ -30,6 +30,7 @@ from tqdm import tqdm
 from disentangle._fast_paths import FastPath
 from disentangle._progress import renders_progress_bar
 from disentangle._validation import check_batch
+from disentangle._warnings import user_frame
 
 
 class TrainingWarning(ConvergenceWarning):
@@ -121,9 +122,9 @@ def to_float(batch, device, scale):
     """
     check_batch(batch, scale)
     batch = batch.to(device, non_blocking=True)
-    if batch.dtype == torch.uint8:
+    if batch.dtype == torch.uint8 and scale != 1.0:
         return batch.float().mul_(scale)
-    return batch.float()
+    return batch.float()  # 0/1 pixels (scale 1) as they are: no pass to multiply by 1
 
 
 def to_tensor(array):
@@ -398,7 +399,7 @@ class StretchMonitor(Callback):
             warnings.warn(
                 f"At iteration {net.n_iter_}: {self.problem} for the last {self.patience} "
                 f"iterations ({self.key} < {self.threshold:g}).",
-                TrainingWarning, stacklevel=2,
+                TrainingWarning, **user_frame(),
             )
 
 
@@ -503,7 +504,10 @@ class TrainingNet(NeuralNet):
     *args, **kwargs
         Passed to :class:`skorch.NeuralNet`.
     config : dict
-        Everything the training step needs (sizes, weights, learning rates, seed).
+        Everything the training step needs: the estimator's validated
+        parameters (its ``get_params()``, read as they are, with no second
+        dict of the same names) and the facts of the fit (``input_shape``,
+        ``input_scale``, ``seed``, ...).
 
     Attributes
     ----------
@@ -555,6 +559,12 @@ class TrainingNet(NeuralNet):
         if self._batch_iterator is not None:
             self.iterator_state_ = self._batch_iterator.state_dict(self.n_iter_)
             self._batch_iterator = None
+
+    def set_length(self, n_iter, config):
+        """Train to ``n_iter`` iterations in all from now on, with the ``config`` entries that
+        depend on the length (a ``max_time`` re-plan during the fit)."""
+        self.config.update(config)
+        self._batch_iterator.n_iter = n_iter
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         super().on_batch_begin(net, batch=batch, training=training, **kwargs)
@@ -647,7 +657,7 @@ class TrainingNet(NeuralNet):
             warnings.warn(
                 f"Resuming on {self.device} a fit that ran on {state['rng']['device']}: their "
                 "random streams differ, so the result will differ from an uninterrupted run.",
-                TrainingWarning, stacklevel=2,
+                TrainingWarning, **user_frame(),
             )
         self.iterator_state_ = state["iterator"]
         self.history_ = History(json.loads(state["history"]))

@@ -17,6 +17,7 @@ import torch
 from skorch.exceptions import DeviceWarning
 
 from disentangle import __version__
+from disentangle._warnings import user_frame
 from disentangle.exceptions import InconsistentVersionWarning
 
 
@@ -70,7 +71,7 @@ class PersistenceMixin:
         name = type(self).__name__
         version = state.pop("_disentangle_version", None)
         if version != __version__:
-            warnings.warn(InconsistentVersionWarning(name, version, __version__), stacklevel=2)
+            warnings.warn(InconsistentVersionWarning(name, version, __version__), **user_frame())
         payload = state.pop("_net_payload", None)
         if payload is not None:
             if hashlib.sha256(payload).hexdigest() != state.pop("_net_sha256", None):
@@ -135,6 +136,6 @@ def _load_net(payload, device, name, version):
             f"This {name} was fitted on {device}, which is not available here; it is loaded on "
             f"{loaded_on} (device_ updated). Continuing its training (warm_start) will not "
             "reproduce a run on the original device.",
-            DeviceWarning, stacklevel=3,
+            DeviceWarning, **user_frame(),
         )
     return net, loaded_on

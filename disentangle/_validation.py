@@ -19,6 +19,7 @@ from sklearn.utils.validation import validate_data
 from skorch.callbacks import Callback
 
 from disentangle._compat import HasMethods, Interval
+from disentangle._warnings import user_frame
 from disentangle.networks import check_image_size, is_table
 
 
@@ -363,7 +364,7 @@ def transform_scale(X, fitted_scale, name):
         warnings.warn(
             f"{name} was fitted on uint8 images with values 0..255; these have values 0..1 "
             "only and are read as 0..255 (nearly black). Pass bool or float images for 0..1.",
-            UserWarning, stacklevel=4,
+            UserWarning, **user_frame(),
         )
     return fitted_scale
 
@@ -550,7 +551,7 @@ def warn_far_from_prior(latents, prior_draws, name="latents"):
             f"{name} far outside the prior: columns {far.tolist()} hold values up to "
             f"{np.abs(latents[:, far]).max():g}, more than twice the largest magnitude among "
             f"{len(prior_draws)} prior draws ({bound[far].max() / 2:.3g}); the generator was not "
-            "trained on such values.", UserWarning, stacklevel=3,
+            "trained on such values.", UserWarning, **user_frame(),
         )
 
 

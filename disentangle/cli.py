@@ -11,6 +11,9 @@ DEMO_SCORE = {"protocol": "paper"}
 DATASETS = {"dsprites": "DSprites", "shapes3d": "Shapes3D"}
 #: Training budget of the demo on a CPU, in seconds (``InfoGANCR(max_time=...)``).
 CPU_BUDGET = 15 * 60
+#: A code whose traversal changes the images by less than this share of the change between
+#: independent samples (:func:`disentangle.plotting.traversal_effects`) is reported dead.
+LIVE_CODE_EFFECT = 0.1
 
 
 def _demo_parser(subparsers):
@@ -32,6 +35,10 @@ def _demo_parser(subparsers):
     demo.add_argument("--batch-size", type=int, default=None,
                       help="images per iteration (default: the preset's)")
     demo.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda', 'cuda:1', ...")
+    demo.add_argument("--fast-path", default=None, metavar="PATHS",
+                      help="the training step's fast paths (InfoGANCR's fast_path): 'none' (the "
+                           "reference step), 'auto' (what the device runs natively), or names "
+                           "joined by '+', e.g. 'bf16+channels_last' (default: the preset's)")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--output", type=Path, default=Path("demo_output"),
                       help="folder for the training checkpoint, the traversal picture and the "
@@ -90,6 +97,8 @@ def run_demo(args):
                                                   ("batch_size", args.batch_size),
                                                   ("max_time", max_time or None))
                  if value is not None}
+    if args.fast_path is not None:
+        overrides["fast_path"] = _fast_path(args.fast_path)
     model = InfoGANCR.from_preset(preset, device=device, random_state=args.seed,
                                   verbose=0 if args.quiet else 1, checkpoint_dir=args.output,
                                   checkpoint_every=args.checkpoint_every,
@@ -134,6 +143,7 @@ def run_demo(args):
           f"{time.perf_counter() - start:.1f} s (chance 1/{dataset.n_factors}{reference})")
 
     plot_traversals(model, path=args.output / "traversals.png")
+    print(live_codes_line(model))
     # Saved as a plain fitted model: its own fit neither resumes nor writes the demo's checkpoint.
     joblib.dump(model.set_params(checkpoint_dir=None, warm_start=False),
                 args.output / "model.joblib")
@@ -142,6 +152,29 @@ def run_demo(args):
     print(f"wrote {args.output / 'traversals.png'} and {args.output / 'model.joblib'}{memory}")
     show_pretrained(args, dataset, score)
     return 0
+
+
+def _fast_path(text):
+    """``--fast-path``'s value as ``fast_path``: None, "auto" or a tuple of path names."""
+    if text.lower() == "none":
+        return None
+    return text if text == "auto" else tuple(text.split("+"))
+
+
+def live_codes_line(model, threshold=LIVE_CODE_EFFECT):
+    """One line: which codes change the traversal picture, with each code's effect.
+
+    A code is live where :func:`~disentangle.plotting.traversal_effects` gives it at
+    least ``threshold`` (the picture's row visibly changes), dead otherwise.
+    """
+    from disentangle.plotting import traversal_effects
+
+    effects = traversal_effects(model)
+    live = effects >= threshold
+    listing = ", ".join(f"code{k} {effect:.2f}{'' if effect >= threshold else ' (dead)'}"
+                        for k, effect in enumerate(effects))
+    return (f"live codes: {live.sum()} of {len(effects)} change the traversal picture by at "
+            f"least {threshold:g} of a fresh sample's change ({listing})")
 
 
 def show_pretrained(args, dataset, own_score):

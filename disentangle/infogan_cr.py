@@ -3,8 +3,10 @@
 The CR pair sampler, the losses, the training step and the CR schedule. The
 training engine is a skorch ``NeuralNet`` whose ``module_`` is the generator G
 and which registers the discriminator/encoder D/Q and the CR discriminator H
-as extra modules with their own Adam optimisers. Every detail follows SPEC.md
-and the official code (``InfoGAN-CR_dSprites/gan/infogan_cr.py``).
+as extra modules with their own Adam optimisers. Every detail follows the
+official code (`fjxmlzn/InfoGAN-CR` ``InfoGAN-CR_dSprites/gan/infogan_cr.py``,
+``network.py`` and ``config.py``); the user guide's :ref:`paper` page maps each
+choice of the paper onto this code.
 """
 
 import warnings
@@ -18,6 +20,7 @@ from disentangle._base import GenerativeEstimator
 from disentangle._compat import RealNotInt, _fit_context
 from disentangle._engine import StretchMonitor, TrainingNet, to_float, torch_seed
 from disentangle._validation import ADAM_BETAS, Number
+from disentangle._warnings import user_frame
 from disentangle.networks import (
     CRDiscriminator,
     DiscriminatorQ,
@@ -204,6 +207,10 @@ class CRSchedule(NamedTuple):
         return alpha, gap, trains_h
 
 
+#: The built-in networks of the parameters that name a network factory (None).
+_DEFAULT_NETWORKS = {"discriminator": DiscriminatorQ, "cr_discriminator": CRDiscriminator}
+
+
 class InfoGANCRNet(TrainingNet):
     """skorch engine of :class:`InfoGANCR`: G is ``module_``, D/Q and H are extra modules.
 
@@ -224,13 +231,15 @@ class InfoGANCRNet(TrainingNet):
         """
         cfg = self.config
         shape, n_codes = cfg["input_shape"], cfg["n_codes"]
+        discriminator = self.factory("discriminator")
+        cr_discriminator = self.factory("cr_discriminator")
         with torch_seed(cfg["seed"]):
             self.module_ = self.module(n_codes + cfg["n_noise"], shape)
-            self.discriminator_ = cfg["discriminator"](n_codes, shape)
-            self.cr_discriminator_ = cfg["cr_discriminator"](n_codes, shape)
+            self.discriminator_ = discriminator(n_codes, shape)
+            self.cr_discriminator_ = cr_discriminator(n_codes, shape)
             for module, factory in ((self.module_, self.module),
-                                    (self.discriminator_, cfg["discriminator"]),
-                                    (self.cr_discriminator_, cfg["cr_discriminator"])):
+                                    (self.discriminator_, discriminator),
+                                    (self.cr_discriminator_, cr_discriminator)):
                 initialize_if_default(module, factory)
         self.n_cr_resets_ = 0
         self.cr_weight_, self.gap_, self.trains_cr_discriminator_ = 0.0, 0.0, False
@@ -246,15 +255,20 @@ class InfoGANCRNet(TrainingNet):
         return self
 
     def _adam(self, module, lr):
-        return torch.optim.Adam(module.parameters(), lr=lr, betas=self.config["betas"])
+        return torch.optim.Adam(module.parameters(), lr=lr, betas=tuple(self.config["betas"]))
+
+    def factory(self, name):
+        """The network factory of parameter ``name`` (None: the built-in network)."""
+        return self.config[name] or _DEFAULT_NETWORKS[name]
 
     def reset_cr_discriminator(self):
         """Re-initialise H's weights and its Adam state, reproducibly from the seed."""
         self.n_cr_resets_ += 1
         cfg = self.config
         with torch_seed(cfg["seed"] + 1 + self.n_cr_resets_):
-            fresh = cfg["cr_discriminator"](cfg["n_codes"], cfg["input_shape"])
-            initialize_if_default(fresh, cfg["cr_discriminator"])
+            factory = self.factory("cr_discriminator")
+            fresh = factory(cfg["n_codes"], cfg["input_shape"])
+            initialize_if_default(fresh, factory)
         self.cr_discriminator_.load_state_dict(fresh.state_dict())
         self.optimizer_cr_discriminator_ = self._adam(
             self.cr_discriminator_, self.config["lr_cr_discriminator"]
@@ -313,7 +327,8 @@ class InfoGANCRNet(TrainingNet):
         return loss.detach(), accuracy
 
     def _info_loss(self, q_codes, codes):
-        """Gaussian negative log-likelihood with sigma = 1, constants dropped (SPEC.md)."""
+        """Gaussian negative log-likelihood with sigma = 1, constants dropped: the paper's
+        mutual-information term (Sec. 3; ``InfoGAN-CR_dSprites/gan/infogan_cr.py``)."""
         return 0.5 * (q_codes - codes).pow(2).sum(1).mean()
 
     def _discriminator_step(self, real, fake, codes):
@@ -354,12 +369,13 @@ class InfoGANCRNet(TrainingNet):
 
 #: Named parameter sets for :meth:`InfoGANCR.from_preset`.
 PRESETS = {
-    # The official dSprites configuration (SPEC.md): the class defaults.
+    # The official dSprites configuration (fjxmlzn/InfoGAN-CR InfoGAN-CR_dSprites/config.py):
+    # the class defaults.
     "paper": {},
-    # The official settings with the schedule compressed 46x, to 7,000 iterations (about
-    # 15 minutes on 2 CPU cores; CR on for the last 11% as in the paper). Over four seeds it
-    # scored higher than the stronger-lambda, earlier-CR settings tried before (the user
-    # guide's presets section; benchmarks/learning_curve.py).
+    # The official settings with the schedule compressed 46x, to 7,000 iterations (CR on for
+    # the last 11% as in the paper). Over four seeds it scored higher than the
+    # stronger-lambda, earlier-CR settings tried before (the user guide's presets section
+    # has its time and scores; benchmarks/learning_curve.py).
     "cpu": {"max_iter": 7000},
 }
 
@@ -423,7 +439,13 @@ class InfoGANCR(GenerativeEstimator):
         CPU with the same number of torch threads (``torch.get_num_threads()``;
         the order of floating-point sums, and so the model, depends on it).
     verbose : int, default=0
-        1 prints a progress bar and a log row per pass over the data.
+        0 prints nothing. 1 prints the training log (:ref:`training_log`): a
+        row about every twentieth of ``max_iter_`` iterations, rounded to 1, 2
+        or 5 times a power of ten (every 20,000 of the default 322,560), with
+        the mean of each loss since the previous row and the seconds they took,
+        and a last row when training ends between two; on a terminal or in a
+        notebook, also a progress bar over each pass through the data. With
+        ``max_time``, a first line gives the number of iterations chosen.
     callbacks : list of skorch callbacks or (name, callback) tuples, optional
         Extra callbacks of the training net (e.g. a score logged every few
         iterations); they see ``net.n_iter_``. A callback named like a
@@ -455,8 +477,11 @@ class InfoGANCR(GenerativeEstimator):
         Wall-clock budget of ``fit`` in seconds: before training, each phase of
         the schedule is timed for a few iterations (2 % of the budget each) and
         ``max_iter_`` becomes the longest schedule, at most ``max_iter``, that
-        fits (see :ref:`performance`). A ``warm_start`` keeps the
-        length chosen by the fit it continues.
+        fits; during the fit the length is re-planned from the pace measured
+        there, every 2 % of the budget, so that the fit ends within a few
+        percent of ``max_time`` (passed schedule points stay: after a
+        fractional ``cr_start`` the length is fixed; see :ref:`performance`).
+        A ``warm_start`` keeps the length chosen by the fit it continues.
     fast_path : None, str or list of str, default=None
         Faster training steps (:ref:`performance`):
         ``"bf16"`` autocast, ``"channels_last"``, ``"compile"``
@@ -513,6 +538,11 @@ class InfoGANCR(GenerativeEstimator):
     max_iter_ : int
         Length of the schedule trained: ``max_iter``, or the one fitted to
         ``max_time``. ``max_iter=max_iter_`` without a budget repeats the fit.
+    schedule_plans_ : list of dict
+        With ``max_time``, the lengths planned (``disentangle._budget.Replanner``):
+        before training, then re-planned from the measured pace every 2 % of the
+        budget; each with ``iteration``, ``seconds``, ``max_iter`` and ``pace`` (it/s
+        of each phase). Empty without a budget.
     fast_path_ : tuple of str
         The fast paths the last ``fit`` trained with, sorted (``()``: the
         reference step); what ``fast_path="auto"`` chose on this device.
@@ -737,6 +767,9 @@ class InfoGANCR(GenerativeEstimator):
             return [0, schedule.cr_start]
         return [0, schedule.cr_start - schedule.cr_warmup, schedule.cr_start]
 
+    def _schedule_config(self, max_iter):
+        return {"cr_schedule": self._cr_schedule(max_iter)}
+
     def _schedule_points(self, max_iter):
         """``cr_start``, H's start (with a ``cr_warmup``) and ``gap_end``, in iterations."""
         schedule = self._cr_schedule(max_iter)
@@ -764,7 +797,7 @@ class InfoGANCR(GenerativeEstimator):
             warnings.warn(
                 f"gap={schedule.gap} ends at iteration {schedule.gap_end}, before H starts "
                 f"training at {h_start} (cr_start - cr_warmup): it never applies to a CR pair.",
-                UserWarning, stacklevel=6,  # the caller of fit
+                UserWarning, **user_frame(),
             )
 
     def _extra_callbacks(self):
@@ -776,17 +809,10 @@ class InfoGANCR(GenerativeEstimator):
                             config=self._net_config(seed), **engine_params)
 
     def _net_config(self, seed):
-        return {
-            "discriminator": self.discriminator or DiscriminatorQ,
-            "cr_discriminator": self.cr_discriminator or CRDiscriminator,
-            "cr_schedule": self._cr_schedule(self.max_iter_),
-            "n_codes": self.n_codes, "n_noise": self.n_noise, "input_shape": self.input_shape_,
-            "info_weight": self.info_weight, "lr_generator": self.lr_generator,
-            "lr_discriminator": self.lr_discriminator,
-            "lr_cr_discriminator": self.lr_cr_discriminator, "betas": tuple(self.betas),
-            "generator_steps": self.generator_steps,
-            "input_scale": self.input_scale_, "seed": seed,
-        }
+        """The net reads the validated parameters themselves, and the facts of this fit."""
+        return {**self.get_params(deep=False), "cr_schedule": self._cr_schedule(self.max_iter_),
+                "input_shape": self.input_shape_, "input_scale": self.input_scale_, "seed": seed}
+
 
     def _draw_prior(self, rng, n_samples):
         return rng.uniform(-1.0, 1.0, size=(n_samples, self.n_latent_))

@@ -17,9 +17,10 @@ input kind:
 * FactorVAE total-correlation discriminator: :class:`TCDiscriminator` (it
   reads latents: the same for both kinds).
 
-Image architectures follow SPEC.md and the official InfoGAN-CR code
-(``InfoGAN-CR_dSprites/gan/network.py``): a DCGAN-style generator for 64x64
-images, a spectrally normalised convolutional trunk shared by the
+Image architectures follow the official InfoGAN-CR code (`fjxmlzn/InfoGAN-CR`
+``InfoGAN-CR_dSprites/gan/network.py``; the user guide's :ref:`paper` page): a
+DCGAN-style generator for 64x64 images, a spectrally normalised convolutional
+trunk shared by the
 discriminator D and the encoder Q, and a contrastive-regulariser (CR)
 discriminator H that reads two images stacked on the channel axis. The VAE
 baselines' Gaussian encoder, Bernoulli decoder and FactorVAE total-correlation
@@ -208,7 +209,9 @@ def feature_trunk(input_shape, sn_last=True, copies=1):
 
 
 class Generator(nn.Module):
-    """InfoGAN-CR generator G for images (SPEC.md; activation before BN as in the code).
+    """InfoGAN-CR generator G for images (``InfoGAN-CR_dSprites/gan/network.py``).
+
+    Activation before BN, as in that code.
 
     FC 128 -> ReLU -> BN; FC 4*4*64 -> ReLU -> BN; transposed convs (kernel 4,
     stride 2) to 64, 32, 32 channels (64x64; 64, 32 for 32x32), each
@@ -273,7 +276,7 @@ def build_generator(n_latent, input_shape):
 
 
 class DiscriminatorQ(nn.Module):
-    """Discriminator D and encoder Q on a shared spectrally normalised trunk (SPEC.md).
+    """D and Q on a shared spectrally normalised trunk (``InfoGAN-CR_dSprites/gan/network.py``).
 
     ``forward`` returns ``(d_logit, q_codes)``: the real/fake logit of shape
     (batch,) and Q's code means of shape (batch, n_codes) (no variance: the
@@ -356,7 +359,7 @@ def _raw_weight(layer):
 
 
 class VAEEncoder(nn.Module):
-    """Gaussian encoder q(z|x) of the VAE baselines (SPEC.md).
+    """Gaussian encoder q(z|x) of the VAE baselines (``FactorVAE_dSprites/gan/network.py``).
 
     Images: stride-2 convolutions (kernel 4) with 32, 32, 64, 64 channels
     (64x64; 32, 64, 64 for 32x32), each followed by ReLU; FC 128 with no
@@ -392,7 +395,7 @@ class VAEEncoder(nn.Module):
 
 
 class VAEDecoder(nn.Module):
-    """Bernoulli decoder p(x|z) of the VAE baselines for images (SPEC.md).
+    """Bernoulli decoder p(x|z) of the VAEs for images (``FactorVAE_dSprites/gan/network.py``).
 
     FC 128 -> ReLU; FC 4*4*64 -> ReLU; transposed convs (kernel 4, stride 2)
     to 64, 32, 32 channels (8, 16, 32 px; 64, 32 for 32x32 images), each ->

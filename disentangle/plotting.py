@@ -12,6 +12,7 @@ pyplot's figures, pass one made by pyplot, ``fig=plt.figure()``.
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 
@@ -36,13 +37,59 @@ def traversal_grid(estimator, n_steps=10, random_state=0):
     -------
     images : ndarray of shape (n_codes, n_steps, C, H, W), dtype float32, in [0, 1]
     """
-    base = estimator.sample_latent(1, random_state=random_state)[0]
+    return _traversals(estimator, estimator.sample_latent(1, random_state=random_state), n_steps)[0]
+
+
+def _traversals(estimator, bases, n_steps):
+    """Images of shape (n_bases, n_codes, n_steps, C, H, W): every code swept from each base."""
+    n_codes = estimator.n_codes_
     values = np.linspace(*estimator.traversal_range, n_steps, dtype=np.float32)
-    latents = np.repeat(base[None, None], estimator.n_codes_, axis=0).repeat(n_steps, axis=1)
-    for k in range(estimator.n_codes_):
-        latents[k, :, k] = values
-    images = estimator.generate(latents.reshape(-1, base.size))
-    return images.reshape(estimator.n_codes_, n_steps, *images.shape[1:])
+    latents = np.repeat(bases[:, None, None], n_codes, axis=1).repeat(n_steps, axis=2)
+    for k in range(n_codes):
+        latents[:, k, :, k] = values
+    images = estimator.generate(latents.reshape(-1, bases.shape[1]))
+    return images.reshape(len(bases), n_codes, n_steps, *images.shape[1:])
+
+
+def traversal_effects(estimator, n_steps=10, n_bases=32, random_state=0):
+    """How much each code changes the generated images, against unrelated samples.
+
+    For each of ``n_bases`` latents drawn from the prior, code ``k`` is swept
+    as in :func:`traversal_grid`; its effect is the per-pixel standard
+    deviation of the images along the sweep, averaged over pixels and bases.
+    The reference is the same statistic over ``n_bases * n_steps`` independent
+    draws from the prior (every code and the noise ``z`` varying). A code
+    whose ratio is near 0 changes nothing in the picture (a *dead* code: its
+    row of :func:`plot_traversals` repeats one image); one that alone moves
+    the images about as much as a fresh sample reaches 1 or more. This
+    measures the pictures a traversal shows, not disentanglement: a code may
+    be live and still entangled.
+
+    Parameters
+    ----------
+    estimator : fitted generative estimator
+        With ``sample_latent``, ``generate``, ``n_codes_`` and ``traversal_range``.
+    n_steps : int, default=10
+        Values per code, from ``traversal_range[0]`` to ``traversal_range[1]``.
+    n_bases : int, default=32
+        Base latents averaged over.
+    random_state : int, RandomState instance or None, default=0
+        Draws the base latents and the reference sample.
+
+    Returns
+    -------
+    effects : ndarray of shape (n_codes,), dtype float64, >= 0
+        Each code's mean per-pixel standard deviation along its sweep divided by
+        that of the reference sample (0 where the reference itself is constant).
+    """
+    rng = check_random_state(random_state)
+    bases = estimator.sample_latent(n_bases, random_state=rng)
+    sweeps = _traversals(estimator, bases, n_steps).astype(np.float64)
+    spread = sweeps.std(axis=2)  # (n_bases, n_codes, *image shape)
+    effect = spread.mean(axis=tuple(axis for axis in range(spread.ndim) if axis != 1))
+    reference = estimator.generate(estimator.sample_latent(n_bases * n_steps, random_state=rng))
+    scale = reference.astype(np.float64).std(axis=0).mean()
+    return effect / scale if scale > 0 else np.zeros_like(effect)
 
 
 def _figure(fig, size, **kwargs):

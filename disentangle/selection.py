@@ -27,20 +27,21 @@ import bisect
 import copy
 import os
 import warnings
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import delayed
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
 from sklearn.exceptions import FitFailedWarning
-from sklearn.model_selection import ParameterGrid
+from sklearn.model_selection import ParameterGrid, ParameterSampler
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from disentangle._compat import StrOptions, _fit_context, eval_expr
+from disentangle._compat import Interval, StrOptions, _fit_context, eval_expr
 from disentangle._engine import interrupts_propagate
 from disentangle._validation import INTEGER, REAL, Predicate
+from disentangle._warnings import user_frame
 from disentangle.exceptions import TiedCandidatesWarning
 from disentangle.metrics._centrality import centrality as _centrality
 from disentangle.metrics._centrality import centrality_errors, contenders, rounded_std
@@ -58,7 +59,8 @@ from disentangle.metrics._similarity import (
 from disentangle.metrics._udr import relative_strength
 
 __all__ = ["SIMILARITIES", "SIMILARITY_DEFAULTS", "SIMILARITY_PROTOCOLS", "ModelCentralitySelector",
-           "model_centrality", "pairwise_similarity", "relative_strength"]
+           "RandomizedModelCentralitySelector", "model_centrality", "pairwise_similarity",
+           "relative_strength"]
 
 # Latents rendered and encoded after each fit to detect a diverged model.
 _N_HEALTH_CHECK = 16
@@ -92,7 +94,23 @@ PRE_DISPATCH = Predicate(_is_pre_dispatch, "'all', an integer >= 1 or an arithme
                          "in n_jobs such as '2*n_jobs'")
 
 
-class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimator):
+class _SharedParams:
+    """Stores the parameters that every selector has, whatever gives its candidates."""
+
+    def __init__(self, estimator, *, similarity, similarity_params, n_jobs, pre_dispatch,
+                 verbose, error_score, random_state, allow_incomplete):
+        self.estimator = estimator
+        self.similarity = similarity
+        self.similarity_params = similarity_params
+        self.n_jobs = n_jobs
+        self.pre_dispatch = pre_dispatch
+        self.verbose = verbose
+        self.error_score = error_score
+        self.random_state = random_state
+        self.allow_incomplete = allow_incomplete
+
+
+class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParams, BaseEstimator):
     """Pick, from a pool of fitted generative models, the one most similar to the others.
 
     One clone of ``estimator`` is fitted per candidate of ``param_grid``
@@ -344,16 +362,11 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         random_state=None,
         allow_incomplete=False,
     ):
-        self.estimator = estimator
         self.param_grid = param_grid
-        self.similarity = similarity
-        self.similarity_params = similarity_params
-        self.n_jobs = n_jobs
-        self.pre_dispatch = pre_dispatch
-        self.verbose = verbose
-        self.error_score = error_score
-        self.random_state = random_state
-        self.allow_incomplete = allow_incomplete
+        super().__init__(estimator, similarity=similarity, similarity_params=similarity_params,
+                         n_jobs=n_jobs, pre_dispatch=pre_dispatch, verbose=verbose,
+                         error_score=error_score, random_state=random_state,
+                         allow_incomplete=allow_incomplete)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -418,11 +431,11 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         sklearn.exceptions.FitFailedWarning
             Some candidates failed (one warning naming them all).
         """
-        candidates = list(ParameterGrid(self.param_grid))
+        candidates = self._candidates()
         run = PairwiseRun(self.similarity, self.similarity_params, n_jobs=self.n_jobs,
                           pre_dispatch=self.pre_dispatch, verbose=self.verbose,
                           error_score=self.error_score, prefix="ModelCentralitySelector")
-        _check_candidates(self.estimator, candidates)
+        _check_candidates(self.estimator, candidates, self._candidates_from)
         self.n_candidates_ = len(candidates)
 
         models, fit_time, errors = self._fit_candidates(X, candidates, run)
@@ -432,6 +445,13 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         return self
 
     # --- fitting --------------------------------------------------------------------------
+
+    #: The parameter that gives the candidates, for messages.
+    _candidates_from = "param_grid"
+
+    def _candidates(self):
+        """The candidates' parameters: every point of ``param_grid``."""
+        return list(ParameterGrid(self.param_grid))
 
     def _fit_candidates(self, X, candidates, run):
         """Fit a clone per candidate with ``run``'s joblib settings; failures become None
@@ -459,7 +479,7 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         _warn_or_raise_about_failures(candidates, errors, self.error_score)
         if (~failed).sum() == 1:
             warnings.warn("Only one candidate did not fail; it is selected without comparison "
-                          "and its centrality is NaN.", UserWarning, stacklevel=4)
+                          "and its centrality is NaN.", UserWarning, **user_frame())
         n_iter, asked, incomplete, eligible = _eligibility(models, errors, self.allow_incomplete)
         _warn_or_raise_about_incomplete(incomplete, eligible, n_iter, asked,
                                         self.allow_incomplete)
@@ -551,6 +571,100 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, BaseEstimato
         return self.best_estimator_.feature_names_in_
 
 
+class RandomizedModelCentralitySelector(ModelCentralitySelector):
+    """:class:`ModelCentralitySelector` over candidates drawn at random.
+
+    The label-free counterpart of
+    :class:`~sklearn.model_selection.RandomizedSearchCV`: ``n_iter``
+    candidates are drawn from ``param_distributions`` with
+    :class:`~sklearn.model_selection.ParameterSampler`, then fitted, compared
+    and ranked exactly as by :class:`ModelCentralitySelector` (same
+    similarities, same ``cv_results_`` layout, same attributes). For large
+    hyper-parameter spaces, where a grid would be too big (Bergstra & Bengio,
+    "Random Search for Hyper-Parameter Optimization", JMLR 2012).
+
+    Parameters
+    ----------
+    estimator : generative estimator
+        As for :class:`ModelCentralitySelector`.
+    param_distributions : dict or list of dicts
+        Parameter names to a distribution (an object with ``rvs``, e.g.
+        ``scipy.stats.loguniform(0.1, 100)``) or a list of values drawn
+        uniformly; a list of dicts draws each candidate from one of them at
+        random. When every value is a list, candidates are drawn without
+        replacement (scikit-learn warns if ``n_iter`` exceeds the grid).
+    n_iter : int, default=10
+        Candidates drawn; at least 2 are needed to compare.
+    random_state : int, RandomState instance or None, default=None
+        Draws the candidates, then seeds the similarity computation as in
+        :class:`ModelCentralitySelector` (an int gives the same candidates and
+        the same result on every call).
+    similarity, similarity_params, n_jobs, pre_dispatch, verbose, error_score, allow_incomplete
+        As for :class:`ModelCentralitySelector`.
+
+    Attributes
+    ----------
+    cv_results_, best_index_, best_params_, best_score_, best_estimator_, estimators_
+        As for :class:`ModelCentralitySelector`; ``cv_results_["params"]`` lists
+        the drawn candidates in the order drawn.
+
+    See Also
+    --------
+    ModelCentralitySelector : The same over every point of a grid.
+    sklearn.model_selection.ParameterSampler : How the candidates are drawn.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.stats import loguniform
+    >>> from disentangle import VAE
+    >>> from disentangle.selection import RandomizedModelCentralitySelector
+    >>> X = np.random.default_rng(0).random((64, 8), dtype=np.float32)  # a table
+    >>> search = RandomizedModelCentralitySelector(
+    ...     VAE(n_latent=2, max_iter=2, batch_size=16, device="cpu"),
+    ...     {"beta": loguniform(0.5, 20), "random_state": [0, 1]}, n_iter=3, random_state=0,
+    ...     similarity_params={"votes_per_code": 5, "n_variance": 500}).fit(X)
+    >>> len(search.cv_results_["params"])
+    3
+    """
+
+    _parameter_constraints = {
+        **{name: constraint for name, constraint
+           in ModelCentralitySelector._parameter_constraints.items() if name != "param_grid"},
+        "param_distributions": [dict, list],
+        "n_iter": [Interval(Integral, 1, None, closed="left")],
+    }
+    _candidates_from = "n_iter"
+
+    def __init__(
+        self,
+        estimator,
+        param_distributions,
+        *,
+        n_iter=10,
+        similarity="factor_vae",
+        similarity_params=None,
+        n_jobs=None,
+        pre_dispatch="2*n_jobs",
+        verbose=0,
+        error_score=np.nan,
+        random_state=None,
+        allow_incomplete=False,
+    ):
+        self.param_distributions = param_distributions
+        self.n_iter = n_iter
+        _SharedParams.__init__(self, estimator, similarity=similarity,
+                               similarity_params=similarity_params, n_jobs=n_jobs,
+                               pre_dispatch=pre_dispatch, verbose=verbose,
+                               error_score=error_score, random_state=random_state,
+                               allow_incomplete=allow_incomplete)
+
+    def _candidates(self):
+        """``n_iter`` candidates drawn from ``param_distributions`` with ``random_state``."""
+        return list(ParameterSampler(self.param_distributions, self.n_iter,
+                                     random_state=self.random_state))
+
+
 def model_centrality(models, X=None, *, similarity="factor_vae", similarity_params=None,
                      n_jobs=None, verbose=0, random_state=None, return_std=False):
     """Centrality and pairwise scores of already fitted generative models.
@@ -618,7 +732,7 @@ def _best_has(selector, name):
 # --- validation -------------------------------------------------------------------------------
 
 
-def _check_candidates(estimator, candidates):
+def _check_candidates(estimator, candidates, source):
     """At least two candidates, which never share a path that a fit writes to.
 
     Raises
@@ -636,7 +750,7 @@ def _check_candidates(estimator, candidates):
             f"{estimator.__name__} itself.")
     if len(candidates) < 2:
         raise ValueError(
-            f"ModelCentralitySelector needs at least 2 candidates to compare; param_grid gives "
+            f"ModelCentralitySelector needs at least 2 candidates to compare; {source} gives "
             f"{len(candidates)}.")
     seen = {}
     for index, params in enumerate(candidates):
@@ -649,16 +763,16 @@ def _check_candidates(estimator, candidates):
                     f"Candidates {other} and {index} share {name}={value!r} (candidate "
                     f"{other}: {other_name}={other_value!r}; both are {key!r}); parallel "
                     "candidates must not share a checkpoint or work path: give each its own "
-                    "value in param_grid.")
+                    f"value in {source}.")
             seen[key] = (index, name, value)
     groups = {}
     for index, params in enumerate(candidates):
         groups.setdefault(repr(sorted(params.items())), []).append(index)
     for indices in (g for g in groups.values() if len(g) > 1):
         warnings.warn(
-            f"param_grid gives candidates {indices} the same parameters "
+            f"{source} gives candidates {indices} the same parameters "
             f"{candidates[indices[0]]}: each is fitted, and with a fixed random_state they are "
-            "the same model, which pulls the centrality towards it.", UserWarning, stacklevel=4)
+            "the same model, which pulls the centrality towards it.", UserWarning, **user_frame())
 
 
 def write_paths(estimator):
@@ -751,7 +865,7 @@ def _warn_or_raise_about_failures(candidates, errors, error_score):
         f"centrality is set to error_score={error_score} and they rank last.\nIf these "
         "failures are not expected, you can debug them by setting error_score='raise'.\n\n"
         f"Below are more details about the failures:\n{details}",
-        FitFailedWarning, stacklevel=5)
+        FitFailedWarning, **user_frame())
 
 
 def _iterations(models):
@@ -787,7 +901,7 @@ def _warn_or_raise_about_incomplete(incomplete, eligible, n_iter, asked, allowed
               "they are compared with the others but rank after the complete ones and are "
               f"not eligible as medoid (allow_incomplete=True makes them so); {advice}")
     warnings.warn(f"Candidates trained fewer iterations than asked (candidate, iterations: "
-                  f"{listing}): {status}.", UserWarning, stacklevel=5)
+                  f"{listing}): {status}.", UserWarning, **user_frame())
 
 
 def _eligibility(models, errors, allow_incomplete):
@@ -832,7 +946,7 @@ def _warn_about_ties(candidates, centrality, std_centrality, std_lead, eligible,
         "noise: similarity_params={'protocol': 'paper'} (the default), larger votes_per_code "
         "and n_variance, or {'protocol': 'adaptive'} to spend them on these candidates only. "
         "Candidates still tied at the paper's counts are equally central: more training of "
-        "the pool, or more candidates, tells them apart."), stacklevel=5)
+        "the pool, or more candidates, tells them apart."), **user_frame())
 
 
 def _rank(scores, tiers):

@@ -1,19 +1,15 @@
-"""The VAE baselines of the InfoGAN-CR paper: β-VAE, FactorVAE and β-TCVAE.
+"""The VAE family: β-VAE, FactorVAE, β-TCVAE, DIP-VAE-I and -II, and the annealed β-VAE.
 
 One Gaussian encoder q(z|x) and a decoder p(x|z) (the authors'
-``FactorVAE_dSprites/gan/network.py``, SPEC.md: Bernoulli for images; for
-tables, a Gaussian with unit variance), a N(0, I) prior, and one of three
-regularised objectives, all minimised per batch of M samples:
-
-* ``"beta"`` (Higgins et al., ICLR 2017): reconstruction + β · KL.
-* ``"factor"`` (Kim & Mnih, ICML 2018): reconstruction + KL + γ · TC, the total
-  correlation estimated with a discriminator by the density-ratio trick.
-* ``"beta_tc"`` (Chen et al., NeurIPS 2018): reconstruction + MI + β · TC + DWKL,
-  the decomposition of the KL term estimated on the minibatch.
+``FactorVAE_dSprites/gan/network.py`` in `fjxmlzn/InfoGAN-CR`: Bernoulli for
+images; for tables, a Gaussian with unit variance), a N(0, I) prior, and one
+of the regularised objectives of :data:`disentangle.vae_objectives.OBJECTIVES`,
+minimised per batch of M samples.
 
 The training engine is a skorch net whose ``module_`` is the decoder, with the
-encoder and (FactorVAE) the TC discriminator as extra modules; the
-discriminator has its own Adam optimiser (``FactorVAE_dSprites/gan/factorVAE.py``).
+encoder and the objective's adversary (FactorVAE's TC discriminator) as extra
+modules; the adversary has its own Adam optimiser
+(``FactorVAE_dSprites/gan/factorVAE.py``).
 """
 
 import math
@@ -31,32 +27,43 @@ from disentangle._compat import StrOptions, _fit_context
 from disentangle._engine import TrainingNet, to_float, torch_seed
 from disentangle._validation import ADAM_BETAS, Number
 from disentangle.networks import (
-    TCDiscriminator,
     VAEEncoder,
     build_vae_decoder,
     init_weights,
     initialize_if_default,
     is_table,
 )
+from disentangle.vae_objectives import (
+    LOSS_NAMES,
+    OBJECTIVES,
+    TC_ESTIMATORS,
+    Batch,
+    KLDecomposition,
+    discriminator_tc,
+    gaussian_kl,
+    gaussian_log_density,
+    kl_decomposition,
+    log_importance_weights,
+    objective_params,
+    parameter_constraints,
+    permute_dims,
+)
 
-OBJECTIVES = ("beta", "factor", "beta_tc")
-TC_ESTIMATORS = ("mws", "mss")
-
-#: Batch-level history keys of each objective (besides ``train_loss``, the VAE loss).
-LOSS_NAMES = {
-    "beta": ["reconstruction", "kl"],
-    "factor": ["reconstruction", "kl", "total_correlation", "discriminator_loss"],
-    "beta_tc": [
-        "reconstruction", "kl", "mutual_information", "total_correlation", "dimension_wise_kl",
-    ],
-}
+__all__ = [
+    "VAE", "VAENet", "VAE_MODULES", "LIKELIHOODS", "Likelihood", "bernoulli_nll", "gaussian_nll",
+    "reparameterize",
+    # The loss terms' home before disentangle.vae_objectives: still importable from here.
+    "LOSS_NAMES", "OBJECTIVES", "TC_ESTIMATORS", "KLDecomposition", "discriminator_tc",
+    "gaussian_kl", "gaussian_log_density", "kl_decomposition", "log_importance_weights",
+    "permute_dims",
+]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 #: The modules of the VAE step, in the order of their optimiser's parameters.
 VAE_MODULES = ("encoder", "module")
 
 
-# --- Loss terms -------------------------------------------------------------------------------
+# --- Likelihoods ------------------------------------------------------------------------------
 
 
 def bernoulli_nll(logits, images):
@@ -115,22 +122,6 @@ LIKELIHOODS = {
 }
 
 
-def gaussian_kl(mean, logvar):
-    """KL(N(mean, diag exp(logvar)) || N(0, I)) in closed form, summed over latents, batch mean.
-
-    Kingma & Welling (2014), Appendix B; ``en_de_loss_kl`` in the authors' code.
-
-    Parameters
-    ----------
-    mean, logvar : Tensor of shape (M, D), float32
-
-    Returns
-    -------
-    kl : Tensor, scalar, >= 0 (nats)
-    """
-    return 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar).sum(1).mean()
-
-
 def reparameterize(mean, logvar, generator):
     """One sample z = mean + exp(logvar / 2) * eps, eps ~ N(0, I) (Kingma & Welling 2014).
 
@@ -148,202 +139,61 @@ def reparameterize(mean, logvar, generator):
     return mean + torch.exp(0.5 * logvar) * eps
 
 
-def gaussian_log_density(z, mean, logvar):
-    """Element-wise log N(z; mean, exp(logvar)); the arguments broadcast.
-
-    Returns
-    -------
-    log_density : Tensor of the broadcast shape (nats)
-    """
-    return -0.5 * (_LOG_2PI + logvar + (z - mean).pow(2) * torch.exp(-logvar))
-
-
-def permute_dims(z, generator):
-    """Shuffle each latent dimension independently across the batch (Kim & Mnih 2018, Alg. 1).
-
-    Samples of the product of the marginals of q(z). As in the authors' code
-    (``JointLatent.shuffled_reg_out_tf_var``), the batch permuted is the same
-    one the discriminator sees unpermuted.
-
-    Parameters
-    ----------
-    z : Tensor of shape (M, D)
-    generator : torch.Generator
-        On ``z``'s device.
-
-    Returns
-    -------
-    permuted : Tensor of shape (M, D)
-        Column d is a random permutation of ``z[:, d]``, independently for each d.
-    """
-    keys = torch.rand(z.shape, generator=generator, device=z.device)
-    return torch.gather(z, 0, keys.argsort(dim=0))
-
-
-def discriminator_tc(logits):
-    """FactorVAE TC estimate, the batch mean of logit_0 - logit_1 (density-ratio trick).
-
-    With softmax probabilities D(z) of class 0 ("drawn from q(z)"),
-    log D(z) / (1 - D(z)) = logit_0 - logit_1 estimates log q(z) / prod_d q(z_d)
-    (Kim & Mnih 2018, Sec. 3; ``en_de_loss_tc`` in the authors' code).
-
-    Parameters
-    ----------
-    logits : Tensor of shape (M, 2)
-
-    Returns
-    -------
-    tc : Tensor, scalar (nats; may be negative while D is untrained)
-    """
-    return (logits[:, 0] - logits[:, 1]).mean()
-
-
-class KLDecomposition(NamedTuple):
-    """Batch means of the three terms of the KL decomposition (Chen et al. 2018, Sec. 3).
-
-    ``mutual_information + total_correlation + dimension_wise_kl`` equals the
-    batch mean of log q(z|x) - log p(z), a one-sample Monte Carlo estimate of
-    KL(q(z|x) || p(z)), for every batch and either estimator: the log q(z) and
-    log prod_d q(z_d) estimates cancel.
-    """
-
-    mutual_information: torch.Tensor
-    total_correlation: torch.Tensor
-    dimension_wise_kl: torch.Tensor
-
-
-def log_importance_weights(batch_size, dataset_size, estimator="mws", device=None):
-    """Log-weights w[i, j] of q(z_i | x_j) in the minibatch estimate of q(z_i).
-
-    q(z_i) ~ sum_j w[i, j] q(z_i | x_j), z_i drawn from q(z | x_i), j over the
-    batch of M = ``batch_size`` images from a dataset of N = ``dataset_size``.
-
-    * ``"mws"``, minibatch weighted sampling (Chen et al. 2018, Sec. 4.1 and
-      Appendix C.1; the default of the official ``rtqichen/beta-tcvae`` code):
-      every weight is 1 / (N M). Its derivation keeps only the batches that
-      contain the image behind z_i, so it is a lower bound on log q(z_i): about
-      log M too low when the batch images' posteriors do not overlap and about
-      log N too low when they do (then TC is about (D - 1) log N too high and
-      DWKL about D log N too low, e.g. 9 log N on independent broad latents).
-      The offsets cancel in MI + TC + DWKL, and log(NM) is a constant, so the
-      gradients are those of an equal-weight batch average.
-    * ``"mss"``, stratified on the image that produced z_i (Chen et al. 2018,
-      Appendix C.2, in its symmetric form): w[i, i] = 1 / N and the other M - 1
-      images share (N - 1) / N equally, so each row sums to 1. Unbiased for
-      q(z_i) when those M - 1 are drawn without replacement from the other
-      N - 1 images (as :class:`~disentangle._engine.BatchIterator` does) and exact
-      when the batch is the whole dataset: each term is a consistent estimate.
-      (Chen et al. single out one of the M - 1 with weight (N - M + 1) / (N (M - 1))
-      and give the others 1 / (M - 1); same row sum, same limit.)
-
-    Parameters
-    ----------
-    batch_size : int, >= 1 (>= 2 for ``"mss"``)
-    dataset_size : int, >= batch_size
-    estimator : {"mws", "mss"}, default="mws"
-    device : torch.device, optional
-
-    Returns
-    -------
-    log_weights : Tensor of shape (batch_size, batch_size), float32
-
-    Raises
-    ------
-    ValueError
-        Unknown estimator, or sizes out of range.
-    """
-    m, n = batch_size, dataset_size
-    if estimator not in TC_ESTIMATORS:
-        raise ValueError(f"estimator must be one of {TC_ESTIMATORS}; got {estimator!r}.")
-    if not 1 <= m <= n or (estimator == "mss" and m < 2):
-        raise ValueError(
-            f"Need 1 <= batch_size <= dataset_size (batch_size >= 2 for 'mss'); "
-            f"got batch_size={m}, dataset_size={n}."
-        )
-    if estimator == "mws":
-        return torch.full((m, m), -math.log(n * m), device=device)
-    log_weights = torch.full((m, m), math.log((n - 1) / (n * (m - 1))), device=device)
-    return log_weights.fill_diagonal_(-math.log(n))
-
-
-def kl_decomposition(z, mean, logvar, dataset_size, estimator="mws"):
-    """Minibatch estimates of index-code MI, total correlation and dimension-wise KL.
-
-    Chen et al. (2018), Sec. 3 (decomposition) and Sec. 4.1 (minibatch
-    estimation; the same sums as the official ``rtqichen/beta-tcvae`` code):
-    for each z_i ~ q(z | x_i) of the batch,
-    log q(z_i) ~ logsumexp_j (log w[i, j] + sum_d log q(z_id | x_j)) and
-    log q(z_id) ~ logsumexp_j (log w[i, j] + log q(z_id | x_j)), with the
-    weights of :func:`log_importance_weights`; then
-
-    * MI   = mean_i [log q(z_i | x_i) - log q(z_i)]
-    * TC   = mean_i [log q(z_i) - sum_d log q(z_id)]
-    * DWKL = mean_i [sum_d log q(z_id) - log p(z_i)],  p = N(0, I).
-
-    Parameters
-    ----------
-    z : Tensor of shape (M, D)
-        One posterior sample per image.
-    mean, logvar : Tensor of shape (M, D)
-        The posterior parameters of the same images.
-    dataset_size : int
-        N, the number of training images (>= M).
-    estimator : {"mws", "mss"}, default="mws"
-
-    Returns
-    -------
-    terms : KLDecomposition
-        Three scalar tensors (nats), differentiable in all inputs.
-
-    Raises
-    ------
-    ValueError
-        See :func:`log_importance_weights`.
-    """
-    log_weights = log_importance_weights(len(z), dataset_size, estimator, z.device)
-    # pairwise[i, j, d] = log q(z_id | x_j)
-    pairwise = gaussian_log_density(z[:, None], mean[None], logvar[None])
-    log_q_z_given_x = pairwise.diagonal().sum(0)
-    log_q_z = torch.logsumexp(log_weights + pairwise.sum(2), dim=1)
-    log_prod_q_zd = torch.logsumexp(log_weights[:, :, None] + pairwise, dim=1).sum(1)
-    log_p_z = gaussian_log_density(z, torch.zeros_like(z), torch.zeros_like(z)).sum(1)
-    return KLDecomposition(
-        (log_q_z_given_x - log_q_z).mean(),
-        (log_q_z - log_prod_q_zd).mean(),
-        (log_prod_q_zd - log_p_z).mean(),
-    )
-
 
 # --- Training engine --------------------------------------------------------------------------
 
 
 class VAENet(TrainingNet):
-    """skorch engine of :class:`VAE`: the decoder is ``module_``; ``encoder_`` and, for
-    FactorVAE, ``tc_discriminator_`` are extra modules.
+    """skorch engine of :class:`VAE`: the decoder is ``module_``; ``encoder_`` and the
+    objective's adversary (FactorVAE's ``tc_discriminator_``) are extra modules.
+
+    ``config`` holds the estimator's validated parameters (``VAE.get_params()``)
+    and the facts of the fit: ``input_shape``, ``input_scale``, ``dataset_size``
+    and ``seed``. The objective, an entry of
+    :data:`~disentangle.vae_objectives.OBJECTIVES`, gives the regulariser and
+    the adversary.
 
     One iteration on a batch (the authors' ``train`` loop: VAE op, then
-    discriminator op): one VAE step (encoder and decoder, one Adam), then for
-    FactorVAE one discriminator step. Its q(z) samples are the VAE step's
-    posterior samples, detached, as in Kim & Mnih (2018), Algorithm 1; its
-    permuted samples are those same samples shuffled per dimension, as in the
-    authors' code (which re-encodes the batch after the VAE update, where
-    Algorithm 1 permutes a second batch). Every backward pass into a module
-    happens before that module's optimiser step.
+    discriminator op): one VAE step (encoder and decoder, one Adam), then, for
+    an objective with an adversary, one adversary step. FactorVAE's
+    discriminator sees the VAE step's posterior samples, detached, as in Kim &
+    Mnih (2018), Algorithm 1, and those same samples shuffled per dimension,
+    as in the authors' code (which re-encodes the batch after the VAE update,
+    where Algorithm 1 permutes a second batch). Every backward pass into a
+    module happens before that module's optimiser step.
     """
 
+    @property
+    def objective(self):
+        """The :class:`~disentangle.vae_objectives.Objective` trained."""
+        return OBJECTIVES[self.config["objective"]]
+
+    @property
+    def objective_params(self):
+        """The values of the objective's hyper-parameters (defaults filled in)."""
+        return objective_params(self.config["objective"], self.config)
+
+    @property
+    def adversary(self):
+        """The objective's adversary module, or None."""
+        adversary = self.objective.adversary
+        return None if adversary is None else getattr(self, adversary.name + "_")
+
     def initialize_module(self):
-        """Build the encoder, the decoder (``self.module``, its factory) and, for FactorVAE,
-        the TC discriminator from the seed; default networks get the official initialisation."""
+        """Build the encoder, the decoder (``self.module``, its factory) and the objective's
+        adversary from the seed; default networks get the official initialisation."""
         cfg = self.config
         n_latent, shape = cfg["n_latent"], cfg["input_shape"]
+        encoder, adversary = cfg["encoder"] or VAEEncoder, self.objective.adversary
         with torch_seed(cfg["seed"]):
-            self.encoder_ = cfg["encoder"](n_latent, shape)
+            self.encoder_ = encoder(n_latent, shape)
             self.module_ = self.module(n_latent, shape)
-            initialize_if_default(self.encoder_, cfg["encoder"])
+            initialize_if_default(self.encoder_, encoder)
             initialize_if_default(self.module_, self.module)
-            if cfg["objective"] == "factor":
-                self.tc_discriminator_ = TCDiscriminator(n_latent)
-                init_weights(self.tc_discriminator_)
+            if adversary is not None:
+                module = adversary.build(n_latent)
+                init_weights(module)
+                setattr(self, adversary.name + "_", module)
         return self
 
     @property
@@ -353,11 +203,14 @@ class VAENet(TrainingNet):
 
     def initialize_optimizer(self, triggered_directly=None):
         cfg = self.config
-        self.optimizer_ = torch.optim.Adam(self.vae_parameters(), lr=cfg["lr"], betas=cfg["betas"])
-        if cfg["objective"] == "factor":
+        self.optimizer_ = torch.optim.Adam(self.vae_parameters(), lr=cfg["lr"],
+                                           betas=tuple(cfg["betas"]))
+        adversary = self.objective.adversary
+        if adversary is not None:
+            params = self.objective_params
             self.optimizer_discriminator_ = torch.optim.Adam(
-                self.tc_discriminator_.parameters(),
-                lr=cfg["lr_discriminator"], betas=cfg["betas_discriminator"],
+                self.adversary.parameters(), lr=params[adversary.lr],
+                betas=tuple(params[adversary.betas]),
             )
         return self
 
@@ -369,12 +222,13 @@ class VAENet(TrainingNet):
         inputs = to_float(batch, self.device, self.config["input_scale"])
         loss, z, terms = self.vae_loss(inputs)
         self.optimizer_step(self.optimizer_, loss, VAE_MODULES)
-        if self.config["objective"] == "factor":
-            terms["discriminator_loss"] = self.discriminator_step(z)
+        adversary = self.objective.adversary
+        if adversary is not None:
+            terms[adversary.loss_name] = self.discriminator_step(z)
         return loss.detach(), terms
 
     def vae_loss(self, inputs):
-        """The objective's loss on one batch.
+        """The objective's loss on one batch: reconstruction + the objective's regulariser.
 
         Returns
         -------
@@ -388,42 +242,25 @@ class VAENet(TrainingNet):
         z = reparameterize(mean, logvar, self.rng_)
         reconstruction = self.likelihood.nll(self.module_(z), inputs)
         kl = gaussian_kl(mean, logvar)
-        regulariser, extra = self._regulariser(z, mean, logvar, kl)
+        batch = Batch(z, mean, logvar, kl, self.n_iter_, self.config["dataset_size"],
+                      self.adversary)
+        regulariser, extra = self.objective.regulariser(batch, self.objective_params)
         terms = {"reconstruction": reconstruction, "kl": kl, **extra}
         return reconstruction + regulariser, z, {k: v.detach() for k, v in terms.items()}
 
-    def _regulariser(self, z, mean, logvar, kl):
-        """The objective's weighted KL-side terms and the named estimates it used."""
-        cfg = self.config
-        if cfg["objective"] == "beta":
-            return cfg["beta"] * kl, {}
-        if cfg["objective"] == "factor":
-            tc = discriminator_tc(self.tc_discriminator_(z))
-            return kl + cfg["gamma"] * tc, {"total_correlation": tc}
-        terms = kl_decomposition(z, mean, logvar, cfg["dataset_size"], cfg["tc_estimator"])
-        # Chen et al.'s objective (Sec. 4, alpha = gamma = 1) MI + beta TC + DWKL
-        # = KL + (beta - 1) TC in expectation, as the three terms sum to a
-        # one-sample estimate of the KL. The closed-form KL has lower variance
-        # (as disentanglement_lib's BetaTCVAE) and makes beta = 1 the plain VAE.
-        return kl + (cfg["beta"] - 1.0) * terms.total_correlation, terms._asdict()
-
     def discriminator_step(self, z):
-        """One FactorVAE discriminator step; returns its loss, detached.
+        """One step of the objective's adversary on the posterior samples ``z``; returns its
+        loss, detached (FactorVAE: :func:`~disentangle.vae_objectives.discriminator_loss`).
 
-        Class 0 for samples of q(z), class 1 for their dimension-wise
-        permutation; the loss is the mean of the two cross-entropies, as
-        ``tcd_loss`` in the authors' code. ``z`` is detached first, so no
-        gradient reaches the encoder.
+        ``z`` is detached first, so no gradient reaches the encoder.
 
         Parameters
         ----------
         z : Tensor of shape (M, n_latent)
         """
-        z = z.detach()
-        logits = self.tc_discriminator_(torch.cat([z, permute_dims(z, self.rng_)]))
-        labels = torch.arange(2, device=z.device).repeat_interleave(len(z))
-        loss = F.cross_entropy(logits, labels)
-        self.optimizer_step(self.optimizer_discriminator_, loss, ["tc_discriminator"])
+        adversary = self.objective.adversary
+        loss = adversary.loss(self.adversary, z.detach(), self.rng_)
+        self.optimizer_step(self.optimizer_discriminator_, loss, [adversary.name])
         return loss.detach()
 
 
@@ -431,20 +268,30 @@ class VAENet(TrainingNet):
 
 
 class VAE(GenerativeEstimator):
-    """VAE baselines with a N(0, I) prior: β-VAE, FactorVAE or β-TCVAE.
+    """VAEs with a N(0, I) prior: β-VAE, FactorVAE, β-TCVAE, DIP-VAE-I/II, annealed β-VAE.
 
     A Gaussian encoder q(z|x) and a decoder p(x|z) (the authors' FactorVAE
-    code, SPEC.md), trained on one of the objectives below, per batch of M
-    samples (reconstruction summed over pixels or features; KL in closed
-    form summed over latents; both averaged over the batch):
+    code, `fjxmlzn/InfoGAN-CR` ``FactorVAE_dSprites/gan/network.py``), trained
+    on one of the objectives below, per batch of M samples (reconstruction
+    summed over pixels or features; KL in closed form summed over latents;
+    both averaged over the batch). Each is an entry of
+    :data:`disentangle.vae_objectives.OBJECTIVES`, which gives its source:
 
     * ``"beta"``: reconstruction + β · KL (Higgins et al., ICLR 2017).
     * ``"factor"``: reconstruction + KL + γ · TC, TC estimated as
       logit_0 - logit_1 of a discriminator trained to tell samples of q(z)
       from dimension-wise permuted ones (Kim & Mnih, ICML 2018).
     * ``"beta_tc"``: reconstruction + KL + (β - 1) · TC, TC estimated on the
-      minibatch (Chen et al., NeurIPS 2018; see :func:`kl_decomposition`). In
-      expectation this is their objective MI + β · TC + DWKL.
+      minibatch (Chen et al., NeurIPS 2018; see
+      :func:`~disentangle.vae_objectives.kl_decomposition`). In expectation
+      this is their objective MI + β · TC + DWKL.
+    * ``"dip_i"`` and ``"dip_ii"``: reconstruction + KL + λ_od Σ_i≠j C_ij² +
+      λ_d Σ_i (C_ii - 1)², C the batch covariance of the posterior means
+      (DIP-VAE-I) or of q(z) (DIP-VAE-II), λ_d = ``lambda_d_factor`` · λ_od
+      (Kumar et al., ICLR 2018, Eq. 6 and 7, as disentanglement_lib's ``DIPVAE``).
+    * ``"annealed"``: reconstruction + γ · |KL - C|, the capacity C raised
+      linearly from 0 to ``c_max`` nats over ``iteration_threshold``
+      iterations (Burgess et al. 2018, Eq. 8, as disentanglement_lib's ``AnnealedVAE``).
 
     Two kinds of input, each with its networks (:mod:`disentangle.networks`)
     and likelihood:
@@ -465,23 +312,42 @@ class VAE(GenerativeEstimator):
 
     Parameters
     ----------
-    objective : {"beta", "factor", "beta_tc"}, default="beta"
+    objective : {"beta", "factor", "beta_tc", "dip_i", "dip_ii", "annealed"}, default="beta"
     n_latent : int, default=10
-        Latent dimensions (SPEC.md: 10 on dSprites).
+        Latent dimensions (10 on dSprites, as the authors' FactorVAE code:
+        :ref:`paper`).
     beta : float, default=1.0
         β, weight of the KL ("beta") or of the TC term ("beta_tc"); >= 0.
         1.0 gives the plain VAE for both. Sources differ (Higgins et al. use
         β > 1 on dSprites; the official β-TCVAE code defaults to 1;
         disentanglement_lib's study sweeps 1 to 16): tune it.
-    gamma : float, default=10.0
-        γ, weight of the FactorVAE TC term (the paper's Table 1 row uses 10;
-        its model-selection pool 1, 10, 20, 40). Ignored by other objectives.
+    gamma : float or None, default=None
+        γ, weight of the FactorVAE TC term or of the annealed β-VAE's
+        |KL - C|; >= 0. None: 10 for "factor" (the paper's Table 1 row; its
+        model-selection pool uses 1, 10, 20, 40), 1000 for "annealed"
+        (disentanglement_lib's study). Ignored by other objectives.
     tc_estimator : {"mws", "mss"}, default="mws"
-        Minibatch estimator of the β-TCVAE terms (:func:`log_importance_weights`):
+        Minibatch estimator of the β-TCVAE terms
+        (:func:`~disentangle.vae_objectives.log_importance_weights`):
         "mws", minibatch weighted sampling with Chen et al.'s log(NM) constant
         (their code's default; recorded term values are bounds, offset by up
         to (D - 1) log N), or "mss", stratified weights giving consistent term
         values. Ignored by other objectives.
+    lambda_od : float, default=10.0
+        λ_od, weight of the off-diagonal covariance entries of DIP-VAE; >= 0
+        (disentanglement_lib's study sweeps 1 to 50). Ignored by other objectives.
+    lambda_d_factor : float or None, default=None
+        λ_d / λ_od, the relative weight of the diagonal entries; >= 0. None:
+        10 for "dip_i", 1 for "dip_ii" (disentanglement_lib's study).
+        Ignored by other objectives.
+    c_max : float, default=25.0
+        The annealed β-VAE's final capacity C in nats, >= 0 (Burgess et al.'s
+        dSprites value; disentanglement_lib's study sweeps 5 to 100).
+        Ignored by other objectives.
+    iteration_threshold : int, default=100_000
+        Iterations over which the annealed β-VAE raises C from 0 to
+        ``c_max`` (disentanglement_lib's study), >= 1; C stays at ``c_max``
+        after. Ignored by other objectives.
     lr : float, default=1e-4
         Adam learning rate of the encoder and decoder (authors' code).
     betas : tuple of float, default=(0.9, 0.999)
@@ -491,7 +357,7 @@ class VAE(GenerativeEstimator):
     betas_discriminator : tuple of float, default=(0.5, 0.9)
         Its Adam betas (authors' code).
     batch_size : int, default=64
-        At least 2 for "factor" and "beta_tc".
+        At least 2 for "factor", "beta_tc", "dip_i" and "dip_ii".
     max_iter : int, default=311_040
         Training iterations in all (the authors' config: 27 epochs of dSprites at batch 64).
     device : str or torch.device, default="auto"
@@ -502,7 +368,10 @@ class VAE(GenerativeEstimator):
         (``torch.get_num_threads()``; the order of floating-point sums, and so
         the model, depends on it).
     verbose : int, default=0
-        1 prints a progress bar and a log row per pass over the data.
+        0 prints nothing; 1 the training log and progress bar of
+        :class:`InfoGANCR` (:ref:`training_log`): a row of the losses' means
+        about every twentieth of ``max_iter_`` iterations (every 20,000 of the
+        default 311,040) and a last one when training ends.
     callbacks : list of skorch callbacks or (name, callback) tuples, optional
         Extra callbacks of the training net; they see ``net.n_iter_``. A
         callback named like a default one replaces it, ``(name, None)``
@@ -528,7 +397,8 @@ class VAE(GenerativeEstimator):
     max_time : float or None, default=None
         Budget of ``fit`` in seconds; ``max_iter_`` is then the longest
         schedule (at most ``max_iter``) that fits it at the pace measured
-        before training (:ref:`performance`; as in :class:`InfoGANCR`).
+        before training, re-planned during the fit from the pace measured
+        there (:ref:`performance`; as in :class:`InfoGANCR`).
     fast_path : None, str or list of str, default=None
         None (the reference step, bit for bit), or some of ``"bf16"``,
         ``"channels_last"``, ``"compile"`` and ``"cuda_graphs"``: faster
@@ -570,12 +440,17 @@ class VAE(GenerativeEstimator):
     device_ : torch.device
     history_ : skorch History
         Per batch: ``train_loss`` (the VAE loss) and the terms named in
-        ``disentangle.vae.LOSS_NAMES[objective]``; their means per pass.
+        ``disentangle.vae_objectives.LOSS_NAMES[objective]``; their means per pass.
     n_iter_ : int
         Iterations run in all.
     max_iter_ : int
         Length of the schedule trained: ``max_iter``, or the one fitted to
         ``max_time``. ``max_iter=max_iter_`` without a budget repeats the fit.
+    schedule_plans_ : list of dict
+        With ``max_time``, the lengths planned (``disentangle._budget.Replanner``):
+        before training, then re-planned from the measured pace every 2 % of the
+        budget; each with ``iteration``, ``seconds``, ``max_iter`` and ``pace`` (it/s
+        of each phase). Empty without a budget.
     fast_path_ : tuple of str
         The fast paths the last ``fit`` trained with, sorted (``()``: the
         reference step); what ``fast_path="auto"`` chose on this device.
@@ -626,15 +501,11 @@ class VAE(GenerativeEstimator):
         **GenerativeEstimator._parameter_constraints,
         "objective": [StrOptions(set(OBJECTIVES))],
         "n_latent": [Number(Integral, 1, None, closed="left")],
-        "beta": [Number(Real, 0, None, closed="left", finite=True)],
-        "gamma": [Number(Real, 0, None, closed="left", finite=True)],
-        "tc_estimator": [StrOptions(set(TC_ESTIMATORS))],
         "lr": [Number(Real, 0, None, closed="neither")],
         "betas": [ADAM_BETAS],
-        "lr_discriminator": [Number(Real, 0, None, closed="neither")],
-        "betas_discriminator": [ADAM_BETAS],
         "encoder": [callable, None],
         "decoder": [callable, None],
+        **parameter_constraints(),  # the objectives' hyper-parameters
     }
 
     def __init__(
@@ -643,8 +514,12 @@ class VAE(GenerativeEstimator):
         objective="beta",
         n_latent=10,
         beta=1.0,
-        gamma=10.0,
+        gamma=None,
         tc_estimator="mws",
+        lambda_od=10.0,
+        lambda_d_factor=None,
+        c_max=25.0,
+        iteration_threshold=100_000,
         lr=1e-4,
         betas=(0.9, 0.999),
         lr_discriminator=1e-4,
@@ -669,6 +544,10 @@ class VAE(GenerativeEstimator):
         self.beta = beta
         self.gamma = gamma
         self.tc_estimator = tc_estimator
+        self.lambda_od = lambda_od
+        self.lambda_d_factor = lambda_d_factor
+        self.c_max = c_max
+        self.iteration_threshold = iteration_threshold
         self.lr = lr
         self.betas = betas
         self.lr_discriminator = lr_discriminator
@@ -702,7 +581,8 @@ class VAE(GenerativeEstimator):
             copied: batches become float one at a time. Or a table of n
             samples of d numeric features (float32 per batch), or images
             flattened to (n, C*H*W) with ``image_shape``. At least 2 samples
-            for "factor" and "beta_tc".
+            for the objectives that estimate a batch statistic ("factor",
+            "beta_tc", "dip_i", "dip_ii").
         y : ignored
 
         Returns
@@ -713,9 +593,10 @@ class VAE(GenerativeEstimator):
         Raises
         ------
         ValueError
-            Unknown ``objective`` or ``tc_estimator``, negative ``beta`` or
-            ``gamma``, batches of fewer than 2 samples for "factor" or
-            "beta_tc", other invalid parameters or input (see
+            Unknown ``objective`` or ``tc_estimator``, a negative or infinite
+            weight (``beta``, ``gamma``, ``lambda_od``, ``lambda_d_factor``,
+            ``c_max``), batches of fewer than 2 samples for "factor",
+            "beta_tc", "dip_i" or "dip_ii", other invalid parameters or input (see
             :func:`disentangle._validation.validate_input`), or a ``warm_start``
             state from another fit (see ``warm_start``).
         FloatingPointError
@@ -724,16 +605,17 @@ class VAE(GenerativeEstimator):
         return self._fit(X)
 
     def _check_params(self):
-        if self.objective != "beta" and self.batch_size < 2:
+        what = OBJECTIVES[self.objective].batch_estimate
+        if what is not None and self.batch_size < 2:
             raise ValueError(
-                f"objective {self.objective!r} estimates the total correlation from the "
+                f"objective {self.objective!r} estimates {what} from the "
                 f"batch and needs at least 2 images per batch; got {self.batch_size}."
             )
 
     _network_params = ("encoder", "decoder")
 
     def _min_samples(self):
-        return 1 if self.objective == "beta" else 2
+        return 1 if OBJECTIVES[self.objective].batch_estimate is None else 2
 
     def _loss_names(self):
         return LOSS_NAMES[self.objective]
@@ -742,20 +624,11 @@ class VAE(GenerativeEstimator):
         return self.n_latent, self.n_latent
 
     def _make_net(self, n_samples, seed, engine_params):
-        return VAENet(self.decoder or build_vae_decoder, criterion=None,
-                      config=self._net_config(seed, n_samples), **engine_params)
-
-    def _net_config(self, seed, dataset_size):
-        return {
-            "encoder": self.encoder or VAEEncoder,
-            "objective": self.objective, "n_latent": self.n_latent,
-            "input_shape": self.input_shape_, "beta": float(self.beta),
-            "gamma": float(self.gamma), "tc_estimator": self.tc_estimator,
-            "dataset_size": dataset_size, "lr": self.lr, "betas": tuple(self.betas),
-            "lr_discriminator": self.lr_discriminator,
-            "betas_discriminator": tuple(self.betas_discriminator),
-            "input_scale": self.input_scale_, "seed": seed,
-        }
+        # The net reads the validated parameters themselves, and the facts of this fit.
+        config = {**self.get_params(deep=False), "input_shape": self.input_shape_,
+                  "input_scale": self.input_scale_, "dataset_size": n_samples, "seed": seed}
+        return VAENet(self.decoder or build_vae_decoder, criterion=None, config=config,
+                      **engine_params)
 
     def _draw_prior(self, rng, n_samples):
         return rng.standard_normal(size=(n_samples, self.n_latent_))

@@ -34,6 +34,7 @@ def test_demo_writes_picture_and_loadable_model(small_dsprites, tmp_path, capsys
     score = float(printed.split("FactorVAE score (paper protocol, 500 votes): ")[1].split()[0])
     assert 0 <= score <= 1
     assert "trained 3 iterations" in printed and "peak memory" in printed
+    assert "live codes: " in printed and " of 5 change the traversal picture" in printed
     assert "InfoGANCR.from_preset('cpu')" in printed  # no GPU here: the CPU preset
     png = (out / "traversals.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -43,6 +44,14 @@ def test_demo_writes_picture_and_loadable_model(small_dsprites, tmp_path, capsys
                                   "batch_size": 32, "random_state": 0, "device": model.device,
                                   "verbose": 0, "checkpoint_every": 500}
     assert model.transform(np.zeros((2, 64, 64), np.uint8)).shape == (2, 5)
+
+
+def test_demo_fast_path_reaches_the_model(small_dsprites, tmp_path):
+    out = tmp_path / "out"
+    assert cli.main(["demo", "--max-iter", "2", "--batch-size", "32", "--output", str(out),
+                     "--quiet", "--fast-path", "channels_last", "--pretrained", "none"]) == 0
+    model = joblib.load(out / "model.joblib")
+    assert model.fast_path == ("channels_last",) and model.fast_path_ == ("channels_last",)
 
 
 def test_traversal_grid_sweeps_one_code_per_row(small_dsprites, tmp_path):

@@ -57,18 +57,3 @@ def test_gradient_norm_clipping_changes_training(estimator, table):
     # Without the callback the same seed gives the same codes again.
     again = estimator.set_params(callbacks=None).fit(table).transform(table)
     np.testing.assert_array_equal(plain, again)
-
-
-@pytest.mark.parametrize(("name", "home"), [("BatchIterator", "_engine"),
-                                            ("TrainingCheckpoint", "_checkpoint"),
-                                            ("SampleCollapse", "infogan_cr")])
-def test_the_old_training_module_still_finds_every_name_with_a_warning(name, home):
-    import importlib
-
-    import disentangle._training as training
-
-    with pytest.warns(FutureWarning, match=f"moved to disentangle.{home}.{name}"):
-        moved = getattr(training, name)
-    assert moved is getattr(importlib.import_module(f"disentangle.{home}"), name)
-    with pytest.raises(AttributeError):
-        training.nothing_like_this  # noqa: B018

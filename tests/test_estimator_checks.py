@@ -12,6 +12,7 @@ from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from disentangle import VAE, InfoGANCR, ModelCentralitySelector
+from disentangle.selection import RandomizedModelCentralitySelector
 
 TINY = dict(max_iter=2, batch_size=8, device="cpu")
 
@@ -126,6 +127,10 @@ def test_set_output_pandas_gives_named_code_columns(Estimator):
 SELECTOR = ModelCentralitySelector(
     VAE(n_latent=2, **TINY), {"random_state": [0, 1]}, random_state=0,
     similarity_params={"batch_size": 4, "votes_per_code": 2, "n_variance": 20})
+#: The same pool drawn at random: two seeds from a list.
+RANDOMIZED = RandomizedModelCentralitySelector(
+    VAE(n_latent=2, **TINY), {"random_state": [0, 1]}, n_iter=2, random_state=0,
+    similarity_params=SELECTOR.similarity_params)
 
 
 #: Checks the selector fails on purpose, each with its reason.
@@ -138,16 +143,18 @@ SELECTOR_EXPECTED_FAILURES = {
 }
 
 
-@parametrize_with_checks([SELECTOR], expected_failed_checks=lambda _: SELECTOR_EXPECTED_FAILURES)
+@parametrize_with_checks([SELECTOR, RANDOMIZED],
+                         expected_failed_checks=lambda _: SELECTOR_EXPECTED_FAILURES)
 def test_selector_is_a_sklearn_estimator(estimator, check):
     check(estimator)
 
 
 @pytest.mark.parametrize("name", EXTRA_CHECKS)
-def test_sklearn_checks_for_the_selector(name):
+@pytest.mark.parametrize("selector", [SELECTOR, RANDOMIZED], ids=lambda s: type(s).__name__)
+def test_sklearn_checks_for_the_selector(name, selector):
     if "pandas" in name:
         pytest.importorskip("pandas")
-    getattr(estimator_checks, name)("ModelCentralitySelector", clone(SELECTOR))
+    getattr(estimator_checks, name)(type(selector).__name__, clone(selector))
 
 
 def test_selector_set_output_gives_the_medoids_code_names():

@@ -25,7 +25,8 @@ P = np.array([[1.0, 0.2, 0.4],
 
 
 @pytest.mark.parametrize("protocol, n_codes, images", [
-    # SPEC: 73,728 images for the standard deviations, 100 votes per code of 100 images.
+    # The authors' protocol (InfoGAN-CR_dSprites/gan/metric.py): 73,728 images for the
+    # standard deviations, 100 votes per code of 100 images.
     ("paper", 5, 73_728 + 100 * 5 * 100),
     ("paper", 10, 73_728 + 100 * 10 * 100),
     ("fast", 5, 5_000 + 10 * 5 * 50),

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from disentangle._warnings import user_frame
 from disentangle.datasets._base import GroundTruthDataset
 from disentangle.datasets._fetch import default_data_home, locate, remote_file
 from disentangle.datasets._images import cached_images, npz_headers
@@ -408,7 +409,7 @@ class DSprites(GroundTruthDataset):
             if download_if_missing:
                 warnings.warn(f"DSprites: the official file is not available: {error} "
                               "Rendering the procedural stand-in instead (source='rendered' "
-                              "asks for it without this warning).", stacklevel=3)
+                              "asks for it without this warning).", **user_frame())
             return None
 
     @property

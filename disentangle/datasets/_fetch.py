@@ -21,6 +21,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from disentangle._warnings import user_frame
+
 
 def default_data_home(data_home=None):
     """Directory for downloaded files and caches.
@@ -289,7 +291,7 @@ def fetch_file(name, data_home=None, download_if_missing=True, sha256=None):
                              + (f" from {remote.urls[0]}." if remote.urls
                                 else f" as described on {remote.page}."))
         warnings.warn(f"{str(path)!r} is not a valid {remote.filename} ({problem}), probably "
-                      "a failed download; it is deleted and downloaded again.", stacklevel=2)
+                      "a failed download; it is deleted and downloaded again.", **user_frame())
         _remove(path)
     if not remote.urls:
         raise _not_found(remote, folder, "it cannot be downloaded by a script")

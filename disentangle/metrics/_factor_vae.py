@@ -38,6 +38,7 @@ from sklearn.utils import check_random_state
 
 from disentangle._compat import validate_params
 from disentangle._progress import progress_bar
+from disentangle._warnings import user_frame
 from disentangle.metrics._discrete import factor_names
 from disentangle.metrics._representation import as_encoder
 from disentangle.metrics._sampling import (
@@ -450,7 +451,7 @@ def _active_dims(global_var, threshold):
         warnings.warn(
             f"prune_threshold={threshold:g} leaves no code dimension active: every global "
             f"standard deviation (largest {np.sqrt(global_var).max(initial=0):.3g}) is below it "
-            "or zero, so the FactorVAE score is 0.0.", UserWarning, stacklevel=4,
+            "or zero, so the FactorVAE score is 0.0.", UserWarning, **user_frame(),
         )
     return np.flatnonzero(keep)
 

@@ -29,6 +29,7 @@ from sklearn.utils import check_random_state
 from tqdm import tqdm
 
 from disentangle._progress import progress_bar
+from disentangle._warnings import user_frame
 from disentangle.datasets import GeneratedDataset
 from disentangle.metrics._centrality import centrality, centrality_errors, contenders, medoid
 from disentangle.metrics._factor_vae import _check_votes, _draw_votes, _resolve_params
@@ -361,7 +362,7 @@ class PairwiseRun:
             warnings.warn(
                 f"similarity_params n_samples={n_samples} is larger than len(X)="
                 f"{len(observations)}; UDR encodes all {len(observations)} observations.",
-                UserWarning, stacklevel=4)
+                UserWarning, **user_frame())
         tasks = (delayed(guarded)(udr_representation, self.error_score, models[i],
                                   observations, self.params["kl_threshold"])
                  for i in alive)
