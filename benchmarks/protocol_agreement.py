@@ -13,7 +13,13 @@ calibrates the issue's criterion ("agrees": the same medoid and Kendall tau >= 0
 Matrices are built column by column and saved in ``OUT/agreement.csv`` (the
 format of ``pairwise.csv``, selector ``mc_<protocol>@<seed>``); seed
 ``--seed`` (0) is ``pairwise.csv``'s matrix, reused. A rerun resumes;
-``--report-only`` prints the table from ``agreement.csv`` alone.
+``--report-only`` prints the table from ``agreement.csv`` alone. The
+``"adaptive"`` protocol decides its rounds from the whole matrix, so its
+matrix is computed whole under each seed (``mc_adaptive@<seed>``), and the
+images each model rendered and encoded go to ``OUT/agreement_images.csv``:
+its "images a model" is their mean (the others' is the protocol's count), and
+the last two columns give each protocol's images and seconds as ratios
+against the paper protocol's in the same table.
 
 Usage::
 
@@ -24,9 +30,11 @@ Usage::
 """
 
 import argparse
+import csv
 import itertools
 import os
 import sys
+import time
 
 import joblib
 import numpy as np
@@ -36,11 +44,20 @@ from disentangle.metrics import _similarity
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import selection_quality as sq  # noqa: E402
 
-#: selection_quality's protocols and two more between "fast" and the paper's.
+#: selection_quality's protocols, two more between "fast" and the paper's, and the adaptive one.
 PROTOCOLS = {
     **sq.PROTOCOLS,
     "votes10_var5k": {"protocol": "paper", "votes_per_code": 10, "n_variance": 5_000},
     "fast_votes40": {"protocol": "fast", "votes_per_code": 40},
+    "adaptive": {"protocol": "adaptive"},
+}
+
+#: --smoke: selection_quality's tiny protocols and an adaptive one of two rounds at most
+#: (10 then 20 votes a code of 20 images; the smoke models are at chance, so it runs both).
+SMOKE_PROTOCOLS = {
+    **sq.SMOKE["protocols"],
+    "adaptive": {"protocol": "adaptive", "votes_per_code": 20, "batch_size": 20,
+                 "n_variance": 500},
 }
 
 
@@ -58,13 +75,63 @@ def n_codes(pool):
     return estimator.n_codes if hasattr(estimator, "n_codes") else estimator.n_latent
 
 
+def images_a_model(name, protocol, params, codes, images):
+    """Images a model of pool ``name`` renders: the mean measured over the adaptive
+    protocol's seeds and models (``images``), else the protocol's count."""
+    measured = [rendered for (pool, selector), (rendered, _) in images.items()
+                if pool == name and selector.startswith(f"mc_{protocol}@")]
+    if measured:
+        return int(round(np.mean([np.mean(r) for r in measured])))
+    return images_per_model(params, codes)
+
+
+def adaptive_matrix(name, models, label, params, seed, entries, images, save):
+    """The adaptive protocol's matrix of the pool under ``seed``, whole (its rounds depend
+    on every column), with the images each model rendered and encoded."""
+    key = (name, f"mc_{label}")
+    if key in entries and key in images:
+        return
+    alive, fitted = sq.fitted_models(models)
+    start = time.perf_counter()
+    run = _similarity.similarity_run(fitted, similarity_params=params, random_state=seed)
+    seconds = time.perf_counter() - start
+    full = np.full((len(models),) * 2, np.nan)
+    full[np.ix_(alive, alive)] = run.pairwise
+    entries[key] = (full, seconds)
+    images[key] = (run.rendered, run.encoded)
+    save()
+    print(f"  {name} mc_{label}: {seconds:.1f} s, {run.n_rounds} rounds", flush=True)
+
+
+def read_images_csv(path):
+    """(pool, selector) -> (rendered, encoded) arrays over the pool's fitted models."""
+    if not os.path.exists(path):
+        return {}
+    cells = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            cells.setdefault((r["pool"], r["selector"]), []).append(
+                (int(r["rendered"]), int(r["encoded"])))
+    return {key: tuple(np.array(column) for column in zip(*values, strict=True))
+            for key, values in cells.items()}
+
+
+def write_images_csv(path, images):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["pool", "selector", "model", "rendered", "encoded"])
+        for (pool, selector), (rendered, encoded) in sorted(images.items()):
+            for k, (r, e) in enumerate(zip(rendered, encoded, strict=True)):
+                writer.writerow([pool, selector, k, int(r), int(e)])
+
+
 def subpools(n, limit, seed):
     """The full pool, then sub-pools of 3 to 5 models (all, or ``limit`` random ones a size)."""
     return [list(range(n))] + [s for size in (5, 4, 3) if size < n
                                for s in sq.subpools(n, size, limit, seed)]
 
 
-def pool_table(name, n_models, codes, entries, catalogue, args):
+def pool_table(name, n_models, codes, entries, catalogue, args, images=None):
     """Markdown lines: every protocol's agreement with the paper protocol, seed against seed."""
     matrices = {}
     for (pool, selector), (matrix, seconds) in entries.items():
@@ -76,9 +143,11 @@ def pool_table(name, n_models, codes, entries, catalogue, args):
     subs = subpools(n_models, args.n_subpools, args.seed)
     lines = [f"\n### {name}: {n_models} models, {len(subs) - 1} sub-pools of 3 to 5",
              "| protocol | images a model | s a matrix (fastest) | pairs of seeds | full pool: "
-             "same medoid, tau mean (min to max) | sub-pools: same medoid, median tau |",
-             "|---|---|---|---|---|---|"]
-    cost = {p: images_per_model(catalogue[p], codes) for p in matrices}
+             "same medoid, tau mean (min to max) | sub-pools: same medoid, median tau "
+             "| images vs paper | s vs paper |",
+             "|---|---|---|---|---|---|---|---|"]
+    cost = {p: images_a_model(name, p, catalogue[p], codes, images or {}) for p in matrices}
+    fastest = {p: min(s for _, s in matrices[p].values()) for p in matrices}
     for protocol in sorted(matrices, key=lambda p: -cost[p]):
         pairs = [(a, b) for a, b in itertools.product(matrices[protocol], matrices["paper"])
                  if protocol != "paper" or a < b]
@@ -90,25 +159,32 @@ def pool_table(name, n_models, codes, entries, catalogue, args):
             full.append(rows[0])
             sub.append(rows[1:])
         full, sub = np.array(full), np.concatenate(sub)
-        seconds = min(s for _, s in matrices[protocol].values())  # the least disturbed run
+        seconds = fastest[protocol]  # the least disturbed run
         label = "paper (another seed)" if protocol == "paper" else protocol
         lines.append(
             f"| {label} | {cost[protocol]:,} | {seconds:.0f} | {len(pairs)} "
             f"| {full[:, 0].mean():.0%}, {full[:, 1].mean():.2f} ({full[:, 1].min():.2f} to "
-            f"{full[:, 1].max():.2f}) | {sub[:, 0].mean():.0%}, {np.nanmedian(sub[:, 1]):.2f} |")
+            f"{full[:, 1].max():.2f}) | {sub[:, 0].mean():.0%}, {np.nanmedian(sub[:, 1]):.2f} "
+            f"| {cost[protocol] / cost['paper']:.2f} | {seconds / fastest['paper']:.2f} |")
     return lines
 
 
-def compute(name, out, protocols, seeds, entries, save):
+def compute(name, out, protocols, seeds, entries, images, save):
     """Fill ``entries`` with the matrix of every protocol and seed (seed ``--seed`` from
-    selection_quality's ``pairwise.csv`` when there)."""
+    selection_quality's ``pairwise.csv`` when there), and ``images`` with the adaptive
+    protocol's images a model."""
     paths = sorted((p for p in os.listdir(os.path.join(out, name)) if p.endswith(".joblib")),
                    key=lambda p: int(p.removeprefix("model_").removesuffix(".joblib")))
     models = [joblib.load(os.path.join(out, name, p)) for p in paths]
+    adaptive = {p for p, params in protocols.items() if params.get("protocol") == "adaptive"}
     for seed in seeds:
         sq.centrality_matrices(name, models, {f"{p}@{seed}": params
-                                              for p, params in protocols.items()},
+                                              for p, params in protocols.items()
+                                              if p not in adaptive},
                                seed, entries, save)
+        for p in sorted(adaptive):
+            adaptive_matrix(name, models, f"{p}@{seed}", protocols[p], seed, entries, images,
+                            save)
 
 
 def parse_args(argv=None):
@@ -127,17 +203,22 @@ def parse_args(argv=None):
                              "tiny protocols under seeds 0 and 1: the pipeline in seconds")
     args = parser.parse_args(argv)
     if args.smoke:
-        args.pools, args.protocols, args.seeds = ["beta_vae"], list(sq.SMOKE["protocols"]), [0, 1]
+        args.pools, args.protocols, args.seeds = ["beta_vae"], list(SMOKE_PROTOCOLS), [0, 1]
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
-    catalogue = sq.SMOKE["protocols"] if args.smoke else PROTOCOLS
+    catalogue = SMOKE_PROTOCOLS if args.smoke else PROTOCOLS
     if args.smoke and not args.report_only:
         sq.main(["--smoke", "--pools", *args.pools, "--out", args.out])
     path = os.path.join(args.out, "agreement.csv")
-    entries = sq.read_pairwise_csv(path)
+    images_path = os.path.join(args.out, "agreement_images.csv")
+    entries, images = sq.read_pairwise_csv(path), read_images_csv(images_path)
+
+    def save():
+        sq.write_pairwise_csv(path, entries)
+        write_images_csv(images_path, images)
     rows = sq.read_models_csv(os.path.join(args.out, "models.csv"))
     if not args.report_only:
         for (pool, selector), value in sq.read_pairwise_csv(
@@ -147,12 +228,12 @@ def main(argv=None):
                 entries.setdefault((pool, f"{selector}@{args.seed}"), value)
         for name in args.pools:
             compute(name, args.out, {p: catalogue[p] for p in args.protocols}, args.seeds, entries,
-                    save=lambda: sq.write_pairwise_csv(path, entries))
+                    images, save)
     for name in args.pools:
         n_models = sum(r["pool"] == name for r in rows)
         if n_models:
             print("\n".join(pool_table(name, n_models, n_codes(name), entries, catalogue,
-                                        args)))
+                                        args, images)))
 
 
 if __name__ == "__main__":

@@ -111,8 +111,8 @@ def clocked():
         clock.time(owner, "_decode_batch", "render (forward)")
     for owner in (InfoGANCR, VAE):
         clock.time(owner, "_encode_batch", "encode (forward)")
-    clock.enter(_factor_vae, "_global_variances", "variance sample")
-    clock.enter(_factor_vae, "_vote_matrices", "votes")
+    clock.enter(_factor_vae, "_variance_sample", "variance sample")
+    clock.enter(_factor_vae, "_vote_spreads", "votes")
     try:
         yield clock
     finally:
@@ -171,7 +171,7 @@ def parallel_cost(models, params, seed, n_jobs):
     run = PairwiseRun("factor_vae", params, n_jobs=n_jobs, pre_dispatch="2*n_jobs", verbose=0,
                       error_score="raise", prefix="similarity_cost")
     start = time.perf_counter()
-    _, task_seconds = run(models, [None] * len(models), None, seed)
+    task_seconds = run(models, [None] * len(models), None, seed).times
     wall = time.perf_counter() - start
     return wall, float(task_seconds.sum()), len(pickle.dumps(models[0]))
 

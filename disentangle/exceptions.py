@@ -40,3 +40,17 @@ class InconsistentVersionWarning(UserWarning):
             f"results than under {original}: to be sure, load it with that version or fit it "
             "again."
         )
+
+
+class TiedCandidatesWarning(UserWarning):
+    """The medoid of a :class:`~disentangle.ModelCentralitySelector` is a coin flip among some.
+
+    Issued once after ``fit`` when other candidates' centralities lie within
+    two standard errors of the medoid's lead over them
+    (``cv_results_["std_lead"]``: a bootstrap over the votes, see the
+    ModelCentrality user guide's "Reading a tie"). The message lists those
+    candidates' parameters and centralities with their standard errors and
+    what would separate them. ``best_index_`` is still the highest centrality.
+    Turn it into an error with
+    ``warnings.simplefilter("error", TiedCandidatesWarning)``.
+    """

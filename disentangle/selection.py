@@ -42,6 +42,10 @@ from disentangle._compat import Interval, StrOptions, _fit_context, eval_expr
 from disentangle._engine import interrupts_propagate
 from disentangle._validation import INTEGER, REAL, Predicate
 from disentangle._warnings import user_frame
+from disentangle.exceptions import TiedCandidatesWarning
+from disentangle.metrics._centrality import centrality as _centrality
+from disentangle.metrics._centrality import centrality_errors, contenders, rounded_std
+from disentangle.metrics._centrality import medoid as _medoid
 from disentangle.metrics._representation import rows_without_names
 from disentangle.metrics._similarity import (
     SIMILARITIES,
@@ -50,6 +54,7 @@ from disentangle.metrics._similarity import (
     PairwiseRun,
     guarded,
     pairwise_similarity,
+    similarity_run,
 )
 from disentangle.metrics._udr import relative_strength
 
@@ -147,25 +152,36 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
     similarity : {"factor_vae", "udr_lasso", "udr_spearman"}, default="factor_vae"
         ``"factor_vae"`` is ModelCentrality; the others are UDR's variants.
     similarity_params : dict, default=None
-        Overrides of :data:`SIMILARITY_DEFAULTS`. ``"factor_vae"``: the
-        arguments of :func:`~disentangle.metrics.factor_vae_score` and
-        ``votes_per_code``; ``protocol`` is one of
-        :data:`SIMILARITY_PROTOCOLS` or ``"community"``. Both protocols of
-        :data:`SIMILARITY_PROTOCOLS` use the paper's vote machinery (the fixed
-        code cycling over the codes, no train/evaluation split, no pruning);
-        they differ in counts. ``"paper"`` (the default, fjxmlzn/InfoGAN-CR):
-        votes of 100 observations, 100 votes per code of model ``j``
-        (``n_train`` = ``votes_per_code`` times its codes: the paper's 500 for
-        5 codes), standard deviations over 73,728 prior samples: 123,728
-        observations a model. ``"fast"`` (``{"protocol": "fast"}``): votes of
-        50, 10 per code, standard deviations over 5,000: 7,500 observations a
-        model for 5 codes, about 9 to 16 times less time (the user guide gives
-        its measured agreement with the paper's). A count given explicitly
-        replaces the protocol's. UDR: ``n_samples`` (observations drawn from ``X``,
-        default 10,000, our choice; all of ``X`` if it has fewer, with a
-        warning when ``n_samples`` was given), ``alpha`` (Lasso penalty, 0.1) and
-        ``kl_threshold`` (0.01): as in disentanglement_lib, latents whose mean
-        KL to the N(0, 1) prior is at most this are ignored, for models whose
+        Overrides of :data:`SIMILARITY_DEFAULTS`. ``"factor_vae"``: the arguments of
+        :func:`~disentangle.metrics.factor_vae_score`, ``votes_per_code``,
+        ``n_bootstrap`` (replicates of the standard errors, default 200) and ``z``
+        (adaptive protocol only); ``protocol`` is one of :data:`SIMILARITY_PROTOCOLS` or
+        ``"community"``. The protocols of :data:`SIMILARITY_PROTOCOLS` use the paper's
+        vote machinery (the fixed code cycling over the codes, no train/evaluation
+        split, no pruning); they differ in counts. ``"paper"`` (the default,
+        fjxmlzn/InfoGAN-CR): votes of 100 observations, 100 votes per code of model
+        ``j`` (``n_train`` = ``votes_per_code`` times its codes: the paper's 500 for 5
+        codes), standard deviations over 73,728 prior samples: 123,728 observations a
+        model. ``"fast"`` (``{"protocol": "fast"}``): votes of 50, 10 per code, standard
+        deviations over 5,000: 7,500 observations a model for 5 codes, about 9 to 16
+        times less time (the user guide gives its measured agreement with the paper's).
+        ``"adaptive"`` (``{"protocol": "adaptive", "z": 2.0}``): rounds of votes of the
+        paper's size (100; votes of different sizes cannot be pooled into one
+        classifier); the first has ``"fast"``'s 10 votes per code and 5,000 observations
+        for the standard deviations; after each round the centralities and the standard
+        errors of the medoid's lead are computed, and the run stops when the medoid
+        leads every other eligible candidate by ``z`` (a float > 0, default 2) standard
+        errors; otherwise the next round doubles the votes and the variance sample of
+        the entries that involve the candidates still in contention (their models' data,
+        read by every encoder, and their encoders on every model's data), keeping the
+        votes already drawn (their winners are recomputed against the grown variance
+        sample), up to the paper's counts per entry (``votes_per_code`` and
+        ``n_variance`` set these caps), where it stops and a tie is named. ``n_train``
+        is refused. A count given explicitly replaces the protocol's. UDR: ``n_samples``
+        (observations drawn from ``X``, default 10,000, our choice; all of ``X`` if it
+        has fewer, with a warning when ``n_samples`` was given), ``alpha`` (Lasso
+        penalty, 0.1) and ``kl_threshold`` (0.01): as in disentanglement_lib, latents
+        whose mean KL to the N(0, 1) prior is at most this are ignored, for models whose
         ``transform(X, return_std=True)`` returns posterior means and standard
         deviations; other models (GANs) keep every code.
     n_jobs : int, default=None
@@ -218,8 +234,18 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
         ``complete`` (bool: False when the model reports fewer iterations
         than its ``max_iter_``), ``fit_time`` (s), ``similarity_time`` (s:
         generating this model's data and scoring every encoder on it, or for
-        UDR encoding the sample and computing its row) and ``error`` (object:
-        None, or the error message of a failed candidate).
+        UDR encoding the sample and computing its row), ``error`` (object:
+        None, or the error message of a failed candidate), ``std_centrality``
+        (float: the centrality's standard error, a bootstrap over the votes,
+        :mod:`disentangle.metrics._vote_bootstrap`; NaN for a failed
+        candidate and for UDR, which has none: a bootstrap over its data
+        points would refit every Lasso or Spearman map per replicate),
+        ``std_lead`` (float: the standard error of the medoid's lead over
+        this candidate, ``centrality[best_index_] - centrality[i]``, from
+        the same replicates, so without assuming the two independent; 0.0
+        for the medoid), ``n_images_rendered`` and ``n_images_encoded``
+        (int: images this model's generator rendered and its encoder
+        encoded for the similarity; UDR renders none).
     best_index_ : int
         Index of the selected candidate (always one that did not fail and,
         unless ``allow_incomplete``, one that trained every iteration asked).
@@ -235,6 +261,14 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
         The raw, asymmetric scores: FactorVAE score of encoder ``i`` on model
         ``j``'s data, or UDR's score of the map from ``i``'s codes to ``j``'s.
         Values in ``[0, 1]``; NaN in the rows and columns of failed candidates.
+    pairwise_std_ : ndarray of shape (n_candidates, n_candidates)
+        Standard error of each entry of ``pairwise_scores_`` (``"factor_vae"``:
+        its spread over bootstrap replicates of the votes; NaN for UDR). The
+        paper's protocol scores its majority-vote classifier on the votes it
+        was built from, so a binomial standard error would be wrong; entries
+        of one column share their votes and are resampled together.
+    n_similarity_rounds_ : int
+        Rounds of votes: 1, but for the adaptive protocol.
     similarity_matrix_ : ndarray of shape (n_candidates, n_candidates)
         ``(pairwise_scores_ + pairwise_scores_.T) / 2``, symmetric. The
         diagonal is the self-score, computed like every other entry (a
@@ -256,17 +290,22 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
     -----
     Cost: each model renders its data once (``n_train * batch_size +
     n_variance`` observations: 123,728 with the default, paper protocol and
-    7,500 with the ``"fast"`` one, for 5 codes) and every
+    7,500 with the ``"fast"`` one, for 5 codes; the adaptive protocol
+    renders 10,000 in its first round and at most the paper's 123,728:
+    ``cv_results_["n_images_rendered"]`` says how many) and every
     encoder sees every model's data once, in batches, inside about two joblib
-    tasks per worker (one per model with ``n_jobs=1``). The tasks receive
+    tasks per worker (one per model with ``n_jobs=1``), each round. The
+    standard errors cost no image: 200 resamples of the votes already drawn. The tasks receive
     every fitted model, each as its own argument (under Dask each model is
     scattered once and each worker fetches it once), so the work is shared
     out by ``n_jobs`` without any shared file: the selector writes nothing to
     disk, and candidates whose parameters name the same checkpoint or work
     directory are rejected.
 
-    Every task gets its own seed, so the result does not depend on ``n_jobs``
-    or the backend for deterministic estimators. Torch models trained or run
+    Every task gets its own seed, and the bootstrap resamples and the
+    adaptive protocol's rounds derive theirs from it, so the result does not
+    depend on ``n_jobs``, ``verbose`` or the backend for deterministic
+    estimators. Torch models trained or run
     on CPU in worker processes (1 thread each) may differ from an in-process
     run by float rounding, which can flip near-tied votes of barely trained
     models.
@@ -384,6 +423,11 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
             UDR ``n_samples`` larger than ``len(X)``, a lone candidate that
             did not fail, or candidates that trained fewer iterations than
             asked (one warning naming them all).
+        disentangle.exceptions.TiedCandidatesWarning
+            Eligible candidates whose centralities are within 2 standard
+            errors of the medoid's lead over them (one warning naming them,
+            their centralities ± standard errors and what would separate
+            them); ``best_index_`` stays the highest centrality.
         sklearn.exceptions.FitFailedWarning
             Some candidates failed (one warning naming them all).
         """
@@ -395,8 +439,9 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
         self.n_candidates_ = len(candidates)
 
         models, fit_time, errors = self._fit_candidates(X, candidates, run)
-        pairwise, sim_time = run(models, errors, X, self.random_state)
-        self._set_results(candidates, models, errors, pairwise, fit_time, sim_time, run.log)
+        eligible = _eligibility(models, errors, self.allow_incomplete)[-1]
+        similarities = run(models, errors, X, self.random_state, eligible)
+        self._set_results(candidates, models, errors, similarities, fit_time, run.log)
         return self
 
     # --- fitting --------------------------------------------------------------------------
@@ -428,33 +473,41 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
 
     # --- results --------------------------------------------------------------------------
 
-    def _set_results(self, candidates, models, errors, pairwise, fit_time, sim_time, log):
-        """Centralities, ranks, the medoid and every fitted attribute."""
+    def _set_results(self, candidates, models, errors, similarities, fit_time, log):
+        """Centralities, their standard errors, ranks, the medoid and every fitted attribute."""
         failed = np.array([e is not None for e in errors])
         _warn_or_raise_about_failures(candidates, errors, self.error_score)
         if (~failed).sum() == 1:
             warnings.warn("Only one candidate did not fail; it is selected without comparison "
                           "and its centrality is NaN.", UserWarning, **user_frame())
-        n_iter, asked = _iterations(models)
-        incomplete = ~failed & (n_iter < asked)
-        eligible = ~failed & (~incomplete | self.allow_incomplete)
+        n_iter, asked, incomplete, eligible = _eligibility(models, errors, self.allow_incomplete)
         _warn_or_raise_about_incomplete(incomplete, eligible, n_iter, asked,
                                         self.allow_incomplete)
+        pairwise = similarities.pairwise
         pairwise[failed, :] = pairwise[:, failed] = np.nan
         centrality = _centrality(pairwise, ~failed, self.similarity)
         centrality[failed] = self.error_score
         self.best_index_ = _medoid(centrality, eligible)
         self.best_score_ = float(centrality[self.best_index_])
+        std_centrality, std_lead = centrality_errors(similarities.replicates, ~failed,
+                                                     self.best_index_)
         self.estimators_ = [None if f else m for m, f in zip(models, failed, strict=True)]
         self.best_estimator_ = self.estimators_[self.best_index_]
         self.best_params_ = candidates[self.best_index_]
         self.pairwise_scores_ = pairwise
+        self.pairwise_std_ = _pairwise_std(similarities.replicates, len(candidates))
         self.similarity_matrix_ = (pairwise + pairwise.T) / 2
+        self.n_similarity_rounds_ = similarities.n_rounds
         tiers = np.where(failed, 2, np.where(eligible, 0, 1))
-        self.cv_results_ = {**_results(candidates, centrality, fit_time, sim_time, errors, tiers),
-                            "n_iter": n_iter, "complete": ~(n_iter < asked)}
+        self.cv_results_ = {
+            **_results(candidates, centrality, fit_time, similarities.times, errors, tiers),
+            "std_centrality": std_centrality, "std_lead": std_lead,
+            "n_iter": n_iter, "complete": ~(n_iter < asked),
+            "n_images_rendered": similarities.rendered, "n_images_encoded": similarities.encoded}
         log(f"medoid: candidate {self.best_index_} {self.best_params_}, centrality "
-                  f"{centrality[self.best_index_]:.4f}")
+                  f"{centrality[self.best_index_]:.4f} +- {std_centrality[self.best_index_]:.4f}")
+        _warn_about_ties(candidates, centrality, std_centrality, std_lead, eligible,
+                         self.best_index_)
 
     # --- delegation to the medoid ---------------------------------------------------------
 
@@ -613,7 +666,7 @@ class RandomizedModelCentralitySelector(ModelCentralitySelector):
 
 
 def model_centrality(models, X=None, *, similarity="factor_vae", similarity_params=None,
-                     n_jobs=None, verbose=0, random_state=None):
+                     n_jobs=None, verbose=0, random_state=None, return_std=False):
     """Centrality and pairwise scores of already fitted generative models.
 
     The similarity step of :class:`ModelCentralitySelector` on its own, e.g.
@@ -635,6 +688,8 @@ def model_centrality(models, X=None, *, similarity="factor_vae", similarity_para
     verbose : int, default=0
     random_state : int, RandomState instance or None, default=None
         See :class:`ModelCentralitySelector`.
+    return_std : bool, default=False
+        Also return the standard error of each centrality.
 
     Returns
     -------
@@ -643,6 +698,9 @@ def model_centrality(models, X=None, *, similarity="factor_vae", similarity_para
         UDR score (median over the other models); the argmax is the selected model.
     pairwise_scores : ndarray of shape (n_models, n_models)
         As ``ModelCentralitySelector.pairwise_scores_``.
+    std_centrality : ndarray of shape (n_models,), only if ``return_std``
+        As ``cv_results_["std_centrality"]``: a bootstrap over the votes for
+        ``"factor_vae"``, NaN for UDR.
 
     Raises
     ------
@@ -651,10 +709,17 @@ def model_centrality(models, X=None, *, similarity="factor_vae", similarity_para
         ``X``, or an error of any model (nothing is tolerated here).
     """
     models = list(models)
-    pairwise = pairwise_similarity(models, X, similarity=similarity,
-                                   similarity_params=similarity_params, n_jobs=n_jobs,
-                                   verbose=verbose, random_state=random_state)
-    return _centrality(pairwise, np.ones(len(models), bool), similarity), pairwise
+    if not isinstance(return_std, bool):
+        raise TypeError(f"return_std must be a bool; got {return_std!r}.")
+    similarities = similarity_run(models, X, similarity=similarity,
+                                  similarity_params=similarity_params, n_jobs=n_jobs,
+                                  verbose=verbose, random_state=random_state)
+    alive = np.ones(len(models), bool)
+    values = _centrality(similarities.pairwise, alive, similarity)
+    if not return_std:
+        return values, similarities.pairwise
+    std = centrality_errors(similarities.replicates, alive, _medoid(values, alive))[0]
+    return values, similarities.pairwise, std
 
 
 def _best_has(selector, name):
@@ -777,27 +842,6 @@ def _check_generative(model, n_samples=_N_HEALTH_CHECK):
 # --- centrality and results ---------------------------------------------------------------------
 
 
-def _centrality(pairwise, alive, similarity):
-    """Centrality of every candidate; NaN for failed ones and for a lone survivor.
-
-    ModelCentrality (``main_mc.py``): mean over ``j != i`` of the symmetrised
-    ``(P + P.T) / 2``. UDR (disentanglement_lib ``model_scores``): median over
-    ``j != i`` of ``P[j, i]``.
-    """
-    n = len(pairwise)
-    centrality = np.full(n, np.nan)
-    symmetric = (pairwise + pairwise.T) / 2
-    for i in np.flatnonzero(alive):
-        others = np.flatnonzero(alive & (np.arange(n) != i))
-        if others.size == 0:
-            continue
-        if similarity == "factor_vae":
-            centrality[i] = symmetric[i, others].mean()
-        else:
-            centrality[i] = np.median(pairwise[others, i])
-    return centrality
-
-
 def _warn_or_raise_about_failures(candidates, errors, error_score):
     """One ``FitFailedWarning`` for all the failed candidates, as GridSearchCV gives.
 
@@ -860,11 +904,49 @@ def _warn_or_raise_about_incomplete(incomplete, eligible, n_iter, asked, allowed
                   f"{listing}): {status}.", UserWarning, **user_frame())
 
 
-def _medoid(centrality, eligible):
-    """Index of the highest centrality among the eligible candidates (ties: first)."""
-    index = np.flatnonzero(eligible)
-    values = np.where(np.isnan(centrality[index]), -np.inf, centrality[index])
-    return int(index[np.argmax(values)])
+def _eligibility(models, errors, allow_incomplete):
+    """``(n_iter, asked, incomplete, eligible)``: iterations trained and asked, and which
+    candidates trained fewer than asked and which may be the medoid."""
+    failed = np.array([e is not None for e in errors])
+    n_iter, asked = _iterations(models)
+    incomplete = ~failed & (n_iter < asked)
+    return n_iter, asked, incomplete, ~failed & (~incomplete | allow_incomplete)
+
+
+def _pairwise_std(replicates, n):
+    """Standard error of each pairwise score (ddof=1 over the replicates; NaN without)."""
+    if replicates is None:
+        return np.full((n, n), np.nan)
+    return rounded_std(replicates)
+
+
+#: Standard errors of the medoid's lead within which a candidate is named as tied with it.
+TIE_Z = 2.0
+
+
+def _warn_about_ties(candidates, centrality, std_centrality, std_lead, eligible, best):
+    """One :class:`~disentangle.exceptions.TiedCandidatesWarning` naming the eligible
+    candidates that the medoid leads by less than ``TIE_Z`` standard errors of the lead."""
+    tied = contenders(centrality, std_lead, eligible, best, TIE_Z)
+    if tied.size == 0:
+        return
+
+    def line(i, role):
+        lead = ("" if i == best else f", behind by {centrality[best] - centrality[i]:.4f} "
+                f"\u00b1 {std_lead[i]:.4f}")
+        return (f"  {role} {i} {candidates[i]}: centrality {centrality[i]:.4f} \u00b1 "
+                f"{std_centrality[i]:.4f}{lead}")
+
+    listing = "\n".join([line(best, "medoid"), *(line(i, "candidate") for i in tied)])
+    warnings.warn(TiedCandidatesWarning(
+        f"{tied.size} candidate(s) tied with the medoid: their centralities are within "
+        f"{TIE_Z:g} standard errors of the medoid's lead (a bootstrap over the votes), so "
+        f"best_index_={best} is the highest centrality but the votes do not separate it from "
+        f"them:\n{listing}\nMore votes separate candidates whose difference is the votes' "
+        "noise: similarity_params={'protocol': 'paper'} (the default), larger votes_per_code "
+        "and n_variance, or {'protocol': 'adaptive'} to spend them on these candidates only. "
+        "Candidates still tied at the paper's counts are equally central: more training of "
+        "the pool, or more candidates, tells them apart."), **user_frame())
 
 
 def _rank(scores, tiers):

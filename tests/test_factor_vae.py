@@ -259,15 +259,15 @@ def test_vote_winners_by_hand_and_order_invariant():
     codes = np.array([[0, 0, 9], [0, 2, 5], [0, 4, 1],     # var (0, 4, .): code 0
                       [1, 0, 0], [3, 0, 0], [5, 0, 0.]])   # var (4, 0, .): code 1
     global_var, active = np.array([1.0, 4.0, 1.0]), np.array([0, 1])
-    winners = _factor_vae._vote_winners(codes, 3, global_var, active, ddof=1)
-    np.testing.assert_array_equal(winners, [0, 1])
+
+    def winners(codes, ddof):
+        spread = _factor_vae._vote_spread(codes, 3, ddof)
+        return _factor_vae._vote_winners(spread, global_var, active)
+
+    np.testing.assert_array_equal(winners(codes, ddof=1), [0, 1])
     # Shuffling rows within a vote, or the votes themselves, changes nothing.
-    shuffled = codes[[2, 0, 1, 4, 5, 3]]
-    np.testing.assert_array_equal(
-        _factor_vae._vote_winners(shuffled, 3, global_var, active, ddof=1), [0, 1])
-    swapped = codes[[3, 4, 5, 0, 1, 2]]
-    np.testing.assert_array_equal(
-        _factor_vae._vote_winners(swapped, 3, global_var, active, ddof=0), [1, 0])
+    np.testing.assert_array_equal(winners(codes[[2, 0, 1, 4, 5, 3]], ddof=1), [0, 1])
+    np.testing.assert_array_equal(winners(codes[[3, 4, 5, 0, 1, 2]], ddof=0), [1, 0])
 
 
 # --- invariances, reproducibility ------------------------------------------------------

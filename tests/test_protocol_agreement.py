@@ -8,7 +8,7 @@ import joblib
 import numpy as np
 import pytest
 
-from disentangle.metrics import pairwise_similarity
+from disentangle.metrics import _similarity, pairwise_similarity
 
 _BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(_BENCHMARKS))  # protocol_agreement imports selection_quality
@@ -32,6 +32,7 @@ P = np.array([[1.0, 0.2, 0.4],
     ("fast", 5, 5_000 + 10 * 5 * 50),
     ("votes20_var10k", 5, 10_000 + 20 * 5 * 100),
     ("fast_votes40", 10, 5_000 + 40 * 10 * 50),
+    ("adaptive", 5, 73_728 + 100 * 5 * 100),  # its cap: the paper's counts
 ])
 def test_images_per_model(protocol, n_codes, images):
     assert pa.images_per_model(pa.PROTOCOLS[protocol], n_codes) == images
@@ -69,6 +70,29 @@ def test_smoke_matrices_equal_pairwise_similarity(tmp_path, capsys):
     rows = {line.split(" | ")[0]: line.split(" | ")[3] for line in report.splitlines()
             if line.startswith("| paper") or line.startswith("| fast")}
     assert rows == {"| paper (another seed)": "1", "| fast": "4"}
+    # The adaptive protocol: whole matrices under each seed, with the images each model
+    # rendered and encoded; its row gives their mean and the ratios against the paper's.
+    adaptive = pa.SMOKE_PROTOCOLS["adaptive"]
+    images = pa.read_images_csv(str(tmp_path / "sq" / "agreement_images.csv"))
+    for seed in (0, 1):
+        run = _similarity.similarity_run(models, similarity_params=adaptive, random_state=seed)
+        np.testing.assert_array_equal(entries["beta_vae", f"mc_adaptive@{seed}"][0],
+                                      run.pairwise)
+        np.testing.assert_array_equal(images["beta_vae", f"mc_adaptive@{seed}"][0],
+                                      run.rendered)
+        np.testing.assert_array_equal(images["beta_vae", f"mc_adaptive@{seed}"][1],
+                                      run.encoded)
+        # Round 1: 500 for the variance + 10 votes a code x 10 codes x 20 images; round 2
+        # adds 10 votes a code for the models in contention.
+        assert set(run.rendered) <= {500 + 10 * 10 * 20, 500 + 20 * 10 * 20}
+    rendered = np.mean([images["beta_vae", f"mc_adaptive@{s}"][0].mean() for s in (0, 1)])
+    (line,) = [r for r in report.splitlines() if r.startswith("| adaptive |")]
+    cells = line.split(" | ")
+    paper_images = 500 + 4 * 10 * 20
+    assert cells[1] == f"{round(rendered):,}" and cells[3] == "4"
+    assert cells[6] == f"{round(rendered) / paper_images:.2f}"
+    (paper_line,) = [r for r in report.splitlines() if r.startswith("| paper (another")]
+    assert paper_line.split(" | ")[6:] == ["1.00", "1.00 |"]
     # The table is rebuilt from agreement.csv alone, identically.
     pa.main(["--smoke", "--out", out, "--report-only"])
     table = capsys.readouterr().out

@@ -153,8 +153,14 @@ def test_cv_results_like_grid_search(fitted):
     results = fitted.cv_results_
     assert set(results) == {"params", "param_columns", "param_angle", "centrality",
                             "rank_centrality", "fit_time", "similarity_time", "error",
-                            "n_iter", "complete"}
+                            "n_iter", "complete", "std_centrality", "std_lead",
+                            "n_images_rendered", "n_images_encoded"}
     np.testing.assert_array_equal(results["n_iter"], [10] * 4)
+    # Each model renders its data once: 2,000 for the variance + 40 votes x 3 codes x 100;
+    # every encoder reads every model's data.
+    np.testing.assert_array_equal(results["n_images_rendered"], [2_000 + 40 * 3 * 100] * 4)
+    np.testing.assert_array_equal(results["n_images_encoded"], [4 * 14_000] * 4)
+    assert fitted.n_similarity_rounds_ == 1
     assert results["complete"].all()
     assert isinstance(results["param_angle"], np.ma.MaskedArray)
     np.testing.assert_array_equal(results["param_angle"].mask, [True, True, True, False])
@@ -484,7 +490,8 @@ def test_fast_protocol_scores_each_pair_by_hand():
     assert SIMILARITY_DEFAULTS["factor_vae"]["protocol"] == "paper"
     assert SIMILARITY_PROTOCOLS == {
         "paper": {"batch_size": 100, "votes_per_code": 100, "n_variance": 73_728},
-        "fast": {"batch_size": 50, "votes_per_code": 10, "n_variance": 5_000}}
+        "fast": {"batch_size": 50, "votes_per_code": 10, "n_variance": 5_000},
+        "adaptive": {"batch_size": 100, "votes_per_code": 100, "n_variance": 73_728}}
     models = [Linear(columns=c).fit(None) for c in ((0, 1, 2), (1, 2, 0), (3, 4))]
     models.append(Linear(columns=(0, 1, 2), angle=np.pi / 4).fit(None))
     pairwise = pairwise_similarity(models, similarity_params={"protocol": "fast"},
@@ -509,27 +516,38 @@ def test_fast_protocol_scores_each_pair_by_hand():
     ({"protocol": "fast", "n_train": 7, "batch_size": 8},
      {"protocol": "paper", "batch_size": 8, "n_train": 7, "n_variance": 5_000}),
     ({"protocol": "community"},
-     {"protocol": "community", "batch_size": None, "n_train": None, "n_variance": None}),
+     {"protocol": "community", "batch_size": 64, "n_train": 10_000, "n_variance": 10_000}),
 ])
 def test_protocol_counts_reach_factor_vae_scores(monkeypatch, overrides, expected):
     """Each protocol is one keyword away; given counts win over the protocol's."""
     seen = []
 
-    def record(models, dataset, *, random_state, **kwargs):
-        seen.append(kwargs)
-        return np.zeros(len(models))
+    class Seen(Exception):
+        pass
 
-    monkeypatch.setattr(_similarity, "factor_vae_scores", record)
+    def record(rng, encoders, dataset, eligible, params, n_variance, n_votes, verbose=0):
+        seen.append({**params, "n_variance": n_variance, "n_votes": n_votes})
+        raise Seen
+
+    monkeypatch.setattr(_similarity, "_draw_votes", record)
     models = [Linear().fit(None), Linear(columns=(2, 0, 1)).fit(None)]  # 3 codes each
-    pairwise_similarity(models, similarity_params=overrides, random_state=0)
-    assert len(seen) == 2
-    for kwargs in seen:
-        assert {k: kwargs[k] for k in expected} == expected
-        assert kwargs["n_eval"] is None and kwargs["prune_threshold"] is None
+    with pytest.raises(Seen):  # the first column's draws, with error_score="raise"
+        pairwise_similarity(models, similarity_params=overrides, random_state=0)
+    (params,) = seen
+    assert {k: params[k] for k in expected} == expected
+    split = expected["protocol"] == "community"
+    assert params["n_votes"] == [expected["n_train"]] + ([5_000] if split else [])
+    assert params["prune_threshold"] == (0.05 if split else 0.0)
 
 
 @pytest.mark.parametrize(("overrides", "match"), [
-    ({"protocol": "quick"}, r"protocol must be one of \('paper', 'fast', 'community'\)"),
+    ({"protocol": "quick"},
+     r"protocol must be one of \('paper', 'fast', 'adaptive', 'community'\)"),
+    ({"protocol": "adaptive", "n_train": 50}, "leave n_train=None and cap them with"),
+    ({"protocol": "paper", "z": 2.0}, "z is the adaptive protocol's stopping rule"),
+    ({"protocol": "adaptive", "z": 0}, "z must be a finite number > 0"),
+    ({"protocol": "adaptive", "z": np.inf}, "z must be a finite number > 0"),
+    ({"n_bootstrap": 1}, "n_bootstrap must be an integer >= 2"),
     ({"votes_per_code": 1.5}, "votes_per_code must be an integer >= 1"),
     ({"protocol": "paper", "batch_size": 1}, "batch_size must be an integer >= 2"),
     ({"protocol": "fast", "n_eval": 5},

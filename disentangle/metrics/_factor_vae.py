@@ -257,24 +257,17 @@ def _votes_of_each(rng, representations, dataset, params, verbose=0):
     eligible = varying_factors(dataset, "the FactorVAE score")
     _check_votes(params["n_train"], eligible, dataset)
     encoders = [as_encoder(r) for r in representations]
-    n_votes = params["n_train"] + (params["n_eval"] if params["split"] else 0)
-    with progress_bar(params["n_variance"] + n_votes * params["batch_size"], "FactorVAE score",
-                      verbose, unit="obs") as bar:
-        global_vars = _global_variances(encoders, dataset, params, rng, bar)
-        actives = [_active_dims(v, params["prune_threshold"]) for v in global_vars]
-        n_factors = len(dataset.factor_sizes)
-        if any(active.size for active in actives):
-            train_votes = _vote_matrices(encoders, dataset, params["n_train"], eligible,
-                                         global_vars, actives, params, rng, bar)
-            eval_votes = (_vote_matrices(encoders, dataset, params["n_eval"], eligible,
-                                         global_vars, actives, params, rng, bar)
-                          if params["split"] else train_votes)
-        else:  # disentanglement_lib returns accuracies of 0 when every dimension is pruned
-            train_votes = eval_votes = [np.zeros((len(v), n_factors), dtype=np.int64)
-                                        for v in global_vars]
+    n_votes = [params["n_train"]] + ([params["n_eval"]] if params["split"] else [])
+    stats, votes = _draw_votes(rng, encoders, dataset, eligible, params, params["n_variance"],
+                               n_votes, verbose)
+    n_factors = len(dataset.factor_sizes)
     results = []
-    for variance, active, train, evaluate in zip(global_vars, actives, train_votes, eval_votes,
-                                                 strict=True):
+    for r, (mean, m2) in enumerate(stats):
+        variance = _variance(params["n_variance"], mean, m2, params["ddof"])
+        active = _active_dims(variance, params["prune_threshold"])
+        counts = [_vote_counts(fixed, spreads[r], variance, active, n_factors)
+                  for fixed, spreads in votes]
+        train, evaluate = counts[0], counts[-1]  # the same votes without a split
         mapping = _majority_vote(train, eligible, active)
         results.append({
             "protocol": params["protocol"], "global_variance": variance,
@@ -284,6 +277,50 @@ def _votes_of_each(rng, representations, dataset, params, verbose=0):
             "eval_accuracy": _accuracy(evaluate, mapping),
         })
     return results
+
+
+def _draw_votes(rng, encoders, dataset, eligible, params, n_variance, n_votes, verbose=0):
+    """Render and encode a variance sample, then sets of votes, keeping every vote's spread.
+
+    The draws of :func:`factor_vae_score` in its order (the variance sample first, then
+    each set of votes); what each vote predicts is left to :func:`_vote_winners`, so that
+    the votes can be kept and their winners recomputed against other global variances
+    (the adaptive similarity protocol) or resampled (its standard errors).
+
+    Parameters
+    ----------
+    rng : RandomState
+    encoders : list of callables
+        From :func:`~disentangle.metrics._representation.as_encoder`.
+    dataset : GroundTruthDataset
+    eligible : ndarray of int
+        The factors a vote may fix (:func:`~disentangle.metrics._sampling.varying_factors`).
+    params : dict
+        Of :func:`_resolve_params` (``batch_size``, ``cycle``, ``ddof``).
+    n_variance : int
+        Observations of the variance sample, ``>= 0`` (0: none drawn).
+    n_votes : sequence of int
+        Votes of each set (the classifier's votes, then the evaluation votes).
+    verbose : int, default=0
+
+    Returns
+    -------
+    stats : list of (mean, m2), one per encoder
+        The variance sample's code means and sums of squared deviations, each of shape
+        (n_codes_r,), float64 (None when ``n_variance`` is 0); the variance is
+        ``m2 / (n_variance - ddof)``, as ``np.var`` computes it.
+    votes : list of (fixed, spreads), one per set
+        ``fixed``: the fixed factor of each vote, shape (n,), int64; ``spreads``: one
+        array per encoder, shape (n, n_codes_r), float64, each code's variance within
+        each vote (``ddof`` of the protocol).
+    """
+    total = n_variance + sum(n_votes) * params["batch_size"]
+    with progress_bar(total, "FactorVAE score", verbose, unit="obs") as bar:
+        stats = ([None] * len(encoders) if n_variance == 0
+                 else _variance_sample(encoders, dataset, n_variance, rng, bar))
+        votes = [_vote_spreads(encoders, dataset, n, eligible, params, rng, bar)
+                 for n in n_votes]
+    return stats, votes
 
 
 def _check_votes(n_train, eligible, dataset):
@@ -361,25 +398,40 @@ def _encode_all(encoders, dataset, factors, rng, rows, bar):
         yield codes
 
 
-def _global_variances(encoders, dataset, params, rng, bar):
-    """Per-encoder variance of each code over one shared sample of ``n_variance`` observations.
-
-    disentanglement_lib (``_compute_variances``) uses ``np.var(ddof=1)``; the
-    InfoGAN-CR code uses ``np.std`` (ddof=0).
+def _variance_sample(encoders, dataset, n_variance, rng, bar):
+    """Every encoder's code statistics over one shared sample of ``n_variance`` observations.
 
     Returns
     -------
-    global_vars : list of ndarray of shape (n_codes_r,), float64, finite, ``>= 0``
+    stats : list of (mean, m2), one per encoder
+        Arrays of shape (n_codes_r,), float64: ``np.var(codes, ddof) == m2 / (n - ddof)``
+        with the same operations as ``np.var``, so the global variances are bit for bit
+        ``np.var``'s. disentanglement_lib (``_compute_variances``) uses ddof=1; the
+        InfoGAN-CR code uses ``np.std`` (ddof=0).
     """
-    factors = sample_factors(dataset, params["n_variance"], rng)
+    factors = sample_factors(dataset, n_variance, rng)
     chunks = list(_encode_all(encoders, dataset, factors, rng, ROWS_PER_CALL, bar))
-    global_vars = []
+    stats = []
     for r in range(len(encoders)):
-        variance = np.var(np.concatenate([c[r] for c in chunks]), axis=0, ddof=params["ddof"])
-        if not np.all(np.isfinite(variance)):
-            raise ValueError("the code variances overflow; rescale the representation's codes.")
-        global_vars.append(variance)
-    return global_vars
+        codes = np.concatenate([c[r] for c in chunks])
+        mean = np.add.reduce(codes, axis=0, keepdims=True) / len(codes)
+        deviation = codes - mean
+        stats.append((mean[0], np.add.reduce(deviation * deviation, axis=0)))
+    return stats
+
+
+def _variance(n, mean, m2, ddof):
+    """Global variance of each code, shape (n_codes,), float64, finite, ``>= 0``.
+
+    Raises
+    ------
+    ValueError
+        The codes' variances overflow.
+    """
+    variance = m2 / (n - ddof)
+    if not np.all(np.isfinite(variance)):
+        raise ValueError("the code variances overflow; rescale the representation's codes.")
+    return variance
 
 
 def _active_dims(global_var, threshold):
@@ -404,17 +456,23 @@ def _active_dims(global_var, threshold):
     return np.flatnonzero(keep)
 
 
-def _vote_winners(codes, vote_size, global_var, active, ddof):
+def _vote_spread(codes, vote_size, ddof):
+    """Each code's variance within each vote, shape (n_votes, n_codes), float64.
+
+    ``codes``: shape (n_votes * vote_size, n_codes), the codes of consecutive votes.
+    """
+    return np.var(codes.reshape(-1, vote_size, codes.shape[1]), axis=1, ddof=ddof)
+
+
+def _vote_winners(spread, global_var, active):
     """Winning code dimension of each vote.
 
     Parameters
     ----------
-    codes : ndarray of shape (n_votes * vote_size, n_codes)
-        Codes of consecutive votes.
-    vote_size : int
+    spread : ndarray of shape (n_votes, n_codes)
+        Each code's variance within each vote (:func:`_vote_spread`).
     global_var : ndarray of shape (n_codes,)
     active : ndarray of int
-    ddof : int
 
     Returns
     -------
@@ -423,40 +481,38 @@ def _vote_winners(codes, vote_size, global_var, active, ddof):
         the variance of the std-normalised codes (Kim & Mnih 2018, Sec. 4); ties
         go to the lowest dimension, as ``np.argmin``.
     """
-    grouped = codes[:, active].reshape(-1, vote_size, active.size)
-    ratio = np.var(grouped, axis=1, ddof=ddof) / global_var[active]
-    return active[np.argmin(ratio, axis=1)]
+    return active[np.argmin(spread[:, active] / global_var[active], axis=1)]
 
 
-def _vote_matrices(encoders, dataset, n_votes, eligible, global_vars, actives, params, rng,
-                   bar):
-    """Vote counts of every encoder on the same votes.
+def _vote_spreads(encoders, dataset, n_votes, eligible, params, rng, bar):
+    """The fixed factor of ``n_votes`` votes and each code's spread within each, per encoder.
 
     Every observation is rendered once and encoded by every encoder, whole
     votes at a time (up to ``ROWS_PER_CALL`` observations per call).
 
     Returns
     -------
-    counts : list of ndarray of shape (n_codes_r, n_factors), int64
-        All zeros for an encoder without active dimensions.
+    fixed : ndarray of shape (n_votes,), int64
+    spreads : list of ndarray of shape (n_votes, n_codes_r), float64
     """
     vote_size = params["batch_size"]
     fixed = fixed_factors(n_votes, eligible, params["cycle"], rng)
     factors = group_factors(dataset, fixed, vote_size, rng)
     rows = max(1, ROWS_PER_CALL // vote_size) * vote_size
-    winners = [[] for _ in encoders]
+    spreads = [[] for _ in encoders]
     for codes in _encode_all(encoders, dataset, factors, rng, rows, bar):
-        for r, active in enumerate(actives):
-            if active.size:
-                winners[r].append(_vote_winners(codes[r], vote_size, global_vars[r], active,
-                                                params["ddof"]))
-    counts = []
-    for r, variance in enumerate(global_vars):
-        count = np.zeros((len(variance), len(dataset.factor_sizes)), dtype=np.int64)
-        if winners[r]:
-            np.add.at(count, (np.concatenate(winners[r]), fixed), 1)
-        counts.append(count)
-    return counts
+        for r, code in enumerate(codes):
+            spreads[r].append(_vote_spread(code, vote_size, params["ddof"]))
+    return fixed, [np.concatenate(s) for s in spreads]
+
+
+def _vote_counts(fixed, spread, global_var, active, n_factors):
+    """Vote counts, shape (n_codes, n_factors), int64: entry ``[c, k]`` counts the votes
+    for dimension ``c`` whose fixed factor was ``k`` (all zeros without active dimensions)."""
+    count = np.zeros((len(global_var), n_factors), dtype=np.int64)
+    if active.size:
+        np.add.at(count, (_vote_winners(spread, global_var, active), fixed), 1)
+    return count
 
 
 def _majority_vote(votes, eligible, active):
