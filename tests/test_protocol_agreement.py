@@ -8,7 +8,8 @@ import joblib
 import numpy as np
 import pytest
 
-from disentangle.metrics import _similarity, pairwise_similarity
+from disentangle.metrics import pairwise_similarity
+from disentangle.selection import _similarity
 
 _BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(_BENCHMARKS))  # protocol_agreement imports selection_quality

@@ -17,7 +17,6 @@ from sklearn.utils import check_random_state, get_tags
 from disentangle import InfoGANCR, ModelCentralitySelector
 from disentangle.datasets import GeneratedDataset
 from disentangle.metrics import (
-    _similarity,
     factor_vae_score,
     factor_vae_scores,
     pairwise_similarity,
@@ -26,10 +25,11 @@ from disentangle.plotting import candidate_labels, plot_similarity_matrix
 from disentangle.selection import (
     SIMILARITY_DEFAULTS,
     SIMILARITY_PROTOCOLS,
-    _rank,
+    _pairwise,
     model_centrality,
     relative_strength,
 )
+from disentangle.selection._search import _rank
 
 N_FEATURES = 6
 # Small FactorVAE-score settings: 40 votes of 100 observations per code, std over 2,000.
@@ -374,18 +374,16 @@ def _dask_shipping():
 
 
 @pytest.mark.parametrize("similarity", ["factor_vae", "udr_spearman"])
-def test_models_travel_to_dask_workers_once_not_inside_every_task(images, similarity,
-                                                                  monkeypatch):
+def test_models_travel_to_dask_workers_once_not_inside_every_task(images, similarity):
     models = [InfoGANCR(max_iter=1, batch_size=32, device="cpu", random_state=seed).fit(images)
               for seed in range(4)]
     assert sys.getsizeof(models[0]) > 1e6  # Dask sees its size, so joblib scatters it
     shipping = _dask_shipping()
-    monkeypatch.setattr(_similarity, "Parallel", shipping.Recorder)
-    monkeypatch.setattr(_similarity, "effective_n_jobs", lambda n_jobs: 2)  # 4 blocks
     params = ({"batch_size": 10, "votes_per_code": 2, "n_variance": 100}
               if similarity == "factor_vae" else {"n_samples": 50})
-    model_centrality(models, images, similarity=similarity, similarity_params=params,
-                     random_state=0)
+    with joblib.parallel_config(backend=shipping.RecordingBackend(), n_jobs=2):  # 4 blocks
+        model_centrality(models, images, similarity=similarity, similarity_params=params,
+                         random_state=0)
     in_tasks = shipping.RECORD["in_tasks"]
     scattered = sum(shipping.RECORD["scattered"].values())
     assert scattered > 4 * 1e6 and in_tasks < 20_000  # was 4 blocks x the pool in the tasks
@@ -529,7 +527,7 @@ def test_protocol_counts_reach_factor_vae_scores(monkeypatch, overrides, expecte
         seen.append({**params, "n_variance": n_variance, "n_votes": n_votes})
         raise Seen
 
-    monkeypatch.setattr(_similarity, "_draw_votes", record)
+    monkeypatch.setattr(_pairwise, "_draw_votes", record)
     models = [Linear().fit(None), Linear(columns=(2, 0, 1)).fit(None)]  # 3 codes each
     with pytest.raises(Seen):  # the first column's draws, with error_score="raise"
         pairwise_similarity(models, similarity_params=overrides, random_state=0)

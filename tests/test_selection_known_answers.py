@@ -33,14 +33,14 @@ from sklearn.utils import check_random_state
 from disentangle import ModelCentralitySelector
 from disentangle.datasets import GeneratedDataset
 from disentangle.exceptions import TiedCandidatesWarning
-from disentangle.metrics import (
+from disentangle.metrics import factor_vae_scores, pairwise_similarity
+from disentangle.selection import (
     _centrality,
+    _pairwise,
     _similarity,
     _vote_bootstrap,
-    factor_vae_scores,
-    pairwise_similarity,
+    model_centrality,
 )
-from disentangle.selection import model_centrality
 
 N_CODES, N_NOISE = 5, 3
 IDENTITY = tuple(range(N_CODES))
@@ -190,7 +190,7 @@ def test_kept_votes_give_factor_vae_scores(protocol):
     if protocol == "community":
         params.update(n_eval=40, prune_threshold=0.05)
     pairwise = pairwise_similarity(models, similarity_params=params, random_state=3)
-    seeds = _similarity.column_seeds(np.random.RandomState(3), len(models))
+    seeds = _pairwise.column_seeds(np.random.RandomState(3), len(models))
     counts = {k: v for k, v in params.items() if k != "protocol"}
     for j, model in enumerate(models):
         expected = factor_vae_scores(models, GeneratedDataset(model), protocol=protocol,
@@ -274,7 +274,7 @@ def test_adaptive_spends_its_rounds_on_the_candidates_in_contention():
     # 2 and 3 (30,000 images) of the copies' two columns.
     np.testing.assert_array_equal(similarities.encoded,
                                   [5 * 40_000] * 2 + [5 * 10_000 + 2 * 30_000] * 3)
-    values = _centrality.centrality(similarities.pairwise, np.ones(5, bool), "factor_vae")
+    values = _centrality.mean_symmetrised(similarities.pairwise, np.ones(5, bool))
     assert values[:2].min() > values[2:].max()
 
 

@@ -21,6 +21,10 @@ authors' code where it has the metric; ``return_details=True`` adds a dict of
 intermediate results and ``verbose=1`` a progress bar (on a terminal or in a
 notebook). :func:`make_disentanglement_scorer` turns any of them
 into a scikit-learn scorer.
+
+:func:`pairwise_similarity`, the similarity matrix of a pool of models, lives
+in :mod:`disentangle.selection` with the rest of model selection; it is also
+importable from here.
 """
 
 from disentangle.metrics._beta_vae import beta_vae_score
@@ -33,7 +37,6 @@ from disentangle.metrics._mig import mig, mig_score
 from disentangle.metrics._modularity import modularity, modularity_score
 from disentangle.metrics._sap import sap, sap_score
 from disentangle.metrics._scorer import make_disentanglement_scorer
-from disentangle.metrics._similarity import pairwise_similarity
 from disentangle.metrics._unsupervised import gaussian_total_correlation
 
 __all__ = [
@@ -58,3 +61,13 @@ __all__ = [
     "sap",
     "sap_score",
 ]
+
+
+def __getattr__(name):
+    """``pairwise_similarity`` from :mod:`disentangle.selection`, imported when first asked
+    (model selection imports the metrics, so an import at the top would be circular)."""
+    if name == "pairwise_similarity":
+        from disentangle.selection import pairwise_similarity
+
+        return pairwise_similarity
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

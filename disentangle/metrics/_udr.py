@@ -8,7 +8,7 @@ other's, scored by :func:`relative_strength` (Eq. 3). As
 ``google-research/disentanglement_lib``,
 ``disentanglement_lib/evaluation/udr/metrics/udr.py``: codes standardised over
 the sample, latents whose mean KL to the prior is at most a threshold ignored.
-:func:`~disentangle.metrics.pairwise_similarity` runs them for a pool of models.
+:func:`~disentangle.selection.pairwise_similarity` runs them for a pool of models.
 """
 
 import inspect
@@ -68,11 +68,13 @@ def udr_representation(model, observations, kl_threshold):
     return rep * informative, informative
 
 
-def udr_row(i, kind, alpha, *arrays):
+def udr_row(i, strength, *arrays):
     """UDR pair scores of model ``i`` against every model ``j`` (``j == i`` included).
 
     ``arrays`` are each model's representation and informative mask in turn
-    (:func:`udr_representation`).
+    (:func:`udr_representation`); ``strength(rep_i, rep_j)`` is the matrix of
+    association strengths, shape (d_i, d_j) (:func:`lasso_strength`,
+    :func:`spearman_strength`).
 
     Returns
     -------
@@ -82,19 +84,17 @@ def udr_row(i, kind, alpha, *arrays):
     rep_i, mask_i = reps[i]
     row = np.empty(len(reps))
     for j, (rep_j, mask_j) in enumerate(reps):
-        strength = (_lasso_strength(rep_i, rep_j, alpha) if kind == "udr_lasso"
-                    else _spearman_strength(rep_i, rep_j))
-        row[j] = relative_strength(strength[np.ix_(mask_i, mask_j)])
+        row[j] = relative_strength(strength(rep_i, rep_j)[np.ix_(mask_i, mask_j)])
     return row
 
 
-def _lasso_strength(rep_i, rep_j, alpha):
+def lasso_strength(rep_i, rep_j, alpha):
     """|Lasso coefficients| predicting ``rep_j`` from ``rep_i``, shape (d_i, d_j)."""
     coef = Lasso(alpha=alpha).fit(rep_i, rep_j).coef_
     return np.abs(coef.reshape(rep_j.shape[1], rep_i.shape[1])).T
 
 
-def _spearman_strength(rep_i, rep_j):
+def spearman_strength(rep_i, rep_j):
     """|Spearman correlation| of every code of ``rep_i`` with every code of ``rep_j``.
 
     Shape (d_i, d_j); a constant code correlates 0 with everything.

@@ -4,7 +4,7 @@ The centrality of ModelCentrality (Lin et al., ICML 2020, Sec. 5; official
 code ``fjxmlzn/InfoGAN-CR`` ``InfoGAN-CR_dSprites/main_mc.py``) and UDR's
 score (disentanglement_lib ``disentanglement_lib/evaluation/udr/metrics/udr.py``,
 ``model_scores``), computed once on the similarity matrix and once on each
-bootstrap replicate of it (:mod:`disentangle.metrics._vote_bootstrap`): the
+bootstrap replicate of it (:mod:`disentangle.selection._vote_bootstrap`): the
 spread of the replicates is each centrality's standard error, and the spread
 of the replicates' differences from the medoid's is the standard error of
 the medoid's lead, with the correlations between entries that share votes
@@ -14,34 +14,45 @@ kept.
 import numpy as np
 
 
-def centrality(pairwise, alive, similarity):
-    """Centrality of every candidate; NaN for failed ones and for a lone survivor.
+def symmetrised(pairwise):
+    """``(P + P.T) / 2``: the similarity matrix of ModelCentrality (``main_mc.py``)."""
+    return (pairwise + pairwise.T) / 2
 
-    ModelCentrality (``main_mc.py``): mean over ``j != i`` of the symmetrised
-    ``(P + P.T) / 2``. UDR (disentanglement_lib ``model_scores``): median over
-    ``j != i`` of ``P[j, i]``.
+
+def mean_symmetrised(pairwise, alive):
+    """ModelCentrality's centrality (``main_mc.py``): the mean over ``j != i`` of the
+    symmetrised matrix, ``(P + P.T) / 2``.
 
     Parameters
     ----------
     pairwise : ndarray of shape (n, n)
     alive : ndarray of bool, shape (n,)
-    similarity : str
 
     Returns
     -------
     centrality : ndarray of shape (n,), float64
+        NaN for the models not alive and for a lone survivor.
     """
-    n = len(pairwise)
+    return _over_others(symmetrised(pairwise), alive, lambda matrix, i, others:
+                        matrix[i, others].mean())
+
+
+def median_received(pairwise, alive):
+    """UDR's score (disentanglement_lib ``model_scores``): the median over ``j != i`` of
+    ``P[j, i]``, what the other models give model ``i``. Parameters and returns as
+    :func:`mean_symmetrised`'s."""
+    return _over_others(pairwise, alive, lambda matrix, i, others:
+                        np.median(matrix[others, i]))
+
+
+def _over_others(matrix, alive, rule):
+    """``rule(matrix, i, others)`` for every alive ``i``, ``others`` the other alive models."""
+    n = len(matrix)
     values = np.full(n, np.nan)
-    symmetric = (pairwise + pairwise.T) / 2
     for i in np.flatnonzero(alive):
         others = np.flatnonzero(alive & (np.arange(n) != i))
-        if others.size == 0:
-            continue
-        if similarity == "factor_vae":
-            values[i] = symmetric[i, others].mean()
-        else:
-            values[i] = np.median(pairwise[others, i])
+        if others.size:
+            values[i] = rule(matrix, i, others)
     return values
 
 
@@ -52,7 +63,7 @@ def medoid(values, eligible):
     return int(index[np.argmax(scores)])
 
 
-def centrality_errors(replicates, alive, best):
+def centrality_errors(replicates, alive, best, rule):
     """Standard errors of the centralities and of the medoid's lead, from replicates.
 
     Parameters
@@ -63,6 +74,8 @@ def centrality_errors(replicates, alive, best):
     alive : ndarray of bool, shape (n,)
     best : int
         The medoid.
+    rule : callable
+        The kind's centrality, ``rule(pairwise, alive)`` (:func:`mean_symmetrised`).
 
     Returns
     -------
@@ -76,7 +89,7 @@ def centrality_errors(replicates, alive, best):
     n = len(alive)
     if replicates is None:
         return np.full(n, np.nan), np.full(n, np.nan)
-    values = np.array([centrality(r, alive, "factor_vae") for r in replicates])
+    values = np.array([rule(r, alive) for r in replicates])
     lead = values[:, [best]] - values
     return tuple(rounded_std(v) for v in (values, lead))
 

@@ -1,4 +1,4 @@
-"""Label-free model selection: ModelCentrality and UDR.
+"""The search shell: fit the candidates, rank them by centrality, keep the medoid.
 
 ModelCentrality (Lin, Thekumparampil, Fanti & Oh, "InfoGAN-CR and
 ModelCentrality", ICML 2020, Sec. 5) trains a pool of models and keeps the one
@@ -17,10 +17,10 @@ instead encodes real observations with every model and scores how one-to-one
 the map between two models' codes is (``google-research/disentanglement_lib``,
 ``disentanglement_lib/evaluation/udr/metrics/udr.py``).
 
-This module is the search shell (fit the candidates, rank them, keep the
-medoid); the similarities themselves are
-:func:`~disentangle.metrics.pairwise_similarity`
-(:mod:`disentangle.metrics._similarity`, :mod:`disentangle.metrics._udr`).
+The similarity kinds are the entries of
+:data:`~disentangle.selection.SIMILARITY_KINDS`
+(:mod:`disentangle.selection._similarity`), computed by the pairwise runner
+(:mod:`disentangle.selection._pairwise`).
 """
 
 import bisect
@@ -43,24 +43,16 @@ from disentangle._engine import interrupts_propagate
 from disentangle._validation import INTEGER, REAL, Predicate
 from disentangle._warnings import user_frame
 from disentangle.exceptions import TiedCandidatesWarning
-from disentangle.metrics._centrality import centrality as _centrality
-from disentangle.metrics._centrality import centrality_errors, contenders, rounded_std
-from disentangle.metrics._centrality import medoid as _medoid
 from disentangle.metrics._representation import rows_without_names
-from disentangle.metrics._similarity import (
-    SIMILARITIES,
-    SIMILARITY_DEFAULTS,
-    SIMILARITY_PROTOCOLS,
-    PairwiseRun,
-    guarded,
-    pairwise_similarity,
-    similarity_run,
+from disentangle.selection._centrality import (
+    centrality_errors,
+    contenders,
+    medoid,
+    rounded_std,
+    symmetrised,
 )
-from disentangle.metrics._udr import relative_strength
-
-__all__ = ["SIMILARITIES", "SIMILARITY_DEFAULTS", "SIMILARITY_PROTOCOLS", "ModelCentralitySelector",
-           "RandomizedModelCentralitySelector", "model_centrality", "pairwise_similarity",
-           "relative_strength"]
+from disentangle.selection._pairwise import guarded
+from disentangle.selection._similarity import SIMILARITY_KINDS, pairwise_run, similarity_run
 
 # Latents rendered and encoded after each fit to detect a diverged model.
 _N_HEALTH_CHECK = 16
@@ -88,6 +80,12 @@ GENERATIVE_ESTIMATOR = Predicate(
     "scikit-learn can clone, with get_params and set_params (subclass "
     "sklearn.base.BaseEstimator): the selector fits one clone per candidate. Fitted models of "
     "any class can be ranked with disentangle.selection.model_centrality")
+
+#: A key of the kinds' table, looked up when checked (a kind added later is accepted).
+SIMILARITY_NAME = Predicate(
+    lambda value: isinstance(value, str) and value in SIMILARITY_KINDS,
+    "a key of disentangle.selection.SIMILARITY_KINDS ('factor_vae', 'udr_lasso', "
+    "'udr_spearman' or a kind added there)")
 
 #: ``pre_dispatch`` as joblib reads it, checked at ``fit`` whatever ``n_jobs`` is.
 PRE_DISPATCH = Predicate(_is_pre_dispatch, "'all', an integer >= 1 or an arithmetic expression "
@@ -150,7 +148,8 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
         (expanded by :class:`~sklearn.model_selection.ParameterGrid`); at
         least 2 candidates.
     similarity : {"factor_vae", "udr_lasso", "udr_spearman"}, default="factor_vae"
-        ``"factor_vae"`` is ModelCentrality; the others are UDR's variants.
+        ``"factor_vae"`` is ModelCentrality; the others are UDR's variants. Any
+        key of :data:`SIMILARITY_KINDS` (a kind added there too).
     similarity_params : dict, default=None
         Overrides of :data:`SIMILARITY_DEFAULTS`. ``"factor_vae"``: the arguments of
         :func:`~disentangle.metrics.factor_vae_score`, ``votes_per_code``,
@@ -237,7 +236,7 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
         UDR encoding the sample and computing its row), ``error`` (object:
         None, or the error message of a failed candidate), ``std_centrality``
         (float: the centrality's standard error, a bootstrap over the votes,
-        :mod:`disentangle.metrics._vote_bootstrap`; NaN for a failed
+        :mod:`disentangle.selection._vote_bootstrap`; NaN for a failed
         candidate and for UDR, which has none: a bootstrap over its data
         points would refit every Lasso or Spearman map per replicate),
         ``std_lead`` (float: the standard error of the medoid's lead over
@@ -338,7 +337,7 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
     _parameter_constraints = {
         "estimator": [GENERATIVE_ESTIMATOR],
         "param_grid": [dict, list],
-        "similarity": [StrOptions(set(SIMILARITIES))],
+        "similarity": [SIMILARITY_NAME],
         "similarity_params": [dict, None],
         "n_jobs": [INTEGER, None],
         "pre_dispatch": [PRE_DISPATCH],
@@ -432,16 +431,16 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
             Some candidates failed (one warning naming them all).
         """
         candidates = self._candidates()
-        run = PairwiseRun(self.similarity, self.similarity_params, n_jobs=self.n_jobs,
-                          pre_dispatch=self.pre_dispatch, verbose=self.verbose,
-                          error_score=self.error_score, prefix="ModelCentralitySelector")
+        run = pairwise_run(self.similarity, self.similarity_params, n_jobs=self.n_jobs,
+                           pre_dispatch=self.pre_dispatch, verbose=self.verbose,
+                           error_score=self.error_score, prefix="ModelCentralitySelector")
         _check_candidates(self.estimator, candidates, self._candidates_from)
         self.n_candidates_ = len(candidates)
 
         models, fit_time, errors = self._fit_candidates(X, candidates, run)
         eligible = _eligibility(models, errors, self.allow_incomplete)[-1]
         similarities = run(models, errors, X, self.random_state, eligible)
-        self._set_results(candidates, models, errors, similarities, fit_time, run.log)
+        self._set_results(candidates, models, errors, similarities, fit_time, run)
         return self
 
     # --- fitting --------------------------------------------------------------------------
@@ -473,7 +472,7 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
 
     # --- results --------------------------------------------------------------------------
 
-    def _set_results(self, candidates, models, errors, similarities, fit_time, log):
+    def _set_results(self, candidates, models, errors, similarities, fit_time, run):
         """Centralities, their standard errors, ranks, the medoid and every fitted attribute."""
         failed = np.array([e is not None for e in errors])
         _warn_or_raise_about_failures(candidates, errors, self.error_score)
@@ -485,18 +484,18 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
                                         self.allow_incomplete)
         pairwise = similarities.pairwise
         pairwise[failed, :] = pairwise[:, failed] = np.nan
-        centrality = _centrality(pairwise, ~failed, self.similarity)
+        centrality = run.kind.centrality(pairwise, ~failed)
         centrality[failed] = self.error_score
-        self.best_index_ = _medoid(centrality, eligible)
+        self.best_index_ = medoid(centrality, eligible)
         self.best_score_ = float(centrality[self.best_index_])
         std_centrality, std_lead = centrality_errors(similarities.replicates, ~failed,
-                                                     self.best_index_)
+                                                     self.best_index_, run.kind.centrality)
         self.estimators_ = [None if f else m for m, f in zip(models, failed, strict=True)]
         self.best_estimator_ = self.estimators_[self.best_index_]
         self.best_params_ = candidates[self.best_index_]
         self.pairwise_scores_ = pairwise
         self.pairwise_std_ = _pairwise_std(similarities.replicates, len(candidates))
-        self.similarity_matrix_ = (pairwise + pairwise.T) / 2
+        self.similarity_matrix_ = symmetrised(pairwise)
         self.n_similarity_rounds_ = similarities.n_rounds
         tiers = np.where(failed, 2, np.where(eligible, 0, 1))
         self.cv_results_ = {
@@ -504,8 +503,8 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
             "std_centrality": std_centrality, "std_lead": std_lead,
             "n_iter": n_iter, "complete": ~(n_iter < asked),
             "n_images_rendered": similarities.rendered, "n_images_encoded": similarities.encoded}
-        log(f"medoid: candidate {self.best_index_} {self.best_params_}, centrality "
-                  f"{centrality[self.best_index_]:.4f} +- {std_centrality[self.best_index_]:.4f}")
+        run.log(f"medoid: candidate {self.best_index_} {self.best_params_}, centrality "
+                f"{centrality[self.best_index_]:.4f} +- {std_centrality[self.best_index_]:.4f}")
         _warn_about_ties(candidates, centrality, std_centrality, std_lead, eligible,
                          self.best_index_)
 
@@ -715,10 +714,11 @@ def model_centrality(models, X=None, *, similarity="factor_vae", similarity_para
                                   similarity_params=similarity_params, n_jobs=n_jobs,
                                   verbose=verbose, random_state=random_state)
     alive = np.ones(len(models), bool)
-    values = _centrality(similarities.pairwise, alive, similarity)
+    rule = SIMILARITY_KINDS[similarity].centrality
+    values = rule(similarities.pairwise, alive)
     if not return_std:
         return values, similarities.pairwise
-    std = centrality_errors(similarities.replicates, alive, _medoid(values, alive))[0]
+    std = centrality_errors(similarities.replicates, alive, medoid(values, alive), rule)[0]
     return values, similarities.pairwise, std
 
 
