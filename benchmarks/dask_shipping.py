@@ -1,7 +1,8 @@
 """Bytes shipped to the similarity tasks of a pool of fitted InfoGAN-CR models under Dask.
 
 Replays joblib's Dask-backend rule on the tasks that
-:func:`disentangle.metrics.pairwise_similarity` builds: a top-level task
+:func:`disentangle.metrics.pairwise_similarity` builds, under a joblib backend
+of its own (threads, recording each task's arguments): a top-level task
 argument that is weak-referenceable and of Dask size above 1 kB is scattered
 once (each worker then fetches it once); anything else is pickled into every
 task. Prints the bytes pickled into the tasks and the bytes scattered, for a
@@ -18,20 +19,23 @@ import weakref
 
 import numpy as np
 from dask.sizeof import sizeof
+from joblib import parallel_config
+from joblib.parallel import ThreadingBackend
 
 from disentangle import InfoGANCR
-from disentangle.metrics import _similarity, pairwise_similarity
+from disentangle.metrics import pairwise_similarity
 
 
-class Recorder:
-    """A joblib.Parallel stand-in: runs the tasks in turn and counts what they carry."""
+class RecordingBackend(ThreadingBackend):
+    """joblib's threading backend, counting what the Dask backend would ship for each task.
 
-    def __init__(self, *args, **kwargs):
-        self.in_tasks, self.scattered = 0, {}
+    Use it as any joblib backend (``joblib.parallel_config(backend=RecordingBackend(),
+    n_jobs=2)``); nothing in the package is patched. Like joblib's Dask backend, it
+    reads the arguments of each batch of tasks it is given (``BatchedCalls.items``).
+    """
 
-    def __call__(self, tasks):
-        results = []
-        for function, args, kwargs in tasks:
+    def submit(self, func, callback=None):
+        for _, args, _ in func.items:
             for arg in args:
                 try:
                     weakref.ref(arg)
@@ -42,8 +46,7 @@ class Recorder:
                     RECORD["scattered"][id(arg)] = len(pickle.dumps(arg))
                 else:
                     RECORD["in_tasks"] += len(pickle.dumps(arg))
-            results.append(function(*args, **kwargs))
-        return results
+        return super().submit(func, callback)
 
 
 RECORD = {"in_tasks": 0, "scattered": {}}
@@ -61,15 +64,10 @@ def main(argv=None):
     images = (np.random.RandomState(0).rand(64, 64, 64) > 0.8).astype(np.uint8)
     models = [InfoGANCR(max_iter=1, batch_size=32, device="cpu", random_state=seed).fit(images)
               for seed in range(args.models)]
-    saved = _similarity.Parallel, _similarity.effective_n_jobs
-    _similarity.Parallel = Recorder
-    _similarity.effective_n_jobs = lambda n_jobs: args.workers
     RECORD["in_tasks"], RECORD["scattered"] = 0, {}
-    try:
+    with parallel_config(backend=RecordingBackend(), n_jobs=args.workers):
         pairwise_similarity(models, random_state=0, similarity_params={
             "batch_size": 10, "votes_per_code": 2, "n_variance": 100})
-    finally:
-        _similarity.Parallel, _similarity.effective_n_jobs = saved
     scattered = sum(RECORD["scattered"].values())
     print(f"{args.models} models of {len(pickle.dumps(models[0])) / 1e6:.1f} MB pickled, "
           f"{args.workers} workers ({2 * args.workers} similarity tasks): "
