@@ -39,7 +39,7 @@ import time
 import joblib
 import numpy as np
 
-from disentangle.metrics import _similarity
+from disentangle.selection import images_rendered, pairwise_similarity
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import selection_quality as sq  # noqa: E402
@@ -64,9 +64,7 @@ SMOKE_PROTOCOLS = {
 def images_per_model(params, codes):
     """Generated images a model with ``codes`` latent codes renders for one column under the
     ``similarity_params`` ``params``: the variance sample and the votes."""
-    kwargs = _similarity.factor_vae_arguments(
-        _similarity.check_similarity_params("factor_vae", params), codes)
-    return kwargs["n_variance"] + kwargs["n_train"] * kwargs["batch_size"]
+    return images_rendered(params, codes)
 
 
 def n_codes(pool):
@@ -93,7 +91,8 @@ def adaptive_matrix(name, models, label, params, seed, entries, images, save):
         return
     alive, fitted = sq.fitted_models(models)
     start = time.perf_counter()
-    run = _similarity.similarity_run(fitted, similarity_params=params, random_state=seed)
+    run = pairwise_similarity(fitted, similarity_params=params, random_state=seed,
+                              return_details=True)
     seconds = time.perf_counter() - start
     full = np.full((len(models),) * 2, np.nan)
     full[np.ix_(alive, alive)] = run.pairwise

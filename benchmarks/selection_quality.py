@@ -74,8 +74,9 @@ from scipy.stats import kendalltau, spearmanr
 
 from disentangle import VAE, InfoGANCR
 from disentangle.datasets import DSprites
-from disentangle.metrics import _similarity, dci_score, factor_vae_score, mig_score
-from disentangle.selection import _centrality, model_centrality
+from disentangle.metrics import dci_score, factor_vae_score, mig_score
+from disentangle.selection import centrality as kind_centrality
+from disentangle.selection import model_centrality, pairwise_similarity
 
 #: The ModelCentrality matrices of the report, the first complete one: the default (paper)
 #: protocol's, else the fast protocol's (the paper's take hours on a CPU).
@@ -242,21 +243,20 @@ def centrality_matrices(name, models, protocols, seed, entries, save):
     """ModelCentrality matrix ``entries[name, "mc_" + label]`` of every ``label: params`` of
     ``protocols`` not yet complete, built a column at a time (model j's data, every encoder),
     each column saved with ``save()`` as soon as it is done: a paper-protocol matrix takes
-    hours on a CPU and resumes from its last column. Column j uses the seed that
-    :func:`~disentangle.metrics.pairwise_similarity` would give it with ``random_state=seed``,
-    so the matrix equals that function's.
+    hours on a CPU and resumes from its last column. Each column is
+    :func:`~disentangle.selection.pairwise_similarity` with ``columns=[j]`` and
+    ``random_state=seed``, so the matrix equals that function's whole matrix.
     """
     alive, fitted = fitted_models(models)
-    seeds = _similarity.column_seeds(np.random.RandomState(seed), len(fitted))
     for label, params in protocols.items():
         key = (name, f"mc_{label}")
         full, seconds = entries.get(key, (np.full((len(models),) * 2, np.nan), 0.0))
-        resolved = _similarity.check_similarity_params("factor_vae", params)
         for c, j in enumerate(alive):
             if np.isfinite(full[alive, j]).all():
                 continue
             start = time.perf_counter()
-            full[alive, j] = _similarity._factor_vae_column(fitted, c, resolved, seeds[c])
+            full[alive, j] = pairwise_similarity(fitted, similarity_params=params,
+                                                 random_state=seed, columns=[c])[:, c]
             seconds += time.perf_counter() - start
             entries[key] = (full, seconds)
             save()
@@ -317,7 +317,7 @@ def centrality(pairwise, members, selector):
     sub = pairwise[np.ix_(members, members)]
     alive = np.isfinite(np.diag(sub))  # a failed model's row and column are NaN
     kind = "udr_lasso" if selector.startswith("udr") else "factor_vae"
-    return _centrality(np.nan_to_num(sub), alive, kind)
+    return kind_centrality(np.nan_to_num(sub), kind, alive=alive)
 
 
 def pick(pairwise, members, selector):
