@@ -2,24 +2,28 @@
 
 Fits a pool of models briefly (the cost of the similarity does not depend
 on how well they are trained), computes its ``"factor_vae"`` similarity
-matrix with :func:`disentangle.metrics.pairwise_similarity` and splits the
+matrix with :func:`disentangle.selection.pairwise_similarity` and splits the
 time into:
 
-* rendering: ``generate`` (the generator's forward pass, ``_decode_batch``,
+* rendering: the models' ``generate`` calls (the generator's forward pass
   and the checks and copies around it);
-* encoding: ``transform`` of every encoder (``_encode_batch`` and the rest);
-* the rest of the variance-sample phase and of the vote phase: drawing the
-  factors, the variances and the vote statistics in numpy;
+* encoding: the encoders' ``transform`` calls;
+* the rest: drawing the factors, the variances and the vote statistics in
+  numpy, the datasets and the tasks;
 * with ``--n-jobs 2``: process start-up and shipping the models, as the
   wall time minus the tasks' own time over the workers.
 
-Each phase is reported per 1,000 observations, so that the cost of any
-protocol follows: a column renders ``n_variance + votes * batch_size``
-observations once and every encoder reads them.
+The calls are timed through the public interface only: the pool is passed as
+thin wrappers whose ``generate`` and ``transform`` add their seconds to a
+clock (``pairwise_similarity`` takes any object with the generative
+interface). Each part is reported per 1,000 observations, so that the cost of
+any protocol follows: a column renders
+:func:`~disentangle.selection.images_rendered` observations once and every
+encoder reads them.
 
-``--levers`` times the forward passes alone on 2,048 observations: batch
-size, channels-last, bf16 autocast, so that each lever's gain is measured
-before it is adopted.
+``--levers`` times ``generate`` and ``transform`` alone on 2,048
+observations under channels-last memory format and bf16 autocast, so that
+each lever's gain is measured before it is adopted.
 
 ``--compare`` times the ``"fast"`` protocol against the paper protocol (the
 default) on the same pool in one process, alternating, and prints the
@@ -45,10 +49,8 @@ import numpy as np
 import torch
 
 from disentangle import VAE, InfoGANCR
-from disentangle._base import GenerativeEstimator
 from disentangle.datasets import DSprites
-from disentangle.metrics import _factor_vae, _similarity, pairwise_similarity
-from disentangle.metrics._similarity import PairwiseRun
+from disentangle.selection import images_rendered, pairwise_similarity
 
 #: Models whose similarity is profiled; the InfoGAN-CR default networks are the paper's.
 MODELS = {
@@ -57,66 +59,28 @@ MODELS = {
 }
 
 
-class Clock:
-    """Seconds spent in wrapped methods, by phase of the FactorVAE machinery."""
+class Timed:
+    """A fitted model whose ``generate`` and ``transform`` add their seconds to ``clock``
+    (``"render"``, ``"encode"``); every other attribute is the model's."""
 
-    def __init__(self):
-        self.seconds = defaultdict(float)
-        self.phase = "setup"
-        self._undo = []
+    def __init__(self, model, clock):
+        self.model, self.clock = model, clock
 
-    def time(self, owner, name, label):
-        """Add the time of every call of ``owner.name`` to ``(phase, label)``."""
-        original = owner.__dict__[name]
+    def __getattr__(self, name):
+        return getattr(self.model, name)
 
-        def timed(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                self.seconds[self.phase, label] += time.perf_counter() - start
+    def _timed(self, label, method, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return getattr(self.model, method)(*args, **kwargs)
+        finally:
+            self.clock[label] += time.perf_counter() - start
 
-        setattr(owner, name, timed)
-        self._undo.append((owner, name, original))
+    def generate(self, latents):
+        return self._timed("render", "generate", latents)
 
-    def enter(self, owner, name, phase):
-        """Calls of ``owner.name`` run in ``phase``; their time goes to ``(phase, "total")``."""
-        original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
-
-        def in_phase(*args, **kwargs):
-            outer, self.phase = self.phase, phase
-            start = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                self.seconds[phase, "total"] += time.perf_counter() - start
-                self.phase = outer
-
-        setattr(owner, name, in_phase)
-        self._undo.append((owner, name, original))
-
-    def restore(self):
-        for owner, name, original in reversed(self._undo):
-            setattr(owner, name, original)
-        self._undo.clear()
-
-
-@contextlib.contextmanager
-def clocked():
-    """A :class:`Clock` on rendering, encoding and the two phases (in this process only)."""
-    clock = Clock()
-    clock.time(GenerativeEstimator, "generate", "render")
-    clock.time(GenerativeEstimator, "transform", "encode")
-    for owner in (GenerativeEstimator, VAE):
-        clock.time(owner, "_decode_batch", "render (forward)")
-    for owner in (InfoGANCR, VAE):
-        clock.time(owner, "_encode_batch", "encode (forward)")
-    clock.enter(_factor_vae, "_variance_sample", "variance sample")
-    clock.enter(_factor_vae, "_vote_spreads", "votes")
-    try:
-        yield clock
-    finally:
-        clock.restore()
+    def transform(self, X, **kwargs):
+        return self._timed("encode", "transform", X, **kwargs)
 
 
 def fit_pool(kind, n_models, X):
@@ -126,52 +90,35 @@ def fit_pool(kind, n_models, X):
         return [MODELS[kind](seed).fit(X) for seed in range(n_models)]
 
 
-def observations(params, n_codes):
-    """Observations one column renders: ``(n_variance, votes * batch_size)``."""
-    resolved = _similarity.check_similarity_params("factor_vae", params)
-    fvae = _factor_vae._resolve_params(**_similarity.factor_vae_arguments(resolved, n_codes))
-    return fvae["n_variance"], fvae["n_train"] * fvae["batch_size"]
-
-
 def profile(models, params, seed):
-    """Pairwise similarity of ``models`` in this process, with the time of each part."""
-    with clocked() as clock:
-        start = time.perf_counter()
-        pairwise_similarity(models, similarity_params=params, random_state=seed)
-        wall = time.perf_counter() - start
-    return wall, dict(clock.seconds)
+    """Pairwise similarity of ``models`` in this process, with the seconds of rendering and
+    encoding."""
+    clock = defaultdict(float)
+    start = time.perf_counter()
+    pairwise_similarity([Timed(m, clock) for m in models], similarity_params=params,
+                        random_state=seed)
+    return time.perf_counter() - start, dict(clock)
 
 
 def breakdown(models, params, seed):
-    """Rows ``(part, seconds, share, ms per 1,000 observations and model pair or model)``."""
+    """Rows ``(part, seconds, ms per 1,000 observations and model or model pair)``."""
     wall, seconds = profile(models, params, seed)
-    n = len(models)
-    n_var, n_votes = observations(params, models[0].n_codes_)
-    rows = []
-    for phase, count in (("variance sample", n_var), ("votes", n_votes)):
-        render = seconds.get((phase, "render"), 0.0)
-        encode = seconds.get((phase, "encode"), 0.0)
-        rest = seconds.get((phase, "total"), 0.0) - render - encode
-        renders, encodes = n * count / 1e3, n * n * count / 1e3
-        rows += [(f"{phase}: render", render, render / renders),
-                 (f"{phase}:   of which forward", seconds.get((phase, "render (forward)"), 0.0),
-                  seconds.get((phase, "render (forward)"), 0.0) / renders),
-                 (f"{phase}: encode", encode, encode / encodes),
-                 (f"{phase}:   of which forward", seconds.get((phase, "encode (forward)"), 0.0),
-                  seconds.get((phase, "encode (forward)"), 0.0) / encodes),
-                 (f"{phase}: numpy statistics", rest, rest / encodes)]
-    accounted = sum(seconds.get((p, "total"), 0.0) for p in ("variance sample", "votes"))
-    rows.append(("other (datasets, tasks, checks)", wall - accounted, None))
-    return wall, rows, (n_var, n_votes)
+    n, count = len(models), images_rendered(params, models[0].n_codes_)
+    render, encode = seconds.get("render", 0.0), seconds.get("encode", 0.0)
+    renders, encodes = n * count / 1e3, n * n * count / 1e3
+    rows = [("render (generate)", render, render / renders),
+            ("encode (transform)", encode, encode / encodes),
+            ("numpy statistics, datasets, tasks", wall - render - encode,
+             (wall - render - encode) / encodes)]
+    return wall, rows, count
 
 
 def parallel_cost(models, params, seed, n_jobs):
     """Wall time under joblib with ``n_jobs`` workers, the tasks' own seconds, and the bytes
     of one pickled model."""
-    run = PairwiseRun("factor_vae", params, n_jobs=n_jobs, pre_dispatch="2*n_jobs", verbose=0,
-                      error_score="raise", prefix="similarity_cost")
     start = time.perf_counter()
-    task_seconds = run(models, [None] * len(models), None, seed).times
+    task_seconds = pairwise_similarity(models, similarity_params=params, random_state=seed,
+                                       n_jobs=n_jobs, return_details=True).times
     wall = time.perf_counter() - start
     return wall, float(task_seconds.sum()), len(pickle.dumps(models[0]))
 
@@ -189,29 +136,22 @@ def compare(models, repeats):
 
 
 def lever_times(model, n_obs=2048, repeats=3):
-    """Seconds of the forward passes on ``n_obs`` observations under each lever (best of 3)."""
-    latents = torch.from_numpy(model.sample_latent(n_obs, 0))
-    images = torch.from_numpy(model.generate(latents.numpy()))
-    modules = {"render": model._decode_batch, "encode": model._encode_batch}
-    inputs = {"render": latents, "encode": images}
+    """Seconds of ``generate`` and ``transform`` on ``n_obs`` observations under each lever
+    (best of 3)."""
+    latents = model.sample_latent(n_obs, 0)
+    images = model.generate(latents)
+    calls = {"render": lambda: model.generate(latents), "encode": lambda: model.transform(images)}
     results = {}
-    for lever, batch, layout, dtype in (("batch 512 (today)", 512, None, None),
-                                        ("batch 128", 128, None, None),
-                                        ("batch 2048", 2048, None, None),
-                                        ("channels-last, batch 512", 512, "cl", None),
-                                        ("bf16 autocast, batch 512", 512, None, torch.bfloat16)):
-        for part in ("render", "encode"):
-            data = inputs[part]
-            if layout and part == "encode":
-                data = data.contiguous(memory_format=torch.channels_last)
+    for lever, layout, dtype in (("default", None, None),
+                                 ("channels-last", "cl", None),
+                                 ("bf16 autocast", None, torch.bfloat16)):
+        for part, call in calls.items():
             best = np.inf
             for _ in range(repeats):
-                with _layout(model, layout), torch.inference_mode(), \
-                        torch.autocast("cpu", dtype=dtype or torch.bfloat16,
-                                       enabled=dtype is not None):
+                with _layout(model, layout), torch.autocast(
+                        "cpu", dtype=dtype or torch.bfloat16, enabled=dtype is not None):
                     start = time.perf_counter()
-                    for i in range(0, n_obs, batch):
-                        modules[part](data[i:i + batch])
+                    call()
                     best = min(best, time.perf_counter() - start)
             results[lever, part] = best
     return results
@@ -258,7 +198,7 @@ def main(argv=None):
         model = fit_pool(args.model, 1, X)[0]
         n_obs = 256 if args.smoke else 2048
         times = lever_times(model, n_obs=n_obs)
-        base = {p: times["batch 512 (today)", p] for p in ("render", "encode")}
+        base = {p: times["default", p] for p in ("render", "encode")}
         print(f"{'lever':<28}{'render img/s':>14}{'ratio':>7}{'encode img/s':>14}{'ratio':>7}")
         for lever in dict.fromkeys(k for k, _ in times):
             r, e = times[lever, "render"], times[lever, "encode"]
@@ -277,18 +217,17 @@ def main(argv=None):
               "n_variance": args.n_variance}
     for n in args.models:
         models = fit_pool(args.model, n, X)
-        wall, rows, (n_var, n_votes) = breakdown(models, params, seed=0)
-        print(f"\n{n} models, {params}: {n_var:,} + {n_votes:,} observations a column; "
+        wall, rows, count = breakdown(models, params, seed=0)
+        print(f"\n{n} models, {params}: {count:,} observations a column; "
               f"{wall:.1f} s in all (1 process)")
         print(f"{'part':<40}{'seconds':>9}{'share':>7}{'ms/1k obs':>11}")
         for part, seconds, per_k in rows:
-            per = f"{1e3 * per_k:>11.1f}" if per_k is not None else f"{'':>11}"
-            print(f"{part:<40}{seconds:>9.2f}{seconds / wall:>7.1%}{per}")
-        per_obs = (wall - rows[-1][1]) / (n_var + n_votes)
+            print(f"{part:<40}{seconds:>9.2f}{seconds / wall:>7.1%}{1e3 * per_k:>11.1f}")
+        per_obs = wall / count
         for name in ("paper", "fast"):
-            full = sum(observations({"protocol": name}, models[0].n_codes_))
+            full = images_rendered({"protocol": name}, models[0].n_codes_)
             print(f"{name} protocol ({full:,} observations a column), extrapolated: "
-                  f"{per_obs * full + rows[-1][1]:.0f} s")
+                  f"{per_obs * full:.0f} s")
         if args.n_jobs > 1:
             pwall, task_s, nbytes = parallel_cost(models, params, 0, args.n_jobs)
             print(f"n_jobs={args.n_jobs}: {pwall:.1f} s wall, tasks {task_s:.1f} s in all; "
