@@ -65,11 +65,9 @@ from joblib import Parallel, delayed
 from skorch.callbacks import Callback
 
 from disentangle import InfoGANCR
-from disentangle._allocator import keep_freed_memory
-from disentangle._checkpoint import CHECKPOINT_FILE, load_checkpoint
-from disentangle._engine import resolve_device
-from disentangle._fast_paths import check_fast_path
+from disentangle.checkpoints import CHECKPOINT_FILE, load_checkpoint
 from disentangle.datasets import DSprites
+from disentangle.devices import check_fast_path, keep_freed_memory, resolve_device
 from disentangle.metrics import beta_vae_score, dci_score, factor_vae_score, mig_score, sap_score
 from disentangle.pretrained import pack_pretrained
 from disentangle.selection import model_centrality

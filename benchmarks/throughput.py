@@ -68,10 +68,15 @@ from scipy import stats
 from torch.utils.flop_counter import FlopCounterMode
 
 from disentangle import VAE, InfoGANCR
-from disentangle._engine import resolve_device
-from disentangle._fast_paths import NATIVE_BF16_CPU_FLAGS, PATHS, auto_fast_path, cpu_flags
 from disentangle.cli import peak_memory_bytes
 from disentangle.datasets import DSprites
+from disentangle.devices import (
+    FAST_PATHS,
+    NATIVE_BF16_CPU_FLAGS,
+    auto_fast_path,
+    cpu_flags,
+    resolve_device,
+)
 from disentangle.infogan_cr import sample_cr_pairs, sample_uniform_latents
 from disentangle.networks import (
     CRDiscriminator,
@@ -401,7 +406,7 @@ def main(argv=None):
                         help="estimators timed against their bare loop (none: only --variants)")
     parser.add_argument("--roofline", action="store_true",
                         help="FLOPs per iteration over seconds, against a float32 matmul's")
-    parser.add_argument("--variants", nargs="*", default=[], choices=list(PATHS),
+    parser.add_argument("--variants", nargs="*", default=[], choices=list(FAST_PATHS),
                         help="also time the estimator's fast paths against its default step")
     parser.add_argument("--json", type=Path, default=None,
                         help="write the default step's and each fast path's images/s (and "

@@ -46,6 +46,19 @@ def save_checkpoint(path, snapshot):
 def load_checkpoint(path, device):
     """Read a checkpoint written by :class:`TrainingCheckpoint` (``weights_only``: no code runs).
 
+    Parameters
+    ----------
+    path : str or path-like
+        The checkpoint file, ``<checkpoint_dir>/checkpoint.pt``.
+    device : str or torch.device
+        Where its tensors are loaded (``"cpu"`` to read it anywhere).
+
+    Returns
+    -------
+    checkpoint : dict
+        The saved training state; ``checkpoint["net"]["counters"]["n_iter"]``
+        is the iterations trained.
+
     Raises
     ------
     ValueError

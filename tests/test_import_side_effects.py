@@ -12,6 +12,7 @@ import pytest
 from disentangle.plotting import plot_traversals
 
 MODULES = ["disentangle", "disentangle.plotting", "disentangle.cli", "disentangle.datasets",
+           "disentangle.devices", "disentangle.checkpoints",
            "disentangle.metrics", "disentangle.selection", "disentangle.vae",
            "disentangle.infogan_cr", "disentangle.networks"]
 
