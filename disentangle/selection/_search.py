@@ -1,26 +1,14 @@
 """The search shell: fit the candidates, rank them by centrality, keep the medoid.
 
-ModelCentrality (Lin, Thekumparampil, Fanti & Oh, "InfoGAN-CR and
-ModelCentrality", ICML 2020, Sec. 5) trains a pool of models and keeps the one
-that agrees most with the others. A fitted generative model *is* a
-ground-truth dataset (:class:`~disentangle.datasets.GeneratedDataset`: its
-codes are the factors), so the agreement of models ``i`` and ``j`` is the
-FactorVAE score of model ``i``'s encoder on model ``j``'s generated data, the
-same metric used on dSprites. Official code (``fjxmlzn/InfoGAN-CR``):
-``InfoGAN-CR_dSprites/gan_task_mc_generate_metric_data.py`` (each model's
-metric data), ``gan_task_mc_cross_evaluation.py`` (every encoder on every
-model's data) and ``main_mc.py`` (symmetrisation, centrality, ranking).
-
-UDR (Duan et al., "Unsupervised Model Selection for Variational Disentangled
-Representation Learning", ICLR 2020), the alternative the paper compares with,
-instead encodes real observations with every model and scores how one-to-one
-the map between two models' codes is (``google-research/disentanglement_lib``,
-``disentanglement_lib/evaluation/udr/metrics/udr.py``).
-
-The similarity kinds are the entries of
-:data:`~disentangle.selection.SIMILARITY_KINDS`
-(:mod:`disentangle.selection._similarity`), computed by the pairwise runner
-(:mod:`disentangle.selection._pairwise`).
+:class:`ModelCentralitySelector` (every point of a grid) and
+:class:`RandomizedModelCentralitySelector` (candidates drawn at random) fit a
+clone of the estimator per candidate as joblib tasks, then hand the fitted
+pool to the pairwise runner (:mod:`disentangle.selection._pairwise`) with the
+kind's entry of :data:`~disentangle.selection.SIMILARITY_KINDS`
+(:mod:`disentangle.selection._similarity`), and rank it by the kind's
+centrality rule (Lin et al., ICML 2020, Sec. 5; official code
+``fjxmlzn/InfoGAN-CR`` ``InfoGAN-CR_dSprites/main_mc.py``).
+:func:`model_centrality` does the same for models already fitted.
 """
 
 import bisect
