@@ -104,21 +104,26 @@ def _public_names():
     """Every public name the API reference must document, as ``module.name``."""
     import inspect
 
+    import disentangle.checkpoints
     import disentangle.datasets
+    import disentangle.devices
     import disentangle.metrics
     import disentangle.plotting
     import disentangle.selection
 
     names = {f"disentangle.{n}" for n in disentangle.__all__ if not n.startswith("__")}
-    for module in (disentangle.datasets, disentangle.metrics):
+    for module in (disentangle.datasets, disentangle.metrics, disentangle.devices,
+                   disentangle.checkpoints):
         names |= {f"{module.__name__}.{n}" for n in module.__all__}
     for module in (disentangle.plotting, disentangle.selection):
+        # disentangle.selection's names live in its private modules: its __all__ says which.
+        public = getattr(module, "__all__", None)
         names |= {
             f"{module.__name__}.{n}"
             for n, obj in vars(module).items()
             if not n.startswith("_")
             and (inspect.isfunction(obj) or inspect.isclass(obj))
-            and obj.__module__ == module.__name__
+            and (n in public if public is not None else obj.__module__ == module.__name__)
             and n != "ModelCentralitySelector"  # documented as disentangle.ModelCentralitySelector
         }
     return names
