@@ -39,6 +39,7 @@ from disentangle.selection import (
     _pairwise,
     _similarity,
     _vote_bootstrap,
+    images_rendered,
     model_centrality,
 )
 
@@ -298,3 +299,27 @@ def test_same_result_whatever_n_jobs_and_verbose(identical, setting):
                                         similarity_params=selector.similarity_params,
                                         random_state=0, **setting).fit(None)
     assert_same(selector, other)
+
+
+def test_columns_are_the_whole_matrix_columns_so_a_matrix_resumes_column_by_column():
+    """``pairwise_similarity(columns=[j])`` is column ``j`` of the whole matrix under the same
+    ``random_state`` (NaN elsewhere), in any order; the details count its images."""
+    models = pool([{}, ENTANGLED, {"ignored": (3, 4)}])
+    params = {"votes_per_code": 5, "n_variance": 500, "n_bootstrap": 2}
+    whole = pairwise_similarity(models, similarity_params=params, random_state=4)
+    built = np.full((3, 3), np.nan)
+    for j in (2, 0, 1):
+        part = pairwise_similarity(models, similarity_params=params, random_state=4, columns=[j])
+        assert np.isnan(np.delete(part, j, axis=1)).all()
+        built[:, j] = part[:, j]
+    np.testing.assert_array_equal(built, whole)
+    details = pairwise_similarity(models, similarity_params=params, random_state=4, columns=[1],
+                                  return_details=True)
+    images = images_rendered(params, N_CODES)
+    assert images == 500 + 5 * N_CODES * 100  # variance sample + votes of 100 images
+    assert details.rendered.tolist() == [0, images, 0]
+    assert details.encoded.tolist() == [images] * 3 and details.n_rounds == 1
+    with pytest.raises(ValueError, match="adaptive.*leave columns=None"):
+        pairwise_similarity(models, similarity_params={"protocol": "adaptive"}, columns=[0])
+    with pytest.raises(ValueError, match=r"columns must be model indices in \[0, 3\)"):
+        pairwise_similarity(models, similarity_params=params, columns=[3])
