@@ -29,7 +29,7 @@ from disentangle.selection import (
     model_centrality,
     relative_strength,
 )
-from disentangle.selection._search import _rank
+from disentangle.selection._results import rank
 
 N_FEATURES = 6
 # Small FactorVAE-score settings: 40 votes of 100 observations per code, std over 2,000.
@@ -239,7 +239,7 @@ def test_a_candidate_trained_fewer_iterations_than_asked_is_marked_and_not_the_m
 def test_ranks_put_each_tier_after_the_one_before():
     scores = np.array([0.5, 0.9, 0.7, np.nan, 0.8, 0.9, 0.1])
     tiers = np.array([0, 1, 0, 0, 2, 1, 0])
-    np.testing.assert_array_equal(_rank(scores, tiers), [2, 5, 1, 4, 7, 5, 3])
+    np.testing.assert_array_equal(rank(scores, tiers), [2, 5, 1, 4, 7, 5, 3])
 
 
 def test_numeric_error_score(X):

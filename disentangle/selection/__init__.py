@@ -26,6 +26,7 @@ orientation and centrality rule live.
 """
 
 from disentangle.metrics._udr import relative_strength
+from disentangle.selection._candidates import write_paths
 from disentangle.selection._centrality import mean_symmetrised, median_received
 from disentangle.selection._pairwise import (
     ADAPTIVE_Z,
@@ -38,7 +39,6 @@ from disentangle.selection._search import (
     ModelCentralitySelector,
     RandomizedModelCentralitySelector,
     model_centrality,
-    write_paths,
 )
 from disentangle.selection._similarity import (
     SIMILARITIES,

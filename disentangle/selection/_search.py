@@ -11,39 +11,36 @@ centrality rule (Lin et al., ICML 2020, Sec. 5; official code
 :func:`model_centrality` does the same for models already fitted.
 """
 
-import bisect
 import copy
-import os
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from joblib import delayed
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, clone
-from sklearn.exceptions import FitFailedWarning
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from disentangle._compat import Interval, StrOptions, _fit_context, eval_expr
-from disentangle._engine import interrupts_propagate
 from disentangle._validation import INTEGER, REAL, Predicate
 from disentangle._warnings import user_frame
-from disentangle.exceptions import TiedCandidatesWarning
-from disentangle.metrics._representation import rows_without_names
+from disentangle.selection._candidates import (
+    check_candidates,
+    eligibility,
+    fit_and_check,
+    warn_or_raise_about_failures,
+    warn_or_raise_about_incomplete,
+)
 from disentangle.selection._centrality import (
     centrality_errors,
-    contenders,
     medoid,
-    rounded_std,
     symmetrised,
 )
 from disentangle.selection._pairwise import guarded
+from disentangle.selection._results import cv_results, pairwise_std, warn_about_ties
 from disentangle.selection._similarity import SIMILARITY_KINDS, pairwise_run, similarity_run
-
-# Latents rendered and encoded after each fit to detect a diverged model.
-_N_HEALTH_CHECK = 16
 
 
 def _is_pre_dispatch(pre_dispatch):
@@ -422,11 +419,11 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
         run = pairwise_run(self.similarity, self.similarity_params, n_jobs=self.n_jobs,
                            pre_dispatch=self.pre_dispatch, verbose=self.verbose,
                            error_score=self.error_score, prefix="ModelCentralitySelector")
-        _check_candidates(self.estimator, candidates, self._candidates_from)
+        check_candidates(self.estimator, candidates, self._candidates_from)
         self.n_candidates_ = len(candidates)
 
         models, fit_time, errors = self._fit_candidates(X, candidates, run)
-        eligible = _eligibility(models, errors, self.allow_incomplete)[-1]
+        eligible = eligibility(models, errors, self.allow_incomplete)[-1]
         similarities = run(models, errors, X, self.random_state, eligible)
         self._set_results(candidates, models, errors, similarities, fit_time, run)
         return self
@@ -445,7 +442,7 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
         plus a message."""
         n = len(candidates)
         run.log(f"fitting {n} candidates")
-        tasks = (delayed(guarded)(_fit_and_check, self.error_score, self.estimator, params, X)
+        tasks = (delayed(guarded)(fit_and_check, self.error_score, self.estimator, params, X)
                  for params in candidates)
         models, times, errors = [None] * n, np.zeros(n), [None] * n
         with run.progress(n, "fitting candidates", "fit") as bar:
@@ -463,12 +460,12 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
     def _set_results(self, candidates, models, errors, similarities, fit_time, run):
         """Centralities, their standard errors, ranks, the medoid and every fitted attribute."""
         failed = np.array([e is not None for e in errors])
-        _warn_or_raise_about_failures(candidates, errors, self.error_score)
+        warn_or_raise_about_failures(candidates, errors, self.error_score)
         if (~failed).sum() == 1:
             warnings.warn("Only one candidate did not fail; it is selected without comparison "
                           "and its centrality is NaN.", UserWarning, **user_frame())
-        n_iter, asked, incomplete, eligible = _eligibility(models, errors, self.allow_incomplete)
-        _warn_or_raise_about_incomplete(incomplete, eligible, n_iter, asked,
+        n_iter, asked, incomplete, eligible = eligibility(models, errors, self.allow_incomplete)
+        warn_or_raise_about_incomplete(incomplete, eligible, n_iter, asked,
                                         self.allow_incomplete)
         pairwise = similarities.pairwise
         pairwise[failed, :] = pairwise[:, failed] = np.nan
@@ -482,18 +479,18 @@ class ModelCentralitySelector(MetaEstimatorMixin, TransformerMixin, _SharedParam
         self.best_estimator_ = self.estimators_[self.best_index_]
         self.best_params_ = candidates[self.best_index_]
         self.pairwise_scores_ = pairwise
-        self.pairwise_std_ = _pairwise_std(similarities.replicates, len(candidates))
+        self.pairwise_std_ = pairwise_std(similarities.replicates, len(candidates))
         self.similarity_matrix_ = symmetrised(pairwise)
         self.n_similarity_rounds_ = similarities.n_rounds
         tiers = np.where(failed, 2, np.where(eligible, 0, 1))
         self.cv_results_ = {
-            **_results(candidates, centrality, fit_time, similarities.times, errors, tiers),
+            **cv_results(candidates, centrality, fit_time, similarities.times, errors, tiers),
             "std_centrality": std_centrality, "std_lead": std_lead,
             "n_iter": n_iter, "complete": ~(n_iter < asked),
             "n_images_rendered": similarities.rendered, "n_images_encoded": similarities.encoded}
         run.log(f"medoid: candidate {self.best_index_} {self.best_params_}, centrality "
                 f"{centrality[self.best_index_]:.4f} +- {std_centrality[self.best_index_]:.4f}")
-        _warn_about_ties(candidates, centrality, std_centrality, std_lead, eligible,
+        warn_about_ties(candidates, centrality, std_centrality, std_lead, eligible,
                          self.best_index_)
 
     # --- delegation to the medoid ---------------------------------------------------------
@@ -715,265 +712,3 @@ def _best_has(selector, name):
     if hasattr(selector, "best_estimator_"):
         return hasattr(selector.best_estimator_, name)
     return hasattr(selector.estimator, name)
-
-
-# --- validation -------------------------------------------------------------------------------
-
-
-def _check_candidates(estimator, candidates, source):
-    """At least two candidates, which never share a path that a fit writes to.
-
-    Raises
-    ------
-    ValueError
-
-    Warns
-    -----
-    UserWarning
-        Candidates with identical parameters, naming them.
-    """
-    if isinstance(estimator, type):
-        raise ValueError(
-            f"estimator must be an estimator instance, e.g. {estimator.__name__}(); got the class "
-            f"{estimator.__name__} itself.")
-    if len(candidates) < 2:
-        raise ValueError(
-            f"ModelCentralitySelector needs at least 2 candidates to compare; {source} gives "
-            f"{len(candidates)}.")
-    seen = {}
-    for index, params in enumerate(candidates):
-        candidate = clone(estimator).set_params(**clone(params, safe=False))
-        for name, value in write_paths(candidate).items():
-            key = os.path.realpath(os.path.expanduser(os.fspath(value)))
-            if key in seen and seen[key][0] != index:
-                other, other_name, other_value = seen[key]
-                raise ValueError(
-                    f"Candidates {other} and {index} share {name}={value!r} (candidate "
-                    f"{other}: {other_name}={other_value!r}; both are {key!r}); parallel "
-                    "candidates must not share a checkpoint or work path: give each its own "
-                    f"value in {source}.")
-            seen[key] = (index, name, value)
-    groups = {}
-    for index, params in enumerate(candidates):
-        groups.setdefault(repr(sorted(params.items())), []).append(index)
-    for indices in (g for g in groups.values() if len(g) > 1):
-        warnings.warn(
-            f"{source} gives candidates {indices} the same parameters "
-            f"{candidates[indices[0]]}: each is fitted, and with a fixed random_state they are "
-            "the same model, which pulls the centrality towards it.", UserWarning, **user_frame())
-
-
-def write_paths(estimator):
-    """Every path a fit of ``estimator`` writes to, by parameter name (nested ones with ``__``).
-
-    Each estimator declares its own through a ``_write_paths()`` method
-    returning ``{parameter name: path}`` for the paths it will write (e.g.
-    :class:`~disentangle.InfoGANCR`'s ``checkpoint_dir`` when set); the
-    estimators in its parameters (a ``Pipeline``'s steps) are asked too.
-
-    Returns
-    -------
-    paths : dict of str to str or path-like
-    """
-    owners = {"": estimator}
-    owners.update({f"{name}__": value for name, value in estimator.get_params(deep=True).items()
-                   if hasattr(value, "get_params") and not isinstance(value, type)})
-    return {prefix + name: path for prefix, owner in owners.items()
-            if callable(getattr(owner, "_write_paths", None))
-            for name, path in owner._write_paths().items()}
-
-
-# --- tasks (run by joblib workers) ------------------------------------------------------------
-
-
-def _fit_and_check(estimator, params, X):
-    """Fit a clone with ``params`` and check that it generates and encodes finite values.
-
-    A Ctrl-C stops the fit at the end of an iteration and raises ``KeyboardInterrupt``
-    (:func:`~disentangle._engine.interrupts_propagate`), where a lone fit would return.
-    """
-    with interrupts_propagate():
-        model = clone(estimator).set_params(**clone(params, safe=False)).fit(X)
-    _check_generative(model)
-    return model
-
-
-def _check_generative(model, n_samples=_N_HEALTH_CHECK):
-    """Raise if a fitted generative model has diverged.
-
-    Renders ``n_samples`` prior latents (seed 0) and encodes the images.
-
-    Parameters
-    ----------
-    model : fitted generative estimator
-    n_samples : int, default=16
-
-    Raises
-    ------
-    ValueError
-        If the images or codes contain NaN or infinite values, or the codes are
-        not of shape ``(n_samples, n_codes_)``.
-    """
-    images = np.asarray(model.generate(model.sample_latent(n_samples, 0)))
-    if not np.all(np.isfinite(images)):
-        raise ValueError("diverged model: generate returned NaN or infinite values.")
-    with rows_without_names(model):
-        codes = np.asarray(model.transform(images))
-    if not np.all(np.isfinite(codes)):
-        raise ValueError("diverged model: transform returned NaN or infinite codes.")
-    if codes.shape != (n_samples, model.n_codes_):
-        raise ValueError(
-            f"transform returned codes of shape {codes.shape}; expected "
-            f"({n_samples}, n_codes_={model.n_codes_}).")
-
-
-# --- centrality and results ---------------------------------------------------------------------
-
-
-def _warn_or_raise_about_failures(candidates, errors, error_score):
-    """One ``FitFailedWarning`` for all the failed candidates, as GridSearchCV gives.
-
-    Raises
-    ------
-    ValueError
-        Every candidate failed.
-    """
-    failed = [i for i, error in enumerate(errors) if error is not None]
-    if not failed:
-        return
-    details = "\n".join(f"{'-' * 80}\nCandidate {i} {candidates[i]}: {errors[i]}"
-                        for i in failed)
-    if len(failed) == len(candidates):
-        raise ValueError(
-            f"All {len(candidates)} candidates failed; the first error: {errors[0]}\n"
-            "You can debug it by setting error_score='raise'.\n\nBelow are more details "
-            f"about the failures:\n{details}")
-    warnings.warn(
-        f"\n{len(failed)} candidates failed out of a total of {len(candidates)}.\nTheir "
-        f"centrality is set to error_score={error_score} and they rank last.\nIf these "
-        "failures are not expected, you can debug them by setting error_score='raise'.\n\n"
-        f"Below are more details about the failures:\n{details}",
-        FitFailedWarning, **user_frame())
-
-
-def _iterations(models):
-    """Iterations each model trained and was asked for (``n_iter_``, ``max_iter_``), float
-    arrays with NaN where a model is None or does not say."""
-    def attribute(name):
-        return np.array([np.nan if model is None else float(getattr(model, name, np.nan))
-                         for model in models])
-
-    return attribute("n_iter_"), attribute("max_iter_")
-
-
-def _warn_or_raise_about_incomplete(incomplete, eligible, n_iter, asked, allowed):
-    """One ``UserWarning`` naming the candidates that trained fewer iterations than asked.
-
-    Raises
-    ------
-    ValueError
-        No candidate is eligible as medoid: every one that did not fail is incomplete.
-    """
-    if not incomplete.any():
-        return
-    listing = ", ".join(f"{i} ({n_iter[i]:.0f} of {asked[i]:.0f})"
-                        for i in np.flatnonzero(incomplete))
-    advice = ("fit again with warm_start=True and a checkpoint_dir per candidate to finish "
-              "them")
-    if not eligible.any():
-        raise ValueError(
-            f"Every candidate that did not fail trained fewer iterations than asked "
-            f"(candidate, iterations: {listing}); {advice}, or set allow_incomplete=True to "
-            "select among them.")
-    status = ("they may be the medoid (allow_incomplete=True)" if allowed else
-              "they are compared with the others but rank after the complete ones and are "
-              f"not eligible as medoid (allow_incomplete=True makes them so); {advice}")
-    warnings.warn(f"Candidates trained fewer iterations than asked (candidate, iterations: "
-                  f"{listing}): {status}.", UserWarning, **user_frame())
-
-
-def _eligibility(models, errors, allow_incomplete):
-    """``(n_iter, asked, incomplete, eligible)``: iterations trained and asked, and which
-    candidates trained fewer than asked and which may be the medoid."""
-    failed = np.array([e is not None for e in errors])
-    n_iter, asked = _iterations(models)
-    incomplete = ~failed & (n_iter < asked)
-    return n_iter, asked, incomplete, ~failed & (~incomplete | allow_incomplete)
-
-
-def _pairwise_std(replicates, n):
-    """Standard error of each pairwise score (ddof=1 over the replicates; NaN without)."""
-    if replicates is None:
-        return np.full((n, n), np.nan)
-    return rounded_std(replicates)
-
-
-#: Standard errors of the medoid's lead within which a candidate is named as tied with it.
-TIE_Z = 2.0
-
-
-def _warn_about_ties(candidates, centrality, std_centrality, std_lead, eligible, best):
-    """One :class:`~disentangle.exceptions.TiedCandidatesWarning` naming the eligible
-    candidates that the medoid leads by less than ``TIE_Z`` standard errors of the lead."""
-    tied = contenders(centrality, std_lead, eligible, best, TIE_Z)
-    if tied.size == 0:
-        return
-
-    def line(i, role):
-        lead = ("" if i == best else f", behind by {centrality[best] - centrality[i]:.4f} "
-                f"\u00b1 {std_lead[i]:.4f}")
-        return (f"  {role} {i} {candidates[i]}: centrality {centrality[i]:.4f} \u00b1 "
-                f"{std_centrality[i]:.4f}{lead}")
-
-    listing = "\n".join([line(best, "medoid"), *(line(i, "candidate") for i in tied)])
-    warnings.warn(TiedCandidatesWarning(
-        f"{tied.size} candidate(s) tied with the medoid: their centralities are within "
-        f"{TIE_Z:g} standard errors of the medoid's lead (a bootstrap over the votes), so "
-        f"best_index_={best} is the highest centrality but the votes do not separate it from "
-        f"them:\n{listing}\nMore votes separate candidates whose difference is the votes' "
-        "noise: similarity_params={'protocol': 'paper'} (the default), larger votes_per_code "
-        "and n_variance, or {'protocol': 'adaptive'} to spend them on these candidates only. "
-        "Candidates still tied at the paper's counts are equally central: more training of "
-        "the pool, or more candidates, tells them apart."), **user_frame())
-
-
-def _rank(scores, tiers):
-    """Rank 1 for the highest score of the first tier, ties share the lowest rank.
-
-    ``tiers``: 0 for candidates eligible as medoid, 1 for incomplete ones that
-    are not, 2 for failed ones; each tier ranks after the one before, whatever
-    the scores (a failed candidate's ``error_score`` included, all failed ones
-    tie), and NaN last within its tier.
-    """
-    tiers = np.asarray(tiers)
-    keys = -np.where((tiers == 2) | np.isnan(scores), -np.inf, scores)
-    pairs = list(zip(tiers.tolist(), keys.tolist(), strict=True))
-    ordered = sorted(pairs)
-    return np.array([bisect.bisect_left(ordered, pair) + 1 for pair in pairs], dtype=np.int32)
-
-
-def _masked_params(candidates):
-    """``param_<name>`` masked arrays, masked where a candidate lacks the parameter."""
-    names = sorted({name for params in candidates for name in params})
-    columns = {}
-    for name in names:
-        values = np.empty(len(candidates), dtype=object)
-        mask = np.ones(len(candidates), dtype=bool)
-        for i, params in enumerate(candidates):
-            if name in params:
-                values[i], mask[i] = params[name], False
-        columns[f"param_{name}"] = np.ma.MaskedArray(values, mask=mask)
-    return columns
-
-
-def _results(candidates, centrality, fit_time, sim_time, errors, tiers):
-    """The ``cv_results_`` dict (``tiers`` as :func:`_rank`'s)."""
-    return {
-        "params": candidates,
-        **_masked_params(candidates),
-        "centrality": centrality,
-        "rank_centrality": _rank(centrality, tiers),
-        "fit_time": fit_time,
-        "similarity_time": sim_time,
-        "error": np.array(errors, dtype=object),
-    }
