@@ -289,7 +289,7 @@ class VAE(GenerativeEstimator):
       λ_d Σ_i (C_ii - 1)², C the batch covariance of the posterior means
       (DIP-VAE-I) or of q(z) (DIP-VAE-II), λ_d = ``lambda_d_factor`` · λ_od
       (Kumar et al., ICLR 2018, Eq. 6 and 7, as disentanglement_lib's ``DIPVAE``).
-    * ``"annealed"``: reconstruction + γ · |KL - C|, the capacity C raised
+    * ``"annealed"``: reconstruction + γ · ``|KL - C|``, the capacity C raised
       linearly from 0 to ``c_max`` nats over ``iteration_threshold``
       iterations (Burgess et al. 2018, Eq. 8, as disentanglement_lib's ``AnnealedVAE``).
 
@@ -323,7 +323,7 @@ class VAE(GenerativeEstimator):
         disentanglement_lib's study sweeps 1 to 16): tune it.
     gamma : float or None, default=None
         γ, weight of the FactorVAE TC term or of the annealed β-VAE's
-        |KL - C|; >= 0. None: 10 for "factor" (the paper's Table 1 row; its
+        ``|KL - C|``; >= 0. None: 10 for "factor" (the paper's Table 1 row; its
         model-selection pool uses 1, 10, 20, 40), 1000 for "annealed"
         (disentanglement_lib's study). Ignored by other objectives.
     tc_estimator : {"mws", "mss"}, default="mws"
