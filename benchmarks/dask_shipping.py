@@ -34,19 +34,28 @@ class RecordingBackend(ThreadingBackend):
     reads the arguments of each batch of tasks it is given (``BatchedCalls.items``).
     """
 
-    def submit(self, func, callback=None):
-        for _, args, _ in func.items:
-            for arg in args:
-                try:
-                    weakref.ref(arg)
-                    scatter = sizeof(arg) > 1e3
-                except TypeError:
-                    scatter = False
-                if scatter:
-                    RECORD["scattered"][id(arg)] = len(pickle.dumps(arg))
-                else:
-                    RECORD["in_tasks"] += len(pickle.dumps(arg))
+    def submit(self, func, callback=None):  # joblib >= 1.5 schedules a batch here
+        _record(func)
         return super().submit(func, callback)
+
+    def apply_async(self, func, callback=None):  # joblib < 1.5 (the oldest supported, 1.4)
+        _record(func)
+        return super().apply_async(func, callback)
+
+
+def _record(batch):
+    """Add what the Dask backend would ship for ``batch``'s task arguments to :data:`RECORD`."""
+    for _, args, _ in batch.items:
+        for arg in args:
+            try:
+                weakref.ref(arg)
+                scatter = sizeof(arg) > 1e3
+            except TypeError:
+                scatter = False
+            if scatter:
+                RECORD["scattered"][id(arg)] = len(pickle.dumps(arg))
+            else:
+                RECORD["in_tasks"] += len(pickle.dumps(arg))
 
 
 RECORD = {"in_tasks": 0, "scattered": {}}
