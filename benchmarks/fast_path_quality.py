@@ -30,6 +30,11 @@ Usage::
     python benchmarks/fast_path_quality.py --out fpq-900s --seeds 0 1 2 --paths none auto \
         --max-time 900
     python benchmarks/fast_path_quality.py --smoke          # seconds: the pipeline
+
+``benchmarks/results/fast_path_quality/results.csv`` holds the fits measured so far
+(rendered dSprites, one torch thread each, on a shared machine: their seconds and
+it/s are not paces); ``--out benchmarks/results/fast_path_quality`` continues it,
+skipping the rows it has.
 """
 
 import argparse
@@ -144,6 +149,11 @@ def interval(values):
     return values.mean(), stats.t.ppf(0.975, len(values) - 1) * stats.sem(values)
 
 
+def spread(values):
+    """The standard deviation (ddof=1) of ``values``, "n/a" for a single value."""
+    return f"{values.std(ddof=1):.3f}" if len(values) > 1 else "n/a"
+
+
 def column(by, name, path, seeds):
     """One field of ``path``'s rows over ``seeds``, as floats."""
     return np.array([float(by[path, seed][name]) for seed in seeds])
@@ -168,9 +178,8 @@ def report(rows, paths):
         fvae, mig = column(by, "factor_vae", path, seeds), column(by, "mig", path, seeds)
         diff, half = interval(fvae - column(by, "factor_vae", paths[0], seeds))
         pace = column(by, "it_per_s", path, seeds) / column(by, "it_per_s", paths[0], seeds)
-        print(f"| {path} | {fvae.mean():.3f} ± {fvae.std(ddof=1) if len(seeds) > 1 else 0:.3f} "
-              f"| {diff:+.3f} (± {half:.3f}) | {mig.mean():.3f} ± "
-              f"{mig.std(ddof=1) if len(seeds) > 1 else 0:.3f} | {pace.mean():.2f} "
+        print(f"| {path} | {fvae.mean():.3f} ± {spread(fvae)} | {diff:+.3f} (± {half:.3f}) "
+              f"| {mig.mean():.3f} ± {spread(mig)} | {pace.mean():.2f} "
               f"({pace.min():.2f}-{pace.max():.2f}) | {len(seeds)} |")
 
 
