@@ -49,6 +49,7 @@ from scipy import stats
 
 from disentangle import InfoGANCR
 from disentangle.datasets import DSprites
+from disentangle.devices import parse_fast_path
 from disentangle.metrics import factor_vae_score, mig_score
 from disentangle.plotting import traversal_effects
 
@@ -76,18 +77,13 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def fast_path(text):
-    """A ``--paths`` entry as the ``fast_path`` parameter."""
-    return None if text == "none" else text if text == "auto" else tuple(text.split("+"))
-
-
 def fit(args, seed, path, images):
     """Fit (or resume) one model; returns it and the training seconds summed over sessions."""
     folder = os.path.join(args.out, f"{seed}-{path}")
     os.makedirs(folder, exist_ok=True)
     clock_file = os.path.join(folder, "seconds.json")
     before = json.load(open(clock_file))["seconds"] if os.path.exists(clock_file) else 0.0
-    params = {"random_state": seed, "fast_path": fast_path(path), "checkpoint_dir": folder,
+    params = {"random_state": seed, "fast_path": parse_fast_path(path), "checkpoint_dir": folder,
               "warm_start": True, "verbose": 0 if args.smoke else 1}
     if args.max_iter or args.smoke:
         params["max_iter"] = SMOKE["max_iter"] if args.smoke else args.max_iter

@@ -89,6 +89,25 @@ def auto_fast_path(device, images):
     return names + (("channels_last",) if images else ())
 
 
+def parse_fast_path(text):
+    """A command-line spelling of ``fast_path`` as the parameter's value.
+
+    Parameters
+    ----------
+    text : str
+        ``"none"`` (any case) for the reference step, ``"auto"``, or path
+        names joined by ``+``, e.g. ``"bf16+channels_last"``.
+
+    Returns
+    -------
+    fast_path : None, "auto" or tuple of str
+        Unchecked: :func:`check_fast_path` validates the names at ``fit``.
+    """
+    if text.lower() == "none":
+        return None
+    return text if text == "auto" else tuple(text.split("+"))
+
+
 def check_fast_path(fast_path, device, images=True):
     """The path names of a ``fast_path`` parameter value, validated for ``device``.
 

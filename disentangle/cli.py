@@ -77,6 +77,7 @@ def run_demo(args):
     from disentangle._allocator import keep_freed_memory
     from disentangle._checkpoint import CHECKPOINT_FILE, load_checkpoint
     from disentangle._engine import resolve_device
+    from disentangle._fast_paths import parse_fast_path
     from disentangle.metrics import factor_vae_score
     from disentangle.plotting import plot_traversals
 
@@ -98,7 +99,7 @@ def run_demo(args):
                                                   ("max_time", max_time or None))
                  if value is not None}
     if args.fast_path is not None:
-        overrides["fast_path"] = _fast_path(args.fast_path)
+        overrides["fast_path"] = parse_fast_path(args.fast_path)
     model = InfoGANCR.from_preset(preset, device=device, random_state=args.seed,
                                   verbose=0 if args.quiet else 1, checkpoint_dir=args.output,
                                   checkpoint_every=args.checkpoint_every,
@@ -154,13 +155,6 @@ def run_demo(args):
     return 0
 
 
-def _fast_path(text):
-    """``--fast-path``'s value as ``fast_path``: None, "auto" or a tuple of path names."""
-    if text.lower() == "none":
-        return None
-    return text if text == "auto" else tuple(text.split("+"))
-
-
 def live_codes_line(model, threshold=LIVE_CODE_EFFECT):
     """One line: which codes change the traversal picture, with each code's effect.
 
@@ -171,8 +165,8 @@ def live_codes_line(model, threshold=LIVE_CODE_EFFECT):
 
     effects = traversal_effects(model)
     live = effects >= threshold
-    listing = ", ".join(f"code{k} {effect:.2f}{'' if effect >= threshold else ' (dead)'}"
-                        for k, effect in enumerate(effects))
+    listing = ", ".join(f"code{k} {effect:.2f}{'' if alive else ' (dead)'}"
+                        for k, (effect, alive) in enumerate(zip(effects, live, strict=True)))
     return (f"live codes: {live.sum()} of {len(effects)} change the traversal picture by at "
             f"least {threshold:g} of a fresh sample's change ({listing})")
 

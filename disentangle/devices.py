@@ -20,8 +20,9 @@ from disentangle._fast_paths import (
            check_fast_path,
            cpu_flags,
            native_bf16,
+           parse_fast_path,
 )
 from disentangle._fast_paths import PATHS as FAST_PATHS
 
 __all__ = ["FAST_PATHS", "NATIVE_BF16_CPU_FLAGS", "auto_fast_path", "check_fast_path",
-           "cpu_flags", "keep_freed_memory", "native_bf16", "resolve_device"]
+           "cpu_flags", "keep_freed_memory", "native_bf16", "parse_fast_path", "resolve_device"]

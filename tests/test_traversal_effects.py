@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from disentangle import cli
+from disentangle.devices import parse_fast_path
 from disentangle.plotting import traversal_effects
 
 
@@ -60,4 +61,4 @@ def test_demo_line_names_dead_codes():
     ("bf16+channels_last", ("bf16", "channels_last")),
 ])
 def test_demo_fast_path_option(text, expected):
-    assert cli._fast_path(text) == expected
+    assert parse_fast_path(text) == expected
