@@ -6,8 +6,9 @@ iteration schedule), InfoGAN-CR and InfoGAN without CR (``cr_weight=0``),
 same ``--out`` resumes every model from its checkpoint, so the schedule can
 be reached over several runs. Step by step:
 
-1. times each fast path of the training step (``fast_path``: bf16 autocast,
-   channels-last, ``torch.compile``, CUDA graphs on a GPU) for
+1. times each fast path of the training step (``fast_path``: ``"auto"``,
+   what the device runs natively, first, then bf16 autocast, channels-last,
+   ``torch.compile``, CUDA graphs on a GPU) for
    ``--probe-seconds`` each, on the first phase of the schedule (89 % of
    it), and trains with the fastest;
 2. trains the models side by side, ``--jobs`` processes at a time (on one
@@ -85,9 +86,9 @@ PAPER = {
 METRICS = {"FactorVAE": factor_vae_score, "DCI": dci_score, "SAP": sap_score, "MIG": mig_score,
            "beta-VAE": beta_vae_score}
 #: Fast paths timed: single paths, then all of them together.
-CANDIDATES = {"cpu": [None, "bf16", "channels_last", "compile",
+CANDIDATES = {"cpu": ["auto", None, "bf16", "channels_last", "compile",
                       ["bf16", "channels_last", "compile"]],
-              "cuda": [None, "bf16", "channels_last", "cuda_graphs",
+              "cuda": ["auto", None, "bf16", "channels_last", "cuda_graphs",
                        ["bf16", "channels_last", "cuda_graphs"]]}
 #: The settings of --smoke: schedule, metrics and similarities in seconds.
 SMOKE = {
@@ -368,7 +369,8 @@ def parse_args(argv=None):
                              "the number of cores on a CPU)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--fast-path", nargs="*", default=None,
-                        help="skip the timing and use these fast paths (none: the default step)")
+                        help="skip the timing and use these fast paths (none: the default step; "
+                             "auto: what the device runs natively)")
     parser.add_argument("--pace", type=float, default=1.0, metavar="ITERATIONS_PER_SECOND",
                         help="one model's pace, for the checkpoint interval where --fast-path "
                              "skips the timing (default: %(default)s)")
@@ -400,7 +402,8 @@ def main(argv=None):
     if args.fast_path is None:
         fast_path, paces = pick_fast_path(images, settings, args.device, args.probe_seconds)
     else:
-        fast_path = check_fast_path(args.fast_path, torch.device(args.device)) or None
+        named = "auto" if args.fast_path == ["auto"] else args.fast_path
+        fast_path = check_fast_path(named, torch.device(args.device)) or None
         paces = {}
     pace = paces.get(str(fast_path), args.pace)
     every = max(1, int(pace * 60 * args.checkpoint_minutes / args.jobs))

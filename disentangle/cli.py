@@ -136,9 +136,9 @@ def run_demo(args):
     start = time.perf_counter()
     score = factor_vae_score(model, dataset, random_state=args.seed, **DEMO_SCORE)
     reference = ("; the paper reaches 0.88 after 322,560 iterations on a GPU; the cpu preset's "
-                 "7,000 iterations scored 0.55-0.67 over four seeds on one 2-core machine; its "
-                 "15-minute budget on 2 AVX-512 cores (3,380-4,027 iterations) scored 0.36-0.61 "
-                 "over seeds 0-4, mean 0.47"
+                 "7,000 iterations scored 0.66-0.69 over three seeds; its 15-minute budget on 2 "
+                 "cores with native bf16 (5,271-5,546 iterations) scored 0.32-0.68 over seeds "
+                 "0-4, mean 0.56"
                  if args.dataset == "dsprites" else "")
     print(f"FactorVAE score (paper protocol, 500 votes): {score:.3f} in "
           f"{time.perf_counter() - start:.1f} s (chance 1/{dataset.n_factors}{reference})")

@@ -7,12 +7,14 @@ import types
 import joblib
 import numpy as np
 import pytest
+import torch
 from skorch.callbacks import Callback
 
 from disentangle import InfoGANCR, cli
 from disentangle._checkpoint import CHECKPOINT_FILE
 from disentangle._engine import TrainingWarning
 from disentangle.datasets import DSprites
+from disentangle.devices import auto_fast_path
 from disentangle.plotting import traversal_grid
 
 
@@ -40,6 +42,9 @@ def test_demo_writes_picture_and_loadable_model(small_dsprites, tmp_path, capsys
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     model = joblib.load(out / "model.joblib")
     assert model.n_iter_ == 3 and model.batch_size == 32
+    # The cpu preset trains with what this CPU runs natively (bf16 only with native bf16).
+    assert model.fast_path == "auto"
+    assert model.fast_path_ == auto_fast_path(torch.device("cpu"), images=True)
     assert model.get_params() == {**InfoGANCR.from_preset("cpu").get_params(), "max_iter": 3,
                                   "batch_size": 32, "random_state": 0, "device": model.device,
                                   "verbose": 0, "checkpoint_every": 500}
