@@ -22,8 +22,18 @@ any protocol follows: a column renders
 encoder reads them.
 
 ``--levers`` times ``generate`` and ``transform`` alone on 2,048
-observations under channels-last memory format and bf16 autocast, so that
-each lever's gain is measured before it is adopted.
+observations under each ``inference_fast_path`` (None, channels-last, bf16
+autocast, both), alternating the paths, so that each one's gain is measured
+before it is adopted.
+
+``--effect PROTOCOL`` answers whether an inference path changes the votes:
+for each ``inference_fast_path``, the pool's ``"factor_vae"`` similarity
+matrix under ``PROTOCOL`` with the same ``random_state`` (so the same factors,
+latents and votes drawn), beside the reference matrix: the largest change of
+an entry, that change over the entry's bootstrap standard error, and the
+seconds as a ratio. ``--checkpoints`` takes the pool from the folders of
+``benchmarks/fast_path_quality.py`` (``OUT/<seed>-<path>``; each is resumed,
+nothing trained) instead of briefly fitted models.
 
 ``--compare`` times the ``"fast"`` protocol against the paper protocol (the
 default) on the same pool in one process, alternating, and prints the
@@ -34,12 +44,13 @@ Usage::
     python benchmarks/similarity_cost.py --model infogan --models 3 10
     python benchmarks/similarity_cost.py --model vae --models 3 --n-jobs 2
     python benchmarks/similarity_cost.py --model infogan --levers
+    python benchmarks/similarity_cost.py --effect fast \
+        --checkpoints benchmarks/results/fast_path_quality/*-*/
     python benchmarks/similarity_cost.py --model vae --models 3 --compare
     python benchmarks/similarity_cost.py --smoke          # seconds
 """
 
 import argparse
-import contextlib
 import pickle
 import time
 import warnings
@@ -135,41 +146,64 @@ def compare(models, repeats):
     return seconds
 
 
+#: The inference paths compared (``inference_fast_path`` values).
+PATHS = {"default": None, "channels-last": "channels_last", "bf16 autocast": "bf16",
+         "bf16 + channels-last": ["bf16", "channels_last"]}
+
+
 def lever_times(model, n_obs=2048, repeats=3):
-    """Seconds of ``generate`` and ``transform`` on ``n_obs`` observations under each lever
-    (best of 3)."""
+    """Seconds of ``generate`` and ``transform`` on ``n_obs`` observations under each
+    inference path (best of ``repeats``, the paths alternated)."""
     latents = model.sample_latent(n_obs, 0)
     images = model.generate(latents)
     calls = {"render": lambda: model.generate(latents), "encode": lambda: model.transform(images)}
-    results = {}
-    for lever, layout, dtype in (("default", None, None),
-                                 ("channels-last", "cl", None),
-                                 ("bf16 autocast", None, torch.bfloat16)):
-        for part, call in calls.items():
-            best = np.inf
-            for _ in range(repeats):
-                with _layout(model, layout), torch.autocast(
-                        "cpu", dtype=dtype or torch.bfloat16, enabled=dtype is not None):
-                    start = time.perf_counter()
-                    call()
-                    best = min(best, time.perf_counter() - start)
-            results[lever, part] = best
-    return results
+    results = defaultdict(lambda: np.inf)
+    for _ in range(repeats):
+        for lever, path in PATHS.items():
+            model.set_params(inference_fast_path=path)
+            for part, call in calls.items():
+                call()  # converts the weights' memory format, if the path changes it
+                start = time.perf_counter()
+                call()
+                results[lever, part] = min(results[lever, part], time.perf_counter() - start)
+    model.set_params(inference_fast_path=None)
+    return dict(results)
 
 
-@contextlib.contextmanager
-def _layout(model, layout):
-    """The model's networks in channels-last memory format inside the block."""
-    nets = [m for m in (model.net_.module_, getattr(model.net_, "discriminator_", None),
-                        getattr(model.net_, "encoder_", None)) if m is not None]
-    if layout == "cl":
-        for net in nets:
-            net.to(memory_format=torch.channels_last)
-    try:
-        yield
-    finally:
-        for net in nets:
-            net.to(memory_format=torch.contiguous_format)
+def load_pool(folders, images):
+    """The fitted models of fast_path_quality.py's folders ``<seed>-<path>``, resumed (their
+    schedules are complete, so nothing trains)."""
+    models = []
+    for folder in folders:
+        model = InfoGANCR.from_preset("cpu", checkpoint_dir=folder, warm_start=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            models.append(model.fit(images))
+    return models
+
+
+def path_effect(models, protocol, seed=0):
+    """Per inference path: the similarity matrix's largest change from the reference one,
+    in absolute terms and in the entries' bootstrap standard errors, and seconds."""
+    rows, reference = [], None
+    for lever, path in PATHS.items():
+        for model in models:
+            model.set_params(inference_fast_path=path)
+        start = time.perf_counter()
+        details = pairwise_similarity(models, similarity_params={"protocol": protocol},
+                                      random_state=seed, return_details=True)
+        seconds = time.perf_counter() - start
+        if reference is None:
+            reference = details.pairwise
+            se = details.replicates.std(axis=0, ddof=1)
+            base = seconds
+        change = np.abs(details.pairwise - reference)
+        # An entry whose votes all agree has no spread (SE 0): unchanged there, 0 SEs.
+        in_se = np.divide(change, se, out=np.where(change > 0, np.inf, 0.0), where=se > 0)
+        rows.append((lever, change.max(), in_se.max(), float(se.mean()), seconds / base))
+    for model in models:
+        model.set_params(inference_fast_path=None)
+    return rows
 
 
 def main(argv=None):
@@ -185,15 +219,29 @@ def main(argv=None):
                         help="also time the pool under joblib with this many workers")
     parser.add_argument("--levers", action="store_true",
                         help="time the forward passes under each lever instead")
+    parser.add_argument("--effect", metavar="PROTOCOL",
+                        help="the similarity matrix under each inference path instead")
+    parser.add_argument("--checkpoints", nargs="+", metavar="FOLDER",
+                        help="with --effect: the pool from fast_path_quality.py's folders")
     parser.add_argument("--compare", type=int, metavar="REPEATS", default=0,
                         help="time the paper protocol against the default instead")
     parser.add_argument("--smoke", action="store_true", help="seconds: tiny protocol")
     args = parser.parse_args(argv)
     if args.smoke:
         args.models, args.votes_per_code, args.n_variance = [2], 2, 400
-    X = DSprites().sample(256, random_state=0)[1]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; "
-          f"model {args.model}")
+    dataset = DSprites()
+    X = dataset.sample(256, random_state=0)[1]
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU capability "
+          f"{torch.backends.cpu.get_cpu_capability()}; model {args.model}")
+    if args.effect:
+        models = (load_pool(args.checkpoints, dataset.images) if args.checkpoints
+                  else fit_pool(args.model, args.models[0], X))
+        print(f"{len(models)} models, protocol {args.effect!r}")
+        print(f"{'inference path':<24}{'max |change|':>14}{'max |change|/SE':>17}"
+              f"{'mean SE':>9}{'seconds x default':>19}")
+        for lever, change, in_se, se, ratio in path_effect(models, args.effect):
+            print(f"{lever:<24}{change:>14.4f}{in_se:>17.2f}{se:>9.4f}{ratio:>19.2f}")
+        return
     if args.levers:
         model = fit_pool(args.model, 1, X)[0]
         n_obs = 256 if args.smoke else 2048

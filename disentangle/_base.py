@@ -42,7 +42,7 @@ from disentangle._engine import (
     to_tensor,
     training_callbacks,
 )
-from disentangle._fast_paths import FastPath, check_fast_path
+from disentangle._fast_paths import FastPath, check_fast_path, check_inference_fast_path
 from disentangle._persistence import PersistenceMixin
 from disentangle._validation import (
     CALLBACKS,
@@ -66,14 +66,6 @@ from disentangle.networks import is_table
 INFERENCE_BATCH_SIZE = 128
 #: Prior draws that ``generate`` compares its latents with.
 _PRIOR_DRAWS = 1000
-
-
-def _to_batches(fn, array):
-    """Apply a torch function to ``array`` in chunks of INFERENCE_BATCH_SIZE, without gradients."""
-    with torch.inference_mode():
-        out = [fn(to_tensor(array[i : i + INFERENCE_BATCH_SIZE])).cpu()
-               for i in range(0, len(array), INFERENCE_BATCH_SIZE)]
-    return torch.cat(out).numpy()
 
 
 class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
@@ -100,12 +92,13 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "max_time": [Number(Real, 0, None, closed="neither"), None],
         "fast_path": [str, list, tuple, None],
+        "inference_fast_path": [str, list, tuple, None],
     }
 
     #: Parameters that may change between an interrupted fit and its resumption.
     _resumable_params = ("max_iter", "device", "random_state", "verbose", "callbacks",
                          "checkpoint_dir", "checkpoint_every", "warm_start", "max_time",
-                         "fast_path")
+                         "fast_path", "inference_fast_path")
 
 
     def __sklearn_tags__(self):
@@ -168,6 +161,8 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
         X = self._validate_training_data(X)
         fast_path = check_fast_path(self.fast_path, self.device_,
                                     images=self.image_shape_ is not None)
+        check_inference_fast_path(self.inference_fast_path, self.device_,
+                                  images=self.image_shape_ is not None)
         record = fit_record(self, X)
         snapshot = resume_snapshot(self, record)
         record["seeds"] = snapshot["seeds"] if snapshot else list(self._fit_seeds())
@@ -397,8 +392,8 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
             pixel scale than at fit, or invalid values (see :func:`validate_input`).
         """
         X, scale = self._validate(X)
-        codes = _to_batches(lambda batch: self._encode_batch(to_float(batch, self.device_, scale)),
-                            X)
+        codes = self._to_batches(
+            lambda batch: self._encode_batch(to_float(batch, self.device_, scale)), X)
         return codes.astype(np.float32, copy=False)
 
     def sample_latent(self, n_samples, random_state=None):
@@ -454,7 +449,17 @@ class GenerativeEstimator(PersistenceMixin, TransformerMixin, BaseEstimator):
         warn_far_from_prior(latents, self._draw_prior(np.random.RandomState(0), _PRIOR_DRAWS))
         if len(latents) == 0:
             return np.empty((0, *self.input_shape_), np.float32)
-        return _to_batches(lambda batch: self._decode_batch(batch.to(self.device_)), latents)
+        return self._to_batches(lambda batch: self._decode_batch(batch.to(self.device_)), latents)
+
+    def _to_batches(self, fn, array):
+        """``fn`` on ``array`` in chunks of INFERENCE_BATCH_SIZE, as float32, through the
+        ``inference_fast_path``."""
+        paths = check_inference_fast_path(self.inference_fast_path, self.device_,
+                                          images=self.image_shape_ is not None)
+        with FastPath(paths, self.device_).inference(self.net_):
+            out = [fn(to_tensor(array[i : i + INFERENCE_BATCH_SIZE])).float().cpu()
+                   for i in range(0, len(array), INFERENCE_BATCH_SIZE)]
+        return torch.cat(out).numpy()
 
     def _decode_batch(self, latents):
         return self.net_.module_.eval()(latents)

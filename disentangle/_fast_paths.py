@@ -1,4 +1,4 @@
-"""Fast paths of the training step: bf16 autocast, channels-last, ``torch.compile``, CUDA graphs.
+"""Fast paths of the training step and of inference: bf16 autocast, channels-last, compile.
 
 The estimators' ``fast_path`` parameter names the paths a fit uses (none by
 default: the default step is bit for bit the reference one). Each path gives
@@ -6,7 +6,13 @@ the default step's losses to the tolerance of its arithmetic (float32
 reordering for channels-last and compile, bf16's 8-bit mantissa for autocast),
 not bit for bit, and only affects training: the fitted estimator's modules are
 plain eager float32 modules in the default memory format again
-(:meth:`FastPath.release`), so persistence and inference are unchanged.
+(:meth:`FastPath.release`), so persistence is unchanged.
+
+Their ``inference_fast_path`` parameter names the paths of ``transform`` and
+``generate`` (and so of the metrics and of ModelCentrality's similarity, which
+call them): :data:`INFERENCE_PATHS` only, none by default (the reference
+forward pass). :meth:`FastPath.inference` puts the modules in the memory format
+it needs, and they stay there until another format is asked for.
 
 On a GPU the networks of the paper are small (a batch of 64 images of 64x64),
 so an iteration is bound by kernel launches and host syncs, not by FLOPs: CUDA
@@ -28,6 +34,9 @@ PATHS = {
     "cuda_graphs": "torch.compile(mode='reduce-overhead') of each module: CUDA graphs (CUDA only)",
 }
 
+
+#: The paths that inference can take (a compile's start-up costs more than a forward pass saves).
+INFERENCE_PATHS = ("bf16", "channels_last")
 
 #: CPU flags (Linux ``/proc/cpuinfo``) of native bf16 dot products: AVX-512 BF16 and AMX.
 NATIVE_BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
@@ -108,7 +117,7 @@ def parse_fast_path(text):
     return text if text == "auto" else tuple(text.split("+"))
 
 
-def check_fast_path(fast_path, device, images=True):
+def check_fast_path(fast_path, device, images=True, name="fast_path"):
     """The path names of a ``fast_path`` parameter value, validated for ``device``.
 
     Parameters
@@ -119,6 +128,8 @@ def check_fast_path(fast_path, device, images=True):
     device : torch.device
     images : bool, default=True
         Whether the input is images: what ``"auto"`` chooses for.
+    name : str, default="fast_path"
+        The parameter's name, for the error messages.
 
     Returns
     -------
@@ -139,18 +150,39 @@ def check_fast_path(fast_path, device, images=True):
     unknown = [name for name in names if name not in PATHS]
     if unknown or not all(isinstance(name, str) for name in names):
         raise ValueError(
-            f"fast_path={fast_path!r}: unknown path {unknown or names}; expected None, 'auto', "
+            f"{name}={fast_path!r}: unknown path {unknown or names}; expected None, 'auto', "
             f"one of {sorted(PATHS)} or a list of them."
         )
     names = tuple(sorted(set(names)))
     if {"compile", "cuda_graphs"} <= set(names):
         raise ValueError(
-            "fast_path: 'compile' and 'cuda_graphs' are two modes of torch.compile; choose one."
+            f"{name}: 'compile' and 'cuda_graphs' are two modes of torch.compile; choose one."
         )
     if "cuda_graphs" in names and torch.device(device).type != "cuda":
         raise ValueError(
-            f"fast_path 'cuda_graphs' needs a CUDA device; this fit runs on {device}. Use "
+            f"{name} 'cuda_graphs' needs a CUDA device; this fit runs on {device}. Use "
             "'compile' on a CPU."
+        )
+    return names
+
+
+def check_inference_fast_path(fast_path, device, images=True):
+    """The path names of an ``inference_fast_path`` value, validated for ``device``.
+
+    As :func:`check_fast_path`, restricted to :data:`INFERENCE_PATHS`.
+
+    Raises
+    ------
+    ValueError
+        As :func:`check_fast_path`, and for ``"compile"`` or ``"cuda_graphs"``.
+    """
+    names = check_fast_path(fast_path, device, images, name="inference_fast_path")
+    training_only = [name for name in names if name not in INFERENCE_PATHS]
+    if training_only:
+        raise ValueError(
+            f"inference_fast_path={fast_path!r}: {training_only} only speed up training (a "
+            "compile's start-up costs more than a forward pass saves); expected None, 'auto' "
+            f"or some of {list(INFERENCE_PATHS)}."
         )
     return names
 
@@ -208,6 +240,22 @@ class FastPath:
             module._compiled_call_impl = None
             if "channels_last" in self.names:
                 module.to(memory_format=torch.contiguous_format)
+
+    @contextlib.contextmanager
+    def inference(self, net):
+        """The context of inference with ``net``: no gradients, these paths' format and autocast.
+
+        The modules are converted to channels-last, or back to the default
+        format, only when they are not in the one asked for already, and stay
+        so after the context: alternating calls with and without
+        ``"channels_last"`` copy the weights each time, calls alike do not.
+        """
+        memory_format = (torch.channels_last if "channels_last" in self.names
+                         else torch.contiguous_format)
+        for module in self.modules(net):
+            module.to(memory_format=memory_format)
+        with torch.inference_mode(), self.iteration():
+            yield
 
     @contextlib.contextmanager
     def iteration(self):

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.utils import metadata_routing
 
-from disentangle._base import GenerativeEstimator, _to_batches
+from disentangle._base import GenerativeEstimator
 from disentangle._compat import StrOptions, _fit_context
 from disentangle._engine import TrainingNet, to_float, torch_seed
 from disentangle._validation import ADAM_BETAS, Number
@@ -404,6 +404,18 @@ class VAE(GenerativeEstimator):
         ``"channels_last"``, ``"compile"`` and ``"cuda_graphs"``: faster
         steps with the same losses to float tolerance (:ref:`performance`).
         ``"auto"``: the paths the device runs natively, as in :class:`InfoGANCR`.
+    inference_fast_path : None, str or list of str, default=None
+        Faster forward passes in ``transform``, ``generate`` and ``sample``
+        (and so in the metrics and ModelCentrality's similarity, which call
+        them; :ref:`performance`): some of ``"bf16"`` (autocast; the outputs
+        are float32 again) and ``"channels_last"``, or ``"auto"`` (as for
+        ``fast_path``, without a compile). None, the default, is the reference
+        forward pass. Neither is exact: channels-last reorders float32 sums
+        (codes within about 1e-6), bf16 rounds to an 8-bit mantissa (codes
+        within about 1 %); the user guide's performance page gives their
+        pace and their effect on FactorVAE similarities against the votes'
+        standard errors. Read at each call, so it can be set after ``fit``
+        (``set_params``) without refitting.
     encoder : callable, optional
         q(z|x) for input shapes or architectures the built-in networks do not
         cover: a class or factory called as ``encoder(n_latent, input_shape)``
@@ -536,6 +548,7 @@ class VAE(GenerativeEstimator):
         warm_start=False,
         max_time=None,
         fast_path=None,
+        inference_fast_path=None,
         encoder=None,
         decoder=None,
     ):
@@ -564,6 +577,7 @@ class VAE(GenerativeEstimator):
         self.warm_start = warm_start
         self.max_time = max_time
         self.fast_path = fast_path
+        self.inference_fast_path = inference_fast_path
         self.encoder = encoder
         self.decoder = decoder
 
@@ -665,7 +679,7 @@ class VAE(GenerativeEstimator):
             return super().transform(X)
         X, scale = self._validate(X)
         encoder = self.net_.encoder_.eval()
-        stats = _to_batches(
+        stats = self._to_batches(
             lambda batch: torch.cat(encoder(to_float(batch, self.device_, scale)), 1), X
         ).astype(np.float32, copy=False)
         means, logvars = np.split(stats, 2, axis=1)

@@ -35,3 +35,14 @@ def test_every_benchmark_has_a_smoke_mode_that_runs(name, monkeypatch, tmp_path,
     module = _load(name)
     module.main(["--smoke"])
     assert capsys.readouterr().out.strip()  # it printed its table
+
+
+@pytest.mark.parametrize("mode", [["--levers"], ["--effect", "fast", "--models", "2"]])
+def test_similarity_cost_compares_the_inference_paths(mode, capsys):
+    _load("similarity_cost").main(["--smoke", *mode])
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()
+            if line.startswith(("default", "channels-last", "bf16"))]
+    assert [row[0] for row in rows] == ["default", "channels-last", "bf16", "bf16"]
+    if mode[0] == "--effect":  # the reference matrix against itself: no change, ratio 1
+        assert rows[0][1:3] == ["0.0000", "0.00"] and rows[0][-1] == "1.00"
+        assert all(float(row[-4]) < 1 for row in rows)  # changes of a FactorVAE entry < 1

@@ -145,3 +145,76 @@ def test_auto_is_recorded_in_the_fitted_estimator(images, monkeypatch, flags, ex
     model, _ = first_iteration(VAE(fast_path="auto"), images)
     assert model.fast_path_ == expected
     assert first_iteration(VAE(), images)[0].fast_path_ == ()
+
+
+@pytest.fixture(scope="module")
+def fitted(images):
+    """An InfoGAN-CR and a VAE after two iterations, with inputs for transform and generate."""
+    models = [InfoGANCR(n_codes=3, n_noise=2), VAE(n_latent=4)]
+    return [model.set_params(max_iter=2, batch_size=32, random_state=0).fit(images)
+            for model in models]
+
+
+def forward_passes(model, images, path):
+    model.set_params(inference_fast_path=path)
+    return model.transform(images), model.generate(model.sample_latent(16, random_state=1))
+
+
+@pytest.mark.parametrize("path, atol", [
+    ("channels_last", 1e-5),  # float32 sums in another order
+    ("bf16", 5e-2),  # an 8-bit mantissa: codes in [-1, 1] to about 1 %
+    (["bf16", "channels_last"], 5e-2),
+])
+@pytest.mark.parametrize("index", [0, 1])
+def test_inference_paths_give_the_default_outputs_in_float32(fitted, images, index, path, atol):
+    model = fitted[index]
+    reference = forward_passes(model, images, None)
+    for fast, exact in zip(forward_passes(model, images, path), reference, strict=True):
+        assert fast.dtype == np.float32 and fast.shape == exact.shape
+        np.testing.assert_allclose(fast, exact, atol=atol)
+    if "bf16" in path:  # autocast did run: bf16 rounding shows in the codes
+        assert np.abs(forward_passes(model, images, path)[0] - reference[0]).max() > 1e-6
+    assert all(np.array_equal(again, exact)  # back to the reference pass, bit for bit
+               for again, exact in zip(forward_passes(model, images, None), reference, strict=True))
+
+
+def test_channels_last_inference_converts_the_weights_once_and_back(fitted, images):
+    model = fitted[0]
+    convs = [p for m in FastPath.modules(model.net_) for p in m.parameters() if p.dim() == 4]
+    forward_passes(model, images, "channels_last")
+    assert all(p.is_contiguous(memory_format=torch.channels_last) for p in convs)
+    kept = [p.data_ptr() for p in convs]
+    forward_passes(model, images, "channels_last")  # already in that format: no copy
+    assert [p.data_ptr() for p in convs] == kept
+    forward_passes(model, images, None)
+    assert all(p.is_contiguous() for p in convs)
+    assert not any(p.is_inference() for p in convs)  # still trainable (warm_start)
+
+
+def test_inference_fast_path_is_checked_at_fit_and_at_each_call(fitted, images):
+    model = fitted[1]
+    with pytest.raises(ValueError, match=r"inference_fast_path='compile'.*only speed up training"):
+        forward_passes(model, images, "compile")
+    with pytest.raises(ValueError, match="inference_fast_path='fp8': unknown path"):
+        VAE(max_iter=1, batch_size=32, inference_fast_path="fp8").fit(images)
+    model.set_params(inference_fast_path=None)
+
+
+def test_inference_fast_path_survives_resume_and_pickling(images, tmp_path):
+    model = VAE(max_iter=1, batch_size=32, random_state=0, checkpoint_dir=tmp_path).fit(images)
+    model.set_params(max_iter=2, warm_start=True, inference_fast_path="channels_last").fit(images)
+    assert model.n_iter_ == 2
+    copy = pickle.loads(pickle.dumps(model))
+    assert copy.inference_fast_path == "channels_last"
+    np.testing.assert_array_equal(copy.transform(images), model.transform(images))
+
+
+@pytest.mark.parametrize("flags, expected", [
+    (frozenset({"avx2"}), ("channels_last",)),
+    (frozenset({"avx2", "avx512_bf16"}), ("bf16", "channels_last")),
+])
+def test_auto_inference_takes_native_paths_only(monkeypatch, flags, expected):
+    monkeypatch.setattr(_fast_paths, "cpu_flags", lambda: flags)
+    cpu = torch.device("cpu")
+    assert _fast_paths.check_inference_fast_path("auto", cpu) == expected
+    assert _fast_paths.check_inference_fast_path("auto", cpu, images=False) == expected[:-1]
