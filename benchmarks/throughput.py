@@ -36,15 +36,17 @@ convolutions, forward and backward; InfoGAN-CR averaged over its two phases)
 divided by the measured seconds per iteration, next to the machine's peaks:
 a float32 and a bfloat16 matmul of 2048 x 2048 timed the same way (both: the fastest
 run, the one least disturbed by other work on the machine).
-``--variants`` times the estimator's fast paths (``fast_path``) against its
-default step, alternated the same way (with ``--roofline``, each path's images/s
-and its fraction of both peaks). ``--json PATH`` writes the images/s (and roofline
-fractions) of the default step and of each fast path there: ``benchmarks/gpu_run.sh``
-trains with the fastest. Last, the peak RSS of a fit on the full 737,280-image
-dSprites, in a fresh process, against the size of the uint8 images.
+``--variants`` times the estimator's fast paths (``fast_path``, ``auto`` included:
+the cpu preset's and the demo's) against its default step, alternated the same
+way (with ``--roofline``, each path's images/s and its fraction of both peaks).
+``--json PATH`` writes the images/s (and roofline fractions) of the default step
+and of each fast path there: ``benchmarks/gpu_run.sh`` trains with the fastest.
+Last, the peak RSS of a fit on the full 737,280-image dSprites, in a fresh
+process, against the size of the uint8 images.
 
     python benchmarks/throughput.py --quick --roofline   # under 5 minutes on 2 CPU cores
     python benchmarks/throughput.py --models "VAE(factor)" --pairs 20   # a tight interval
+    python benchmarks/throughput.py --quick --models --variants auto --pairs 20  # auto/default
     python benchmarks/throughput.py --smoke      # seconds: 3 iterations on 256 images, no memory
     python benchmarks/throughput.py --device cuda --iterations 2000 --roofline \
         --variants bf16 channels_last cuda_graphs
@@ -406,8 +408,9 @@ def main(argv=None):
                         help="estimators timed against their bare loop (none: only --variants)")
     parser.add_argument("--roofline", action="store_true",
                         help="FLOPs per iteration over seconds, against a float32 matmul's")
-    parser.add_argument("--variants", nargs="*", default=[], choices=list(FAST_PATHS),
-                        help="also time the estimator's fast paths against its default step")
+    parser.add_argument("--variants", nargs="*", default=[], choices=["auto", *FAST_PATHS],
+                        help="also time the estimator's fast paths against its default step "
+                             "('auto': what the device runs natively, the cpu preset's)")
     parser.add_argument("--json", type=Path, default=None,
                         help="write the default step's and each fast path's images/s (and "
                              "roofline fractions) to this file")

@@ -46,3 +46,11 @@ def test_similarity_cost_compares_the_inference_paths(mode, capsys):
     if mode[0] == "--effect":  # the reference matrix against itself: no change, ratio 1
         assert rows[0][1:3] == ["0.0000", "0.00"] and rows[0][-1] == "1.00"
         assert all(float(row[-4]) < 1 for row in rows)  # changes of a FactorVAE entry < 1
+
+
+def test_throughput_times_auto_against_the_default_step(capsys):
+    _load("throughput").main(["--smoke", "--models", "--variants", "auto", "--pairs", "2"])
+    line, = [line for line in capsys.readouterr().out.splitlines() if "pace:" in line]
+    ratio, low, high = (float(x) for x in line.split("pace: ")[1].replace("[", "")
+                        .replace(",", "").replace("]", "").split()[:3])
+    assert line.startswith("InfoGANCR auto/default pace:") and low <= ratio <= high and ratio > 0
