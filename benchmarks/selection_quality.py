@@ -44,7 +44,8 @@ rankings have something to agree on beyond the similarity's own noise:
 
 The results in the user guide (``docs/user_guide/model_centrality.rst``) are the
 CSV files in ``benchmarks/results/selection_quality/``: VAEs at 1,000 iterations,
-InfoGAN-CR at 1,500 (the cpu preset's schedule compressed to 1,500 iterations),
+InfoGAN-CR at 1,500 (the cpu preset's schedule compressed to 1,500 iterations, float32:
+``--fast-path none``, this script's default),
 ModelCentrality matrices of the fast protocol for every pool, of votes5_var2k for the
 issue's three and of the paper protocol for the two InfoGAN-CR pools (the report
 prefers the paper's). About 4 hours on 2 cores. ``benchmarks/protocol_agreement.py`` reads the
@@ -74,6 +75,7 @@ from scipy.stats import kendalltau, spearmanr
 
 from disentangle import VAE, InfoGANCR
 from disentangle.datasets import DSprites
+from disentangle.devices import parse_fast_path
 from disentangle.metrics import dci_score, factor_vae_score, mig_score
 from disentangle.selection import centrality as kind_centrality
 from disentangle.selection import model_centrality, pairwise_similarity
@@ -121,6 +123,7 @@ def pools(args):
     vae_iter = {"max_iter": args.vae_iter, **fit}
     gan_iter = {"max_iter": args.gan_iter} if args.gan_iter else {}
     vae_seeds, gan_seeds = (2, 3) if args.smoke else (args.vae_seeds, args.gan_seeds)
+    gan = {"device": args.device, "fast_path": parse_fast_path(args.fast_path)}
     grids = {
         "factor_vae": [{"gamma": g, "random_state": s}
                        for g in (1, 10, 40) for s in range(vae_seeds)],
@@ -133,10 +136,8 @@ def pools(args):
     make = {
         "factor_vae": lambda p: VAE(objective="factor", device=args.device, **vae_iter, **p),
         "beta_vae": lambda p: VAE(objective="beta", device=args.device, **vae_iter, **p),
-        "infogan_cr": lambda p: InfoGANCR.from_preset("cpu", device=args.device,
-                                                      **{**gan_iter, **fit, **p}),
-        "infogan_cr_budgets": lambda p: InfoGANCR.from_preset("cpu", device=args.device,
-                                                              **{**p, **fit}),
+        "infogan_cr": lambda p: InfoGANCR.from_preset("cpu", **gan, **{**gan_iter, **fit, **p}),
+        "infogan_cr_budgets": lambda p: InfoGANCR.from_preset("cpu", **gan, **{**p, **fit}),
     }
     if args.smoke:
         grids = {name: grid[:3] for name, grid in grids.items()}
@@ -463,6 +464,10 @@ def parse_args(argv=None):
     parser.add_argument("--vae-iter", type=int, default=3000)
     parser.add_argument("--gan-iter", type=int, default=None,
                         help="InfoGAN-CR iterations (default: the cpu preset's 7,000)")
+    parser.add_argument("--fast-path", default="none", metavar="PATHS",
+                        help="InfoGAN-CR's training fast_path: 'none' (the float32 reference "
+                             "step, default: the committed pools were trained so, before the "
+                             "cpu preset took 'auto'), 'auto', or names joined by '+'")
     parser.add_argument("--vae-seeds", type=int, default=4)
     parser.add_argument("--gan-seeds", type=int, default=6)
     parser.add_argument("--protocols", nargs="+", choices=sorted(PROTOCOLS),
