@@ -7,8 +7,10 @@ computes each protocol's ModelCentrality matrix of a pool trained by
 protocol's centralities with the paper protocol's, seed against seed, on the full
 pool and its sub-pools (every sub-pool of 3 to 5 models, or ``--n-subpools``
 random ones of each size). The row ``paper`` compares the paper protocol with
-itself under another seed: the agreement that a protocol cannot beat, which
-calibrates the issue's criterion ("agrees": the same medoid and Kendall tau >= 0.9).
+itself under another seed: the agreement that a protocol cannot beat. A
+cheaper protocol agrees with the paper's when it picks the same medoid at
+least as often as the paper protocol under another seed does (full pool and
+sub-pools) and its Kendall tau lies within the paper protocol's own range.
 
 Matrices are built column by column and saved in ``OUT/agreement.csv`` (the
 format of ``pairwise.csv``, selector ``mc_<protocol>@<seed>``); seed
@@ -17,14 +19,23 @@ format of ``pairwise.csv``, selector ``mc_<protocol>@<seed>``); seed
 ``"adaptive"`` protocol decides its rounds from the whole matrix, so its
 matrix is computed whole under each seed (``mc_adaptive@<seed>``), and the
 images each model rendered and encoded go to ``OUT/agreement_images.csv``:
-its "images a model" is their mean (the others' is the protocol's count), and
-the last two columns give each protocol's images and seconds as ratios
-against the paper protocol's in the same table.
+its "images a model" is their mean (the others' is the protocol's count), its
+"s a matrix" the mean over seeds (the others' their fastest run, the least
+disturbed: their work does not vary with the seed), and the last two columns
+give each protocol's images and seconds as ratios against the paper
+protocol's in the same table. For the same reason its
+sub-pool column counts only its own runs on sub-pools (``--adaptive-subpools
+K``: K random sub-pools of each size under each seed, selectors
+``mc_adaptive@<seed>/<a-b-c>``), each against every paper seed: a sub-pool's
+run spends its votes on that sub-pool's contenders, which the pool's matrix
+restricted to it does not show.
 
 Usage::
 
     python benchmarks/protocol_agreement.py --out sq --pools infogan_cr \
         --protocols paper fast votes20_var10k --seeds 0 1 2
+    python benchmarks/protocol_agreement.py --out sq --pools infogan_cr \
+        --protocols paper adaptive --seeds 0 --adaptive-subpools 4
     python benchmarks/protocol_agreement.py --out benchmarks/results/selection_quality \
         --report-only
 """
@@ -77,25 +88,32 @@ def images_a_model(name, protocol, params, codes, images):
     """Images a model of pool ``name`` renders: the mean measured over the adaptive
     protocol's seeds and models (``images``), else the protocol's count."""
     measured = [rendered for (pool, selector), (rendered, _) in images.items()
-                if pool == name and selector.startswith(f"mc_{protocol}@")]
+                if pool == name and selector.startswith(f"mc_{protocol}@") and "/" not in selector]
     if measured:
         return int(round(np.mean([np.mean(r) for r in measured])))
     return images_per_model(params, codes)
 
 
-def adaptive_matrix(name, models, label, params, seed, entries, images, save):
-    """The adaptive protocol's matrix of the pool under ``seed``, whole (its rounds depend
-    on every column), with the images each model rendered and encoded."""
+def adaptive_matrix(name, models, label, params, seed, entries, images, save, members=None):
+    """The adaptive protocol's matrix under ``seed`` of the pool, or of its sub-pool
+    ``members`` (selector ``mc_<label>/<a-b-c>``, the other entries NaN), whole: its rounds
+    depend on every column, so a sub-pool's run spends its votes on its own contenders and
+    its matrix is not the pool's restricted. The images each model rendered and encoded go
+    to ``images``."""
+    members = list(range(len(models))) if members is None else list(members)
+    if len(members) < len(models):
+        label = f"{label}/{'-'.join(map(str, members))}"
     key = (name, f"mc_{label}")
     if key in entries and key in images:
         return
-    alive, fitted = sq.fitted_models(models)
+    alive, fitted = sq.fitted_models([models[k] for k in members])
     start = time.perf_counter()
     run = pairwise_similarity(fitted, similarity_params=params, random_state=seed,
                               return_details=True)
     seconds = time.perf_counter() - start
     full = np.full((len(models),) * 2, np.nan)
-    full[np.ix_(alive, alive)] = run.pairwise
+    index = [members[k] for k in alive]
+    full[np.ix_(index, index)] = run.pairwise
     entries[key] = (full, seconds)
     images[key] = (run.rendered, run.encoded)
     save()
@@ -132,46 +150,74 @@ def subpools(n, limit, seed):
 
 def pool_table(name, n_models, codes, entries, catalogue, args, images=None):
     """Markdown lines: every protocol's agreement with the paper protocol, seed against seed."""
-    matrices = {}
+    matrices, runs = {}, {}  # runs: protocol -> [(seed, sub-pool, its own matrix)]
     for (pool, selector), (matrix, seconds) in entries.items():
-        protocol, seed = selector.removeprefix("mc_").split("@")
-        if pool == name and protocol in catalogue and np.isfinite(matrix).all():
+        label, _, members = selector.partition("/")
+        protocol, seed = label.removeprefix("mc_").split("@")
+        if pool != name or protocol not in catalogue:
+            continue
+        if members:
+            runs.setdefault(protocol, []).append(
+                (int(seed), [int(k) for k in members.split("-")], matrix))
+        elif np.isfinite(matrix).all():
             matrices.setdefault(protocol, {})[int(seed)] = (matrix, seconds)
     if "paper" not in matrices:
         return [f"\n### {name}: no complete paper-protocol matrix"]
     subs = subpools(n_models, args.n_subpools, args.seed)
     lines = [f"\n### {name}: {n_models} models, {len(subs) - 1} sub-pools of 3 to 5",
-             "| protocol | images a model | s a matrix (fastest) | pairs of seeds | full pool: "
+             "| protocol | images a model | s a matrix | pairs of seeds | full pool: "
              "same medoid, tau mean (min to max) | sub-pools: same medoid, median tau "
              "| images vs paper | s vs paper |",
              "|---|---|---|---|---|---|---|---|"]
     cost = {p: images_a_model(name, p, catalogue[p], codes, images or {}) for p in matrices}
-    fastest = {p: min(s for _, s in matrices[p].values()) for p in matrices}
+    # Seconds of a matrix: the fastest run (the least disturbed) of a protocol of fixed
+    # counts; the adaptive protocol's mean, as its images, since its rounds vary by seed.
+    seconds_of = {p: (np.mean if catalogue[p].get("protocol") == "adaptive" else min)(
+        [s for _, s in matrices[p].values()]) for p in matrices}
     for protocol in sorted(matrices, key=lambda p: -cost[p]):
         pairs = [(a, b) for a, b in itertools.product(matrices[protocol], matrices["paper"])
                  if protocol != "paper" or a < b]
         if not pairs:
             continue
-        full, sub = [], []
-        for a, b in pairs:
-            rows = sq.compare_centralities(matrices[protocol][a][0], matrices["paper"][b][0], subs)
-            full.append(rows[0])
-            sub.append(rows[1:])
-        full, sub = np.array(full), np.concatenate(sub)
-        seconds = fastest[protocol]  # the least disturbed run
+        full = np.array([sq.compare_centralities(matrices[protocol][a][0],
+                                                 matrices["paper"][b][0], subs[:1])[0]
+                         for a, b in pairs])
+        seconds = seconds_of[protocol]
         label = "paper (another seed)" if protocol == "paper" else protocol
         lines.append(
             f"| {label} | {cost[protocol]:,} | {seconds:.0f} | {len(pairs)} "
             f"| {full[:, 0].mean():.0%}, {full[:, 1].mean():.2f} ({full[:, 1].min():.2f} to "
-            f"{full[:, 1].max():.2f}) | {sub[:, 0].mean():.0%}, {np.nanmedian(sub[:, 1]):.2f} "
-            f"| {cost[protocol] / cost['paper']:.2f} | {seconds / fastest['paper']:.2f} |")
+            f"{full[:, 1].max():.2f}) | "
+            f"{subpool_cell(protocol, catalogue, matrices, runs, pairs, subs[1:])} "
+            f"| {cost[protocol] / cost['paper']:.2f} | {seconds / seconds_of['paper']:.2f} |")
     return lines
 
 
-def compute(name, out, protocols, seeds, entries, images, save):
+def subpool_cell(protocol, catalogue, matrices, runs, pairs, subs):
+    """Sub-pools' same-medoid rate and median tau against the paper protocol. A protocol of
+    fixed counts is its pool matrix restricted to each sub-pool of ``subs``; the adaptive
+    protocol's rounds depend on the pool, so it counts its own runs on sub-pools only, each
+    against every paper seed (the number of comparisons in brackets), or "not run"."""
+    paper = matrices["paper"]
+    if not subs:
+        return "no sub-pool"  # a pool of 3 models or fewer
+    if catalogue[protocol].get("protocol") != "adaptive":
+        rows = np.concatenate([sq.compare_centralities(matrices[protocol][a][0],
+                                                       paper[b][0], subs) for a, b in pairs])
+        return f"{rows[:, 0].mean():.0%}, {np.nanmedian(rows[:, 1]):.2f}"
+    rows = [sq.compare_centralities(matrix, paper[b][0], [members])[0]
+            for _, members, matrix in runs.get(protocol, []) for b in paper]
+    if not rows:
+        return "not run"
+    rows = np.array(rows)
+    return f"{rows[:, 0].mean():.0%}, {np.nanmedian(rows[:, 1]):.2f} ({len(rows)})"
+
+
+def compute(name, out, protocols, seeds, entries, images, save, subs=()):
     """Fill ``entries`` with the matrix of every protocol and seed (seed ``--seed`` from
     selection_quality's ``pairwise.csv`` when there), and ``images`` with the adaptive
-    protocol's images a model."""
+    protocol's images a model; the adaptive protocol also runs on each sub-pool of
+    ``subs``."""
     paths = sorted((p for p in os.listdir(os.path.join(out, name)) if p.endswith(".joblib")),
                    key=lambda p: int(p.removeprefix("model_").removesuffix(".joblib")))
     models = [joblib.load(os.path.join(out, name, p)) for p in paths]
@@ -181,9 +227,9 @@ def compute(name, out, protocols, seeds, entries, images, save):
                                               for p, params in protocols.items()
                                               if p not in adaptive},
                                seed, entries, save)
-        for p in sorted(adaptive):
+        for p, members in itertools.product(sorted(adaptive), [None, *subs]):
             adaptive_matrix(name, models, f"{p}@{seed}", protocols[p], seed, entries, images,
-                            save)
+                            save, members)
 
 
 def parse_args(argv=None):
@@ -196,6 +242,10 @@ def parse_args(argv=None):
     parser.add_argument("--n-subpools", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0,
                         help="selection_quality.py's --seed: its matrices are that seed's")
+    parser.add_argument("--adaptive-subpools", type=int, default=0,
+                        help="run the adaptive protocol on this many sub-pools of each size "
+                             "(3 to 5) under each seed: a sub-pool's adaptive matrix is its "
+                             "own run, not the pool's restricted")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--smoke", action="store_true",
                         help="selection_quality.py's smoke pool of beta_vae into OUT, then its "
@@ -226,8 +276,10 @@ def main(argv=None):
             if label in args.protocols and np.isfinite(value[0]).all():
                 entries.setdefault((pool, f"{selector}@{args.seed}"), value)
         for name in args.pools:
+            n_models = len([p for p in os.listdir(os.path.join(args.out, name))
+                            if p.endswith(".joblib")])
             compute(name, args.out, {p: catalogue[p] for p in args.protocols}, args.seeds, entries,
-                    images, save)
+                    images, save, subpools(n_models, args.adaptive_subpools, args.seed)[1:])
     for name in args.pools:
         n_models = sum(r["pool"] == name for r in rows)
         if n_models:

@@ -48,6 +48,34 @@ def test_compare_by_hand():
     assert len(pa.subpools(6, 200, 0)) == 1 + 6 + 15 + 20
 
 
+def test_subpool_cell_by_hand():
+    """A fixed protocol's sub-pools are its pool matrix restricted; the adaptive
+    protocol's are its own sub-pool runs only, each against every paper seed."""
+    full = np.pad(P, ((0, 1), (0, 1)), constant_values=0.5)  # a fourth model, centrality 0.5
+    subs = [[0, 1, 2], [1, 2, 3]]
+    matrices = {"paper": {0: (full, 1.0), 1: (1 - full, 1.0)}, "fast": {0: (full, 1.0)}}
+    catalogue = {"paper": {}, "fast": {}, "adaptive": {"protocol": "adaptive"}}
+    # fast@0 against paper@0 (same medoid, tau 1) and paper@1 (reversed: tau -1): 50 %.
+    assert pa.subpool_cell("fast", catalogue, matrices, {}, [(0, 0), (0, 1)], subs) \
+        == "50%, 0.00"
+    assert pa.subpool_cell("adaptive", catalogue, matrices, {}, [], subs) == "not run"
+    # One run on the sub-pool [0, 1, 2] whose matrix is P (NaN elsewhere): against paper@0
+    # the same medoid and tau 1, against paper@1 another medoid and tau -1.
+    run = np.full((4, 4), np.nan)
+    run[:3, :3] = P
+    runs = {"adaptive": [(0, [0, 1, 2], run)]}
+    assert pa.subpool_cell("adaptive", catalogue, matrices, runs, [], subs) == "50%, 0.00 (2)"
+    # 1 - full on [1, 2, 3]: centralities (0.45, 0.45, 0.5), paper@0's (0.55, 0.55, 0.5):
+    # another medoid, tau -1 (the tied pair does not count); paper@1's are its own.
+    other = np.full((4, 4), np.nan)
+    other[1:, 1:] = 1 - full[1:, 1:]
+    runs["adaptive"].append((1, [1, 2, 3], other))
+    assert pa.subpool_cell("adaptive", catalogue, matrices, runs, [], subs) == "50%, 0.00 (4)"
+    matrices["paper"][1] = (full, 1.0)  # paper seeds that agree: both runs agree with both
+    runs["adaptive"][1] = (1, [1, 2, 3], full)
+    assert pa.subpool_cell("adaptive", catalogue, matrices, runs, [], subs) == "100%, 1.00 (4)"
+
+
 def test_smoke_matrices_equal_pairwise_similarity(tmp_path, capsys):
     out = str(tmp_path / "sq")
     pa.main(["--smoke", "--out", out])
@@ -94,23 +122,42 @@ def test_smoke_matrices_equal_pairwise_similarity(tmp_path, capsys):
     assert cells[6] == f"{round(rendered) / paper_images:.2f}"
     (paper_line,) = [r for r in report.splitlines() if r.startswith("| paper (another")]
     assert paper_line.split(" | ")[6:] == ["1.00", "1.00 |"]
+    # A sub-pool's adaptive run is its own: pairwise_similarity on its models, stored
+    # under the pool's indices (NaN elsewhere), its images kept but not in the pool's mean.
+    pa.adaptive_matrix("beta_vae", models, "adaptive@0", adaptive, 0, entries, images,
+                       lambda: None, members=[0, 2])
+    run = _similarity.similarity_run([models[0], models[2]], similarity_params=adaptive,
+                                     random_state=0)
+    sub = entries["beta_vae", "mc_adaptive@0/0-2"][0]
+    np.testing.assert_array_equal(sub[np.ix_([0, 2], [0, 2])], run.pairwise)
+    assert np.isnan(sub[1]).all() and np.isnan(sub[:, 1]).all()
+    np.testing.assert_array_equal(images["beta_vae", "mc_adaptive@0/0-2"][0], run.rendered)
+    assert pa.images_a_model("beta_vae", "adaptive", adaptive, 10, images) == round(rendered)
+    capsys.readouterr()  # its progress line
     # The table is rebuilt from agreement.csv alone, identically.
     pa.main(["--smoke", "--out", out, "--report-only"])
     table = capsys.readouterr().out
     assert table.strip() and table in report
 
 
-def test_committed_agreement_is_the_guides_table(capsys):
-    """The user guide quotes the agreement table of the committed InfoGAN-CR pool, rebuilt
+@pytest.mark.parametrize("pool, caption, protocols", [
+    ("infogan_cr", "Agreement with the paper protocol's centralities",
+     ["votes20_var10k", "fast_votes40", "votes10_var5k", "fast"]),
+    ("infogan_cr_budgets", "The second pool (``infogan_cr_budgets``)",
+     ["votes20_var10k", "fast_votes40", "fast"]),
+])
+def test_committed_agreement_is_the_guides_table(capsys, pool, caption, protocols):
+    """The user guide quotes the agreement tables of the committed InfoGAN-CR pools, rebuilt
     from benchmarks/results/selection_quality/agreement.csv: every protocol's cells."""
-    pa.main(["--out", str(_BENCHMARKS / "results" / "selection_quality"), "--pools",
-             "infogan_cr", "--report-only"])
+    pa.main(["--out", str(_BENCHMARKS / "results" / "selection_quality"), "--pools", pool,
+             "--report-only"])
     rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines()
             if line.startswith("| ") and not line.startswith("| protocol")]
-    assert [r[0] for r in rows] == ["| paper (another seed)", "| votes20_var10k",
-                                    "| fast_votes40", "| votes10_var5k", "| fast"]
+    assert [r[0] for r in rows] == ["| paper (another seed)", "| adaptive",
+                                    *(f"| {p}" for p in protocols)]
     guide = (_BENCHMARKS.parent / "docs" / "user_guide" / "model_centrality.rst").read_text()
-    table = guide[guide.index("Agreement with the paper protocol's centralities"):]
-    for images, seconds, _, full, sub in (r[1:6] for r in rows):
-        cells = [images, seconds, full.replace("%", " %"), sub.rstrip(" |").replace("%", " %")]
+    table = guide[guide.index(caption):]
+    for images, seconds, _, full, sub, images_ratio, seconds_ratio in (r[1:8] for r in rows):
+        cells = [images, seconds, full.replace("%", " %"), sub.replace("%", " %"),
+                 f"{images_ratio}, {seconds_ratio.rstrip(' |')}"]
         assert "\n".join(f"     - {c}" for c in cells) in table, cells
