@@ -72,6 +72,12 @@ SMOKE_PROTOCOLS = {
 }
 
 
+def is_adaptive(params):
+    """Whether the protocol ``params`` decides its votes from the whole pool (its matrix
+    is computed whole and a sub-pool's is its own run)."""
+    return params.get("protocol") == "adaptive"
+
+
 def images_per_model(params, codes):
     """Generated images a model with ``codes`` latent codes renders for one column under the
     ``similarity_params`` ``params``: the variance sample and the votes."""
@@ -172,7 +178,7 @@ def pool_table(name, n_models, codes, entries, catalogue, args, images=None):
     cost = {p: images_a_model(name, p, catalogue[p], codes, images or {}) for p in matrices}
     # Seconds of a matrix: the fastest run (the least disturbed) of a protocol of fixed
     # counts; the adaptive protocol's mean, as its images, since its rounds vary by seed.
-    seconds_of = {p: (np.mean if catalogue[p].get("protocol") == "adaptive" else min)(
+    seconds_of = {p: (np.mean if is_adaptive(catalogue[p]) else min)(
         [s for _, s in matrices[p].values()]) for p in matrices}
     for protocol in sorted(matrices, key=lambda p: -cost[p]):
         pairs = [(a, b) for a, b in itertools.product(matrices[protocol], matrices["paper"])
@@ -201,7 +207,7 @@ def subpool_cell(protocol, catalogue, matrices, runs, pairs, subs):
     paper = matrices["paper"]
     if not subs:
         return "no sub-pool"  # a pool of 3 models or fewer
-    if catalogue[protocol].get("protocol") != "adaptive":
+    if not is_adaptive(catalogue[protocol]):
         rows = np.concatenate([sq.compare_centralities(matrices[protocol][a][0],
                                                        paper[b][0], subs) for a, b in pairs])
         return f"{rows[:, 0].mean():.0%}, {np.nanmedian(rows[:, 1]):.2f}"
@@ -213,15 +219,16 @@ def subpool_cell(protocol, catalogue, matrices, runs, pairs, subs):
     return f"{rows[:, 0].mean():.0%}, {np.nanmedian(rows[:, 1]):.2f} ({len(rows)})"
 
 
-def compute(name, out, protocols, seeds, entries, images, save, subs=()):
+def compute(name, out, protocols, seeds, entries, images, save, n_subpools=0, subpool_seed=0):
     """Fill ``entries`` with the matrix of every protocol and seed (seed ``--seed`` from
     selection_quality's ``pairwise.csv`` when there), and ``images`` with the adaptive
-    protocol's images a model; the adaptive protocol also runs on each sub-pool of
-    ``subs``."""
+    protocol's images a model; the adaptive protocol also runs on ``n_subpools`` random
+    sub-pools of each size (:func:`subpools` with ``subpool_seed``)."""
     paths = sorted((p for p in os.listdir(os.path.join(out, name)) if p.endswith(".joblib")),
                    key=lambda p: int(p.removeprefix("model_").removesuffix(".joblib")))
     models = [joblib.load(os.path.join(out, name, p)) for p in paths]
-    adaptive = {p for p, params in protocols.items() if params.get("protocol") == "adaptive"}
+    adaptive = {p for p, params in protocols.items() if is_adaptive(params)}
+    subs = subpools(len(models), n_subpools, subpool_seed)[1:]
     for seed in seeds:
         sq.centrality_matrices(name, models, {f"{p}@{seed}": params
                                               for p, params in protocols.items()
@@ -276,10 +283,8 @@ def main(argv=None):
             if label in args.protocols and np.isfinite(value[0]).all():
                 entries.setdefault((pool, f"{selector}@{args.seed}"), value)
         for name in args.pools:
-            n_models = len([p for p in os.listdir(os.path.join(args.out, name))
-                            if p.endswith(".joblib")])
             compute(name, args.out, {p: catalogue[p] for p in args.protocols}, args.seeds, entries,
-                    images, save, subpools(n_models, args.adaptive_subpools, args.seed)[1:])
+                    images, save, args.adaptive_subpools, args.seed)
     for name in args.pools:
         n_models = sum(r["pool"] == name for r in rows)
         if n_models:
